@@ -1,0 +1,13 @@
+DROP TABLE changes;
+DROP TABLE variants;
+DROP TABLE publication_fields;
+DROP TABLE publications;
+DROP TABLE texts;
+DROP TABLE event_organisers;
+DROP TABLE events;
+DROP TABLE project_fields;
+DROP TABLE project_partners;
+DROP TABLE project_funders;
+DROP TABLE projects;
+DROP TABLE fields;
+DROP TABLE organisations;

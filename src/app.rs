@@ -1,0 +1,66 @@
+//! Builds the actix application: the same for `arkiv serve` and the tests.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{get, web, App, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::routes;
+use crate::state::AppState;
+
+/// The spec as served, serialized once per worker.
+struct SpecJson(serde_json::Value);
+
+/// Registers every documented endpoint.
+pub fn utoipa_app() -> UtoipaApp<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::ApiDoc::openapi())
+        .service(scope::scope("/v1").configure(routes::v1))
+        .configure(routes::service)
+}
+
+#[get("/openapi.json")]
+async fn openapi_json(
+    req: HttpRequest,
+    spec: web::Data<SpecJson>,
+) -> Result<HttpResponse, ApiError> {
+    routes::respond::json(&req, &spec.0, &[])
+}
+
+/// Builds the application around shared state.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = utoipa_app().split_for_parts();
+    let spec = serde_json::to_value(&api).unwrap_or_default();
+    let path_config = web::PathConfig::default().error_handler(|error, _| {
+        ApiError::invalid("path", format!("is not valid: {error}")).into()
+    });
+    app.app_data(state)
+        .app_data(web::Data::new(SpecJson(spec)))
+        .app_data(path_config)
+        .service(openapi_json)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(routes::route_not_found))
+}

@@ -1,0 +1,66 @@
+//! `arkiv serve`: migrations, the demo archive when the database is empty,
+//! then the HTTP server.
+
+use actix_web::{web, HttpServer};
+use clap::Args;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ARKIV_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Do not load the demo archive into an empty database.
+    #[arg(long, env = "ARKIV_NO_DEMO")]
+    pub no_demo: bool,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ARKIV_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The settings `arkiv` with no subcommand serves with.
+    pub fn default_from_env() -> Self {
+        use clap::FromArgMatches;
+        let matches =
+            <Self as Args>::augment_args(clap::Command::new("serve")).get_matches_from(["serve"]);
+        Self::from_arg_matches(&matches).unwrap_or(Self {
+            bind: "127.0.0.1:8080".into(),
+            no_demo: false,
+            workers: None,
+        })
+    }
+}
+
+pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    let db = super::open_database(config)?;
+    if !args.no_demo && crate::demo::database_is_empty(&mut *db.conn()?)? {
+        let report = crate::demo::load(&mut *db.conn()?)?;
+        tracing::info!(
+            publications = report
+                .created
+                .get(&crate::import::format::Entity::Publication)
+                .copied()
+                .unwrap_or(0),
+            "the database was empty: loaded the demo archive"
+        );
+    }
+    let state = web::Data::new(AppState::new(db)?);
+    let bind = args.bind.clone();
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || crate::app::app(state.clone()))
+            .workers(workers)
+            .bind(&bind)
+            .map_err(|error| anyhow::anyhow!("cannot listen on {bind}: {error}"))?;
+        tracing::info!(address = %bind, "serving; API docs at /docs/");
+        server.run().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,59 @@
+//! Settings: flags and `ARKIV_*` environment variables, parsed once into a
+//! typed [`Config`] and passed down.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings every command shares.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Directory of the SQLite database (`arkiv.db`) and the search index.
+    #[arg(long, env = "ARKIV_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `postgres://…` for PostgreSQL, or a SQLite file path.
+    /// Defaults to `<data-dir>/arkiv.db`.
+    #[arg(long, env = "ARKIV_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(
+        long,
+        env = "ARKIV_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: u32,
+}
+
+impl Config {
+    /// Returns the database URL, defaulting to the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => self
+                .data_dir
+                .join("arkiv.db")
+                .to_string_lossy()
+                .into_owned(),
+        }
+    }
+
+    /// Creates the data directory when the database lives in it.
+    pub fn ensure_data_dir(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+    }
+}

@@ -1,0 +1,61 @@
+//! The change log: one row per write, in the writer's transaction. The
+//! search indexer, the change feed and OAI-PMH read it by sequence number.
+
+use diesel::prelude::*;
+
+use super::models::NewChange;
+use super::schema::changes;
+use super::AnyConnection;
+
+/// What happened to an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Upsert,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Upsert => "upsert",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+/// Appends one entry; call it inside the transaction that made the change.
+pub fn record(
+    conn: &mut AnyConnection,
+    entity: &str,
+    entity_id: &str,
+    operation: Operation,
+    at: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(changes::table)
+        .values(NewChange {
+            entity,
+            entity_id,
+            operation: operation.as_str(),
+            changed_at: at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Returns the newest sequence number, 0 for an empty log.
+pub fn latest_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
+    changes::table
+        .select(diesel::dsl::max(changes::seq))
+        .first::<Option<i64>>(conn)
+        .map(|seq| seq.unwrap_or(0))
+}
+
+/// Returns the newest sequence number of a change to anything but a
+/// publication: what the in-memory catalog of vocabulary depends on.
+pub fn latest_vocabulary_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
+    changes::table
+        .filter(changes::entity.ne("publication"))
+        .select(diesel::dsl::max(changes::seq))
+        .first::<Option<i64>>(conn)
+        .map(|seq| seq.unwrap_or(0))
+}

@@ -1,0 +1,163 @@
+//! The database: one diesel connection type over SQLite and PostgreSQL, an
+//! r2d2 pool, the embedded migrations, and [`Db::run`], the one way handlers
+//! reach the database without blocking the actix reactor.
+
+pub mod changes;
+pub mod models;
+pub mod publications;
+pub mod schema;
+pub mod vocabulary;
+pub mod write;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend. PostgreSQL comes first: SQLite accepts
+/// any string as a file name, so it must be tried last.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The backend type the derive generates; queries are written against it.
+pub type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+pub type PoolError = diesel::r2d2::PoolError;
+pub type Conn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// Sets SQLite up the way arkiv relies on for every pooled connection: WAL
+/// (readers never wait for the writer), a busy timeout (writers from other
+/// processes, such as `arkiv import`, queue instead of failing), foreign keys.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The pool, shared by the server's handlers and the CLI commands.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<AnyConnection>>,
+    backend: BackendKind,
+}
+
+impl Db {
+    /// Opens a pool on `url` (a `postgres://` URL or a SQLite file path).
+    pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Self> {
+        let backend = BackendKind::of_url(url);
+        let manager = ConnectionManager::<AnyConnection>::new(url);
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|error| {
+                anyhow::anyhow!("cannot open the database {}: {error}", redact(url))
+            })?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// Takes a connection for blocking work (CLI commands, tests).
+    pub fn conn(&self) -> Result<Conn, PoolError> {
+        self.pool.get()
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool, so
+    /// the reactor never waits on the database.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<PoolError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let joined = actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            // The closure panicked: report it as a database failure, not a crash.
+            Err(_) => Err(E::from(diesel::result::Error::RollbackTransaction)),
+        }
+    }
+
+    /// Applies the pending migrations of this backend.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            AnyConnection::Postgres(conn) => conn.run_pending_migrations(POSTGRES_MIGRATIONS),
+            AnyConnection::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS),
+        }
+        .map_err(|error| anyhow::anyhow!("migrations failed: {error}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+}
+
+/// Hides the password of a database URL in messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://arkiv:secret@db/arkiv"),
+            "postgres://arkiv:***@db/arkiv"
+        );
+        assert_eq!(redact("data/arkiv.db"), "data/arkiv.db");
+    }
+}

@@ -1,0 +1,168 @@
+//! Row types: what diesel reads from and writes to each table.
+
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = organisations)]
+pub struct OrganisationRow {
+    pub id: String,
+    pub slug: String,
+    pub roles: String,
+    pub website: Option<String>,
+    pub ror: Option<String>,
+    pub content_hash: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = fields)]
+pub struct FieldRow {
+    pub id: String,
+    pub slug: String,
+    pub content_hash: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = projects, treat_none_as_null = true)]
+pub struct ProjectRow {
+    pub id: String,
+    pub slug: String,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub content_hash: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = project_funders)]
+pub struct ProjectFunderRow {
+    pub project_id: String,
+    pub organisation_id: String,
+    pub grant_number: Option<String>,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = project_partners)]
+pub struct ProjectPartnerRow {
+    pub project_id: String,
+    pub organisation_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = project_fields)]
+pub struct ProjectFieldRow {
+    pub project_id: String,
+    pub field_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub struct EventRow {
+    pub id: String,
+    pub slug: String,
+    pub kind: String,
+    pub starts_on: String,
+    pub ends_on: Option<String>,
+    pub place: Option<String>,
+    pub project_id: Option<String>,
+    pub content_hash: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = event_organisers)]
+pub struct EventOrganiserRow {
+    pub event_id: String,
+    pub organisation_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = texts)]
+pub struct TextRow {
+    pub owner_id: String,
+    pub attribute: String,
+    pub lang: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = publications, treat_none_as_null = true)]
+pub struct PublicationRow {
+    pub id: String,
+    pub slug: String,
+    pub kind: String,
+    pub status: String,
+    pub withdrawn_reason: Option<String>,
+    pub published_on: Option<String>,
+    pub project_id: Option<String>,
+    pub event_id: Option<String>,
+    pub authors: String,
+    pub keywords: String,
+    pub sort_title: String,
+    pub content_hash: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = publication_fields)]
+pub struct PublicationFieldRow {
+    pub publication_id: String,
+    pub field_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = variants)]
+pub struct VariantRow {
+    pub publication_id: String,
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub file_sha256: Option<String>,
+    pub file_size: Option<i64>,
+    pub file_media_type: Option<String>,
+    pub file_name: Option<String>,
+    pub file_text: Option<String>,
+}
+
+/// A variant without its body and file text: what lists need.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = variants)]
+pub struct VariantHeadRow {
+    pub publication_id: String,
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = changes)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub entity: String,
+    pub entity_id: String,
+    pub operation: String,
+    pub changed_at: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = changes)]
+pub struct NewChange<'a> {
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub operation: &'a str,
+    pub changed_at: &'a str,
+}

@@ -1,0 +1,321 @@
+//! Queries on publications: filtered, keyset-paginated lists and one
+//! publication with its variants.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::models::*;
+use super::schema::*;
+use super::{AnyConnection, Backend};
+
+/// The order of a list. Every order ends with `id` so that it is total,
+/// which is what keyset pagination needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    PublishedDesc,
+    PublishedAsc,
+    Title,
+    UpdatedDesc,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [
+        Sort::PublishedDesc,
+        Sort::PublishedAsc,
+        Sort::Title,
+        Sort::UpdatedDesc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::PublishedDesc => "-published_on",
+            Sort::PublishedAsc => "published_on",
+            Sort::Title => "title",
+            Sort::UpdatedDesc => "-updated_at",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Sort::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == raw)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = Sort::ALL.iter().map(|sort| sort.as_str()).collect();
+                format!("{raw:?} is not one of {}", allowed.join(", "))
+            })
+    }
+
+    /// Returns the value of the sort key of a row, as the cursor carries it.
+    pub fn key_of(self, row: &PublicationRow) -> String {
+        match self {
+            Sort::PublishedDesc | Sort::PublishedAsc => {
+                row.published_on.clone().unwrap_or_default()
+            }
+            Sort::Title => row.sort_title.clone(),
+            Sort::UpdatedDesc => row.updated_at.clone(),
+        }
+    }
+}
+
+/// Where a page starts: just after the row with this sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub key: String,
+    pub id: String,
+}
+
+/// Filters, already resolved to ids. `None` means "no filter"; an empty
+/// list means "matches nothing" (a slug that names nothing).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<String>,
+    pub kinds: Vec<String>,
+    pub field_ids: Option<Vec<String>>,
+    pub project_ids: Option<Vec<String>>,
+    pub event_ids: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub published_from: Option<String>,
+    pub published_to: Option<String>,
+    pub updated_since: Option<String>,
+}
+
+type Boxed = publications::BoxedQuery<'static, Backend>;
+
+fn filtered(filter: &Filter) -> Boxed {
+    let mut query = publications::table.into_boxed::<Backend>();
+    query = query.filter(publications::status.eq_any(filter.statuses.clone()));
+    if !filter.kinds.is_empty() {
+        query = query.filter(publications::kind.eq_any(filter.kinds.clone()));
+    }
+    if let Some(field_ids) = &filter.field_ids {
+        query = query.filter(
+            publications::id.eq_any(
+                publication_fields::table
+                    .filter(publication_fields::field_id.eq_any(field_ids.clone()))
+                    .select(publication_fields::publication_id),
+            ),
+        );
+    }
+    if let Some(project_ids) = &filter.project_ids {
+        query = query.filter(publications::project_id.eq_any(project_ids.clone()));
+    }
+    if let Some(event_ids) = &filter.event_ids {
+        query = query.filter(publications::event_id.eq_any(event_ids.clone()));
+    }
+    if let Some(languages) = &filter.languages {
+        query = query.filter(
+            publications::id.eq_any(
+                variants::table
+                    .filter(variants::lang.eq_any(languages.clone()))
+                    .select(variants::publication_id),
+            ),
+        );
+    }
+    if let Some(from) = &filter.published_from {
+        query = query.filter(publications::published_on.ge(from.clone()));
+    }
+    if let Some(to) = &filter.published_to {
+        query = query.filter(publications::published_on.le(to.clone()));
+    }
+    if let Some(since) = &filter.updated_since {
+        query = query.filter(publications::updated_at.ge(since.clone()));
+    }
+    query
+}
+
+/// Counts what a filter matches.
+pub fn count(conn: &mut AnyConnection, filter: &Filter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// Loads one page: at most `limit` rows after `after`, plus one more row
+/// when there is a next page.
+pub fn page(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    sort: Sort,
+    after: Option<&After>,
+    limit: i64,
+) -> QueryResult<Vec<PublicationRow>> {
+    let mut query = filtered(filter);
+    if let Some(After { key, id }) = after.cloned() {
+        query = match sort {
+            Sort::PublishedDesc => query.filter(
+                publications::published_on
+                    .lt(key.clone())
+                    .or(publications::published_on
+                        .eq(key)
+                        .and(publications::id.lt(id))),
+            ),
+            Sort::PublishedAsc => query.filter(
+                publications::published_on
+                    .gt(key.clone())
+                    .or(publications::published_on
+                        .eq(key)
+                        .and(publications::id.gt(id))),
+            ),
+            Sort::Title => query.filter(
+                publications::sort_title
+                    .gt(key.clone())
+                    .or(publications::sort_title
+                        .eq(key)
+                        .and(publications::id.gt(id))),
+            ),
+            Sort::UpdatedDesc => query.filter(
+                publications::updated_at
+                    .lt(key.clone())
+                    .or(publications::updated_at
+                        .eq(key)
+                        .and(publications::id.lt(id))),
+            ),
+        };
+    }
+    query = match sort {
+        Sort::PublishedDesc => {
+            query.order((publications::published_on.desc(), publications::id.desc()))
+        }
+        Sort::PublishedAsc => {
+            query.order((publications::published_on.asc(), publications::id.asc()))
+        }
+        Sort::Title => query.order((publications::sort_title.asc(), publications::id.asc())),
+        Sort::UpdatedDesc => {
+            query.order((publications::updated_at.desc(), publications::id.desc()))
+        }
+    };
+    query
+        .limit(limit + 1)
+        .select(PublicationRow::as_select())
+        .load(conn)
+}
+
+/// Titles and summaries of the variants of some publications.
+pub fn variant_heads(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> QueryResult<HashMap<String, Vec<VariantHeadRow>>> {
+    let rows: Vec<VariantHeadRow> = variants::table
+        .filter(variants::publication_id.eq_any(ids))
+        .select(VariantHeadRow::as_select())
+        .load(conn)?;
+    let mut by_publication: HashMap<String, Vec<VariantHeadRow>> = HashMap::new();
+    for row in rows {
+        by_publication
+            .entry(row.publication_id.clone())
+            .or_default()
+            .push(row);
+    }
+    Ok(by_publication)
+}
+
+/// Field ids of some publications, in their stored order.
+pub fn field_ids(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> QueryResult<HashMap<String, Vec<String>>> {
+    let rows: Vec<PublicationFieldRow> = publication_fields::table
+        .filter(publication_fields::publication_id.eq_any(ids))
+        .order((
+            publication_fields::publication_id,
+            publication_fields::position,
+        ))
+        .select(PublicationFieldRow::as_select())
+        .load(conn)?;
+    let mut by_publication: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        by_publication
+            .entry(row.publication_id)
+            .or_default()
+            .push(row.field_id);
+    }
+    Ok(by_publication)
+}
+
+/// A publication with everything stored about it.
+#[derive(Debug, Clone)]
+pub struct Full {
+    pub row: PublicationRow,
+    pub variants: Vec<VariantRow>,
+    pub field_ids: Vec<String>,
+}
+
+/// Finds a publication by id or slug, whatever its status.
+pub fn find(
+    conn: &mut AnyConnection,
+    id: Option<&str>,
+    slug: Option<&str>,
+) -> QueryResult<Option<Full>> {
+    let mut query = publications::table.into_boxed::<Backend>();
+    query = match (id, slug) {
+        (Some(id), _) => query.filter(publications::id.eq(id.to_owned())),
+        (None, Some(slug)) => query.filter(publications::slug.eq(slug.to_owned())),
+        (None, None) => return Ok(None),
+    };
+    let Some(row) = query
+        .select(PublicationRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let variants = variants::table
+        .filter(variants::publication_id.eq(&row.id))
+        .select(VariantRow::as_select())
+        .load(conn)?;
+    let field_ids = publication_fields::table
+        .filter(publication_fields::publication_id.eq(&row.id))
+        .order(publication_fields::position)
+        .select(publication_fields::field_id)
+        .load(conn)?;
+    Ok(Some(Full {
+        row,
+        variants,
+        field_ids,
+    }))
+}
+
+/// Loads every publication in slug order, `batch` at a time, for export.
+pub fn all_in_batches(
+    conn: &mut AnyConnection,
+    batch: i64,
+    mut each: impl FnMut(Full) -> std::io::Result<()>,
+) -> Result<(), crate::import::export::ExportError> {
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = publications::table.into_boxed::<Backend>();
+        if let Some(after) = &after {
+            query = query.filter(publications::slug.gt(after.clone()));
+        }
+        let rows: Vec<PublicationRow> = query
+            .order(publications::slug.asc())
+            .limit(batch)
+            .select(PublicationRow::as_select())
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last.slug.clone());
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let mut variants_of: HashMap<String, Vec<VariantRow>> = HashMap::new();
+        for variant in variants::table
+            .filter(variants::publication_id.eq_any(&ids))
+            .select(VariantRow::as_select())
+            .load(conn)?
+        {
+            variants_of
+                .entry(variant.publication_id.clone())
+                .or_default()
+                .push(variant);
+        }
+        let mut fields_of = field_ids(conn, &ids)?;
+        for row in rows {
+            let variants = variants_of.remove(&row.id).unwrap_or_default();
+            let field_ids = fields_of.remove(&row.id).unwrap_or_default();
+            each(Full {
+                row,
+                variants,
+                field_ids,
+            })?;
+        }
+    }
+}

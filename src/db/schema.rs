@@ -1,0 +1,179 @@
+//! Diesel table definitions, written by hand to match both migration sets.
+//!
+//! Every column uses a type that both backends share (TEXT, INTEGER, BIGINT),
+//! which is what lets one query compile for SQLite and PostgreSQL alike.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        slug -> Text,
+        roles -> Text,
+        website -> Nullable<Text>,
+        ror -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    fields (id) {
+        id -> Text,
+        slug -> Text,
+        content_hash -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        slug -> Text,
+        starts_on -> Nullable<Text>,
+        ends_on -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    project_funders (project_id, organisation_id) {
+        project_id -> Text,
+        organisation_id -> Text,
+        grant_number -> Nullable<Text>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    project_partners (project_id, organisation_id) {
+        project_id -> Text,
+        organisation_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    project_fields (project_id, field_id) {
+        project_id -> Text,
+        field_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        slug -> Text,
+        kind -> Text,
+        starts_on -> Text,
+        ends_on -> Nullable<Text>,
+        place -> Nullable<Text>,
+        project_id -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    event_organisers (event_id, organisation_id) {
+        event_id -> Text,
+        organisation_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    texts (owner_id, attribute, lang) {
+        owner_id -> Text,
+        attribute -> Text,
+        lang -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    publications (id) {
+        id -> Text,
+        slug -> Text,
+        kind -> Text,
+        status -> Text,
+        withdrawn_reason -> Nullable<Text>,
+        published_on -> Nullable<Text>,
+        project_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        authors -> Text,
+        keywords -> Text,
+        sort_title -> Text,
+        content_hash -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    publication_fields (publication_id, field_id) {
+        publication_id -> Text,
+        field_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    variants (publication_id, lang) {
+        publication_id -> Text,
+        lang -> Text,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        file_sha256 -> Nullable<Text>,
+        file_size -> Nullable<BigInt>,
+        file_media_type -> Nullable<Text>,
+        file_name -> Nullable<Text>,
+        file_text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        operation -> Text,
+        changed_at -> Text,
+    }
+}
+
+diesel::joinable!(project_funders -> projects (project_id));
+diesel::joinable!(project_funders -> organisations (organisation_id));
+diesel::joinable!(project_partners -> projects (project_id));
+diesel::joinable!(project_partners -> organisations (organisation_id));
+diesel::joinable!(project_fields -> projects (project_id));
+diesel::joinable!(project_fields -> fields (field_id));
+diesel::joinable!(events -> projects (project_id));
+diesel::joinable!(event_organisers -> events (event_id));
+diesel::joinable!(event_organisers -> organisations (organisation_id));
+diesel::joinable!(publications -> projects (project_id));
+diesel::joinable!(publications -> events (event_id));
+diesel::joinable!(publication_fields -> publications (publication_id));
+diesel::joinable!(publication_fields -> fields (field_id));
+diesel::joinable!(variants -> publications (publication_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    fields,
+    projects,
+    project_funders,
+    project_partners,
+    project_fields,
+    events,
+    event_organisers,
+    texts,
+    publications,
+    publication_fields,
+    variants,
+    changes,
+);

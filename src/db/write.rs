@@ -1,0 +1,371 @@
+//! Writes of whole entities, as the importer (and later the write API) makes
+//! them: insert or update the row, replace its dependent rows, and append to
+//! the change log — all inside the caller's transaction.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::changes::{self, Operation};
+use super::models::*;
+use super::schema::*;
+use super::AnyConnection;
+use crate::domain::translit::sort_key;
+use crate::domain::Lang;
+use crate::import::format::{
+    EventRecord, FieldRecord, LangMap, OrganisationRecord, ProjectRecord, PublicationRecord,
+};
+
+/// Inserts a new row or updates the stored one, by the stamp's outcome.
+macro_rules! upsert_row {
+    ($conn:expr, $table:ident, $row:expr, $outcome:expr, $id:expr) => {
+        match $outcome {
+            Outcome::Created => {
+                diesel::insert_into($table::table)
+                    .values(&$row)
+                    .execute($conn)?;
+            }
+            _ => {
+                diesel::update($table::table.filter($table::id.eq($id)))
+                    .set(&$row)
+                    .execute($conn)?;
+            }
+        }
+    };
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    /// The stored content already equals the record: nothing was written,
+    /// and no change-log entry was made.
+    Unchanged,
+}
+
+/// What is stored already under a slug.
+#[derive(Debug, Clone)]
+pub struct Existing {
+    pub id: String,
+    pub content_hash: String,
+    pub created_at: String,
+}
+
+/// Slug → id of every entity a record may reference.
+#[derive(Debug, Default, Clone)]
+pub struct SlugIds {
+    pub organisations: HashMap<String, String>,
+    pub fields: HashMap<String, String>,
+    pub projects: HashMap<String, String>,
+    pub events: HashMap<String, String>,
+}
+
+/// Returns a fingerprint of a record's content, to skip writes that change nothing.
+pub fn content_hash<T: serde::Serialize>(record: &T) -> String {
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
+}
+
+/// Decides between insert, update and nothing, and stamps the times.
+struct Stamp {
+    outcome: Outcome,
+    created_at: String,
+}
+
+fn stamp(existing: Option<&Existing>, hash: &str, now: &str) -> Stamp {
+    match existing {
+        None => Stamp {
+            outcome: Outcome::Created,
+            created_at: now.to_owned(),
+        },
+        Some(existing) if existing.content_hash == hash => Stamp {
+            outcome: Outcome::Unchanged,
+            created_at: existing.created_at.clone(),
+        },
+        Some(existing) => Stamp {
+            outcome: Outcome::Updated,
+            created_at: existing.created_at.clone(),
+        },
+    }
+}
+
+fn replace_texts(
+    conn: &mut AnyConnection,
+    owner_id: &str,
+    attributes: &[(&str, &LangMap)],
+) -> QueryResult<()> {
+    diesel::delete(texts::table.filter(texts::owner_id.eq(owner_id))).execute(conn)?;
+    for (attribute, values) in attributes {
+        for (lang, value) in values.iter() {
+            diesel::insert_into(texts::table)
+                .values(TextRow {
+                    owner_id: owner_id.to_owned(),
+                    attribute: (*attribute).to_owned(),
+                    lang: lang.as_str().to_owned(),
+                    value: value.clone(),
+                })
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn lookup(map: &HashMap<String, String>, slug: &str) -> QueryResult<String> {
+    // The importer resolves every reference before writing; a miss here is a bug.
+    map.get(slug)
+        .cloned()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn write_organisation(
+    conn: &mut AnyConnection,
+    id: &str,
+    record: &OrganisationRecord,
+    existing: Option<&Existing>,
+    now: &str,
+) -> QueryResult<Outcome> {
+    let hash = content_hash(record);
+    let stamp = stamp(existing, &hash, now);
+    if stamp.outcome == Outcome::Unchanged {
+        return Ok(Outcome::Unchanged);
+    }
+    let roles: Vec<&str> = record.roles.iter().map(|role| role.as_str()).collect();
+    let row = OrganisationRow {
+        id: id.to_owned(),
+        slug: record.slug.to_string(),
+        roles: roles.join(","),
+        website: record.website.clone(),
+        ror: record.ror.clone(),
+        content_hash: hash,
+        created_at: stamp.created_at,
+        updated_at: now.to_owned(),
+    };
+    upsert_row!(conn, organisations, row, stamp.outcome, id);
+    replace_texts(conn, id, &[("name", &record.name)])?;
+    changes::record(conn, "organisation", id, Operation::Upsert, now)?;
+    Ok(stamp.outcome)
+}
+
+pub fn write_field(
+    conn: &mut AnyConnection,
+    id: &str,
+    record: &FieldRecord,
+    existing: Option<&Existing>,
+    now: &str,
+) -> QueryResult<Outcome> {
+    let hash = content_hash(record);
+    let stamp = stamp(existing, &hash, now);
+    if stamp.outcome == Outcome::Unchanged {
+        return Ok(Outcome::Unchanged);
+    }
+    let row = FieldRow {
+        id: id.to_owned(),
+        slug: record.slug.to_string(),
+        content_hash: hash,
+        created_at: stamp.created_at,
+        updated_at: now.to_owned(),
+    };
+    upsert_row!(conn, fields, row, stamp.outcome, id);
+    replace_texts(conn, id, &[("label", &record.label)])?;
+    changes::record(conn, "field", id, Operation::Upsert, now)?;
+    Ok(stamp.outcome)
+}
+
+pub fn write_project(
+    conn: &mut AnyConnection,
+    id: &str,
+    record: &ProjectRecord,
+    ids: &SlugIds,
+    existing: Option<&Existing>,
+    now: &str,
+) -> QueryResult<Outcome> {
+    let hash = content_hash(record);
+    let stamp = stamp(existing, &hash, now);
+    if stamp.outcome == Outcome::Unchanged {
+        return Ok(Outcome::Unchanged);
+    }
+    let row = ProjectRow {
+        id: id.to_owned(),
+        slug: record.slug.to_string(),
+        starts_on: record.starts_on.map(|d| d.to_string()),
+        ends_on: record.ends_on.map(|d| d.to_string()),
+        content_hash: hash,
+        created_at: stamp.created_at,
+        updated_at: now.to_owned(),
+    };
+    upsert_row!(conn, projects, row, stamp.outcome, id);
+    diesel::delete(project_funders::table.filter(project_funders::project_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(project_partners::table.filter(project_partners::project_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(project_fields::table.filter(project_fields::project_id.eq(id)))
+        .execute(conn)?;
+    for (position, funder) in (0..).zip(&record.funders) {
+        diesel::insert_into(project_funders::table)
+            .values(ProjectFunderRow {
+                project_id: id.to_owned(),
+                organisation_id: lookup(&ids.organisations, funder.organisation().as_str())?,
+                grant_number: funder.grant_number().map(str::to_owned),
+                position,
+            })
+            .execute(conn)?;
+    }
+    for (position, partner) in (0..).zip(&record.partners) {
+        diesel::insert_into(project_partners::table)
+            .values(ProjectPartnerRow {
+                project_id: id.to_owned(),
+                organisation_id: lookup(&ids.organisations, partner.as_str())?,
+                position,
+            })
+            .execute(conn)?;
+    }
+    for (position, field) in (0..).zip(&record.fields) {
+        diesel::insert_into(project_fields::table)
+            .values(ProjectFieldRow {
+                project_id: id.to_owned(),
+                field_id: lookup(&ids.fields, field.as_str())?,
+                position,
+            })
+            .execute(conn)?;
+    }
+    replace_texts(
+        conn,
+        id,
+        &[
+            ("title", &record.title),
+            ("description", &record.description),
+        ],
+    )?;
+    changes::record(conn, "project", id, Operation::Upsert, now)?;
+    Ok(stamp.outcome)
+}
+
+pub fn write_event(
+    conn: &mut AnyConnection,
+    id: &str,
+    record: &EventRecord,
+    ids: &SlugIds,
+    existing: Option<&Existing>,
+    now: &str,
+) -> QueryResult<Outcome> {
+    let hash = content_hash(record);
+    let stamp = stamp(existing, &hash, now);
+    if stamp.outcome == Outcome::Unchanged {
+        return Ok(Outcome::Unchanged);
+    }
+    let project_id = match &record.project {
+        Some(slug) => Some(lookup(&ids.projects, slug.as_str())?),
+        None => None,
+    };
+    let row = EventRow {
+        id: id.to_owned(),
+        slug: record.slug.to_string(),
+        kind: record.kind.as_str().to_owned(),
+        starts_on: record.starts_on.to_string(),
+        ends_on: record.ends_on.map(|d| d.to_string()),
+        place: record.place.clone(),
+        project_id,
+        content_hash: hash,
+        created_at: stamp.created_at,
+        updated_at: now.to_owned(),
+    };
+    upsert_row!(conn, events, row, stamp.outcome, id);
+    diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
+        .execute(conn)?;
+    for (position, organiser) in (0..).zip(&record.organisers) {
+        diesel::insert_into(event_organisers::table)
+            .values(EventOrganiserRow {
+                event_id: id.to_owned(),
+                organisation_id: lookup(&ids.organisations, organiser.as_str())?,
+                position,
+            })
+            .execute(conn)?;
+    }
+    replace_texts(conn, id, &[("title", &record.title)])?;
+    changes::record(conn, "event", id, Operation::Upsert, now)?;
+    Ok(stamp.outcome)
+}
+
+/// Returns the title a publication sorts by: English first, then the other
+/// tags in order, folded across scripts and diacritics.
+pub fn publication_sort_title(record: &PublicationRecord) -> String {
+    Lang::ALL
+        .iter()
+        .find_map(|lang| record.variants.get(lang))
+        .map(|variant| sort_key(&variant.title))
+        .unwrap_or_default()
+}
+
+pub fn write_publication(
+    conn: &mut AnyConnection,
+    id: &str,
+    record: &PublicationRecord,
+    ids: &SlugIds,
+    existing: Option<&Existing>,
+    now: &str,
+) -> QueryResult<Outcome> {
+    let hash = content_hash(record);
+    let stamp = stamp(existing, &hash, now);
+    if stamp.outcome == Outcome::Unchanged {
+        return Ok(Outcome::Unchanged);
+    }
+    let project_id = match &record.project {
+        Some(slug) => Some(lookup(&ids.projects, slug.as_str())?),
+        None => None,
+    };
+    let event_id = match &record.event {
+        Some(slug) => Some(lookup(&ids.events, slug.as_str())?),
+        None => None,
+    };
+    let row = PublicationRow {
+        id: id.to_owned(),
+        slug: record.slug.to_string(),
+        kind: record.kind.as_str().to_owned(),
+        status: record.status.as_str().to_owned(),
+        withdrawn_reason: record.withdrawn_reason.clone(),
+        published_on: record.published_on.map(|d| d.to_string()),
+        project_id,
+        event_id,
+        authors: serde_json::to_string(&record.authors).unwrap_or_else(|_| "[]".into()),
+        keywords: serde_json::to_string(&record.keywords).unwrap_or_else(|_| "[]".into()),
+        sort_title: publication_sort_title(record),
+        content_hash: hash,
+        created_at: stamp.created_at,
+        updated_at: now.to_owned(),
+    };
+    upsert_row!(conn, publications, row, stamp.outcome, id);
+    if stamp.outcome == Outcome::Updated {
+        diesel::delete(publication_fields::table.filter(publication_fields::publication_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(variants::table.filter(variants::publication_id.eq(id))).execute(conn)?;
+    }
+    for (position, field) in (0..).zip(&record.fields) {
+        diesel::insert_into(publication_fields::table)
+            .values(PublicationFieldRow {
+                publication_id: id.to_owned(),
+                field_id: lookup(&ids.fields, field.as_str())?,
+                position,
+            })
+            .execute(conn)?;
+    }
+    for (lang, variant) in &record.variants {
+        let file = variant.file.as_ref();
+        diesel::insert_into(variants::table)
+            .values(VariantRow {
+                publication_id: id.to_owned(),
+                lang: lang.as_str().to_owned(),
+                title: variant.title.clone(),
+                summary: variant.summary.clone(),
+                body: variant.body.clone(),
+                file_sha256: file.map(|f| f.sha256.clone()),
+                file_size: file.map(|f| f.size),
+                file_media_type: file.map(|f| f.media_type.clone()),
+                file_name: file.map(|f| f.name.clone()),
+                file_text: variant.file_text.clone(),
+            })
+            .execute(conn)?;
+    }
+    changes::record(conn, "publication", id, Operation::Upsert, now)?;
+    Ok(stamp.outcome)
+}

@@ -1,0 +1,218 @@
+//! Errors as the HTTP API reports them: RFC 9457 `application/problem+json`
+//! with a stable machine `code`.
+//!
+//! Which error type goes where: `anyhow` in the CLI, `diesel::QueryResult`
+//! in `db/`, [`ImportError`](crate::import::ImportError) for import files, and
+//! [`ApiError`] in `routes/`. Every code is one row of [`ErrorCode`]'s table;
+//! `GET /v1/errors` serves that table.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Declares the table of error codes: variant, wire code, HTTP status, title.
+macro_rules! error_codes {
+    ($( $variant:ident = $code:literal, $status:ident, $title:literal; )+) => {
+        /// A stable machine code for every error the API can answer with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $( #[doc = $title] $variant ),+
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$( ErrorCode::$variant ),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code ),+ }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $( ErrorCode::$variant => StatusCode::$status ),+ }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $title ),+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidQueryString = "invalid_query_string", BAD_REQUEST, "The query string is not valid percent-encoded UTF-8";
+    UnknownQueryParameter = "unknown_query_parameter", BAD_REQUEST, "The query string names a parameter this endpoint does not take";
+    InvalidParameter = "invalid_parameter", BAD_REQUEST, "A query or path parameter has a value that is not allowed";
+    InvalidCursor = "invalid_cursor", BAD_REQUEST, "The pagination cursor is not one this endpoint issued for this sort";
+    InvalidBody = "invalid_body", BAD_REQUEST, "The request body is not valid JSON of the expected shape";
+    NotFound = "not_found", NOT_FOUND, "No resource has this id or slug";
+    Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
+    RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method";
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
+    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
+    Internal = "internal", INTERNAL_SERVER_ERROR, "Something failed inside the server; it has been logged";
+}
+
+/// One problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The parameter or field at fault.
+    #[schema(example = "limit")]
+    pub field: String,
+    /// What is wrong with it.
+    #[schema(example = "must be an integer from 1 to 100")]
+    pub message: String,
+}
+
+/// An RFC 9457 problem: the body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/v1/errors#invalid_parameter",
+    "title": "A query or path parameter has a value that is not allowed",
+    "status": 400,
+    "code": "invalid_parameter",
+    "detail": "limit: must be an integer from 1 to 100",
+    "errors": [{"field": "limit", "message": "must be an integer from 1 to 100"}]
+}))]
+pub struct Problem {
+    /// A reference to this code's row in `GET /v1/errors`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The code's fixed, human title.
+    pub title: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// The stable machine code; switch on this.
+    pub code: String,
+    /// What went wrong in this request.
+    pub detail: String,
+    /// For validation errors: each field at fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For unknown query parameters: the parameters the endpoint takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+}
+
+/// The error type of every HTTP handler.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub allowed: Option<Vec<String>>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            allowed: None,
+        }
+    }
+
+    /// A parameter with a bad value; the detail names the parameter.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            code: ErrorCode::InvalidParameter,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError {
+                field: field.to_owned(),
+                message,
+            }],
+            allowed: None,
+        }
+    }
+
+    pub fn not_found(what: &str, key: &str) -> Self {
+        Self::new(
+            ErrorCode::NotFound,
+            format!("no {what} has the id or slug {key:?}"),
+        )
+    }
+
+    pub fn internal(error: impl fmt::Display) -> Self {
+        tracing::error!(%error, "internal error");
+        Self::new(
+            ErrorCode::Internal,
+            "the server failed to answer this request",
+        )
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("/v1/errors#{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.code.status().as_u16(),
+            code: self.code.as_str().to_owned(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+            allowed: self.allowed.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        HttpResponse::build(self.status_code())
+            .content_type("application/problem+json")
+            .body(body)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => Self::new(ErrorCode::NotFound, "no such resource"),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for ApiError {
+    fn from(error: crate::db::PoolError) -> Self {
+        tracing::error!(%error, "database unavailable");
+        Self::new(
+            ErrorCode::Unavailable,
+            "the database is not available; try again shortly",
+        )
+    }
+}
+
+/// One row of the error table, as `GET /v1/errors` serves it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorCodeView {
+    #[schema(example = "invalid_parameter")]
+    pub code: &'static str,
+    #[schema(example = 400)]
+    pub status: u16,
+    pub title: &'static str,
+}
+
+impl From<ErrorCode> for ErrorCodeView {
+    fn from(code: ErrorCode) -> Self {
+        Self {
+            code: code.as_str(),
+            status: code.status().as_u16(),
+            title: code.title(),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The NDJSON import/export format of DESIGN.md: one object a line, `type`
+//! says what it is, references are by slug. The same types serialize for
+//! `arkiv export`, so export → import round-trips.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role, Slug};
+
+/// Text per language tag (`{"en": "…", "sr-Cyrl": "…"}`).
+pub type LangMap = BTreeMap<Lang, String>;
+
+/// One line of an import file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Organisation(OrganisationRecord),
+    Field(FieldRecord),
+    Project(ProjectRecord),
+    Event(EventRecord),
+    Publication(PublicationRecord),
+}
+
+impl Record {
+    pub fn slug(&self) -> &Slug {
+        match self {
+            Record::Organisation(r) => &r.slug,
+            Record::Field(r) => &r.slug,
+            Record::Project(r) => &r.slug,
+            Record::Event(r) => &r.slug,
+            Record::Publication(r) => &r.slug,
+        }
+    }
+
+    pub fn id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Record::Organisation(r) => r.id,
+            Record::Field(r) => r.id,
+            Record::Project(r) => r.id,
+            Record::Event(r) => r.id,
+            Record::Publication(r) => r.id,
+        }
+    }
+
+    /// The entity name used in the change log and in messages.
+    pub fn entity(&self) -> Entity {
+        match self {
+            Record::Organisation(_) => Entity::Organisation,
+            Record::Field(_) => Entity::Field,
+            Record::Project(_) => Entity::Project,
+            Record::Event(_) => Entity::Event,
+            Record::Publication(_) => Entity::Publication,
+        }
+    }
+}
+
+/// The kinds of entity, in the order their references allow writing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entity {
+    Organisation,
+    Field,
+    Project,
+    Event,
+    Publication,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Organisation => "organisation",
+            Entity::Field => "field",
+            Entity::Project => "project",
+            Entity::Event => "event",
+            Entity::Publication => "publication",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub name: LangMap,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ror: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub label: LangMap,
+}
+
+/// A funder of a project: a slug, or a slug with the grant number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FunderRef {
+    Slug(Slug),
+    WithGrant(FunderWithGrant),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunderWithGrant {
+    pub organisation: Slug,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_number: Option<String>,
+}
+
+impl FunderRef {
+    pub fn organisation(&self) -> &Slug {
+        match self {
+            FunderRef::Slug(slug) => slug,
+            FunderRef::WithGrant(funder) => &funder.organisation,
+        }
+    }
+
+    pub fn grant_number(&self) -> Option<&str> {
+        match self {
+            FunderRef::Slug(_) => None,
+            FunderRef::WithGrant(funder) => funder.grant_number.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub title: LangMap,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub description: LangMap,
+    #[serde(default)]
+    pub starts_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub funders: Vec<FunderRef>,
+    #[serde(default)]
+    pub partners: Vec<Slug>,
+    #[serde(default)]
+    pub fields: Vec<Slug>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub kind: EventKind,
+    pub title: LangMap,
+    pub starts_on: NaiveDate,
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub organisers: Vec<Slug>,
+    #[serde(default)]
+    pub project: Option<Slug>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub kind: PublicationKind,
+    pub status: PublicationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_reason: Option<String>,
+    #[serde(default)]
+    pub published_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub project: Option<Slug>,
+    #[serde(default)]
+    pub event: Option<Slug>,
+    #[serde(default)]
+    pub fields: Vec<Slug>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub variants: BTreeMap<Lang, VariantRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRecord {
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileRecord>,
+    /// Text extracted from the file, kept so an export carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_text: Option<String>,
+}
+
+/// What is known of a variant's file (the bytes live in the file store).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRecord {
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub name: String,
+}

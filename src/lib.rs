@@ -1,0 +1,19 @@
+//! arkiv: the publications archive API of a civil-society think tank.
+//!
+//! The map of the code is `ARCHITECTURE.md`; in short: `routes/` is HTTP,
+//! `db/` is diesel, `domain/` holds I/O-free types, `import/` the NDJSON
+//! format, `cli/` the command line, and `app.rs` builds the one application
+//! that both `arkiv serve` and the tests run.
+
+pub mod app;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod import;
+pub mod openapi;
+pub mod routes;
+pub mod state;

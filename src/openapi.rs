@@ -1,0 +1,45 @@
+//! The OpenAPI document: collected from the handlers as they are
+//! registered, plus the document-level information below.
+
+use utoipa::OpenApi;
+
+use crate::error::Problem;
+
+/// Document-level information; paths and schemas come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "arkiv",
+        description = "The publications archive of New Social Initiative: reports, policy papers, \
+discussion conclusions and media-monitoring reports in English, Albanian and Serbian (Latin and \
+Cyrillic), with their projects, funders, partners, events and fields of work.\n\n\
+Every read endpoint negotiates the language: `?lang=` over `Accept-Language` over `en`, falling \
+back to the other Serbian script, then English, then any variant. Errors are RFC 9457 \
+`application/problem+json` with a stable `code` (see `GET /v1/errors`). Every GET answers with \
+an `ETag` and honours `If-None-Match`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    tags(
+        (name = "publications", description = "Reports, policy papers, conclusions and media monitoring"),
+        (name = "projects", description = "Projects with their funders and partners"),
+        (name = "organisations", description = "Funders, partners and implementers"),
+        (name = "fields", description = "Fields of work"),
+        (name = "events", description = "Discussions, summits, focus groups, conferences"),
+        (name = "service", description = "Health and the error table"),
+    ),
+    components(schemas(Problem))
+)]
+pub struct ApiDoc;
+
+/// Builds the OpenAPI document exactly as the server serves it.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, api) = crate::app::utoipa_app().split_for_parts();
+    api
+}
+
+/// The document as `arkiv openapi` prints it and `openapi/openapi.json` holds it.
+pub fn spec_json() -> String {
+    let mut json = spec().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}

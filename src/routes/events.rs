@@ -1,0 +1,165 @@
+//! `/v1/events`: discussions, summits, focus groups and conferences.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use utoipa::IntoParams;
+
+use super::negotiate::Requested;
+use super::organisations::LangParams;
+use super::params::{self, names_of, Params};
+use super::publications::{newest, published};
+use super::render::Render;
+use super::respond;
+use super::views::{EventDetail, EventList, EventView};
+use crate::catalog::Event;
+use crate::domain::{EventKind, IdOrSlug};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// How many publications an event's detail embeds.
+const EMBEDDED_PUBLICATIONS: i64 = 100;
+
+/// Query parameters of `GET /v1/events`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct EventListParams {
+    /// Kinds: `expert_discussion`, `informal_discussion`, `summit`, `focus_group`, `conference`.
+    #[param(example = "expert_discussion")]
+    kind: Option<String>,
+    /// Only events of these projects (slug or id).
+    #[param(example = "dialogue-solutions-future")]
+    project: Option<String>,
+    /// Only events that started in this year.
+    #[param(value_type = Option<i32>, example = 2024)]
+    year: Option<String>,
+    /// Language to serve (overrides `Accept-Language`).
+    #[param(example = "sq")]
+    lang: Option<String>,
+}
+
+fn event_view(render: &Render<'_>, event: &Event) -> EventView {
+    let picked = render.pick(&event.title);
+    render.in_language(picked.served.lang, |render| EventView {
+        event: render.event_ref(event),
+        language: picked.served.lang,
+        derived_from: picked.served.derived_from,
+        available_languages: picked.available,
+        organisers: event
+            .organiser_ids
+            .iter()
+            .filter_map(|id| render.organisation_ref(id, None))
+            .collect(),
+        project: event
+            .project_id
+            .as_deref()
+            .and_then(|id| render.project_ref(id)),
+    })
+}
+
+/// List events
+///
+/// Every event, newest first.
+#[utoipa::path(
+    tag = "events",
+    params(EventListParams),
+    responses(
+        (status = 200, description = "The events", body = EventList, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events")]
+pub async fn list_events(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<EventListParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let kinds = params.parsed_list("kind", EventKind::parse)?;
+    let projects = params.parsed_list("project", params::parse_key)?;
+    let year = params
+        .parsed("year", params::parse_year)?
+        .map(|year| format!("{year:04}-"));
+    let catalog = state.catalog().await?;
+    let project_ids: Vec<String> = projects
+        .iter()
+        .filter_map(|key| catalog.projects.id_of(key))
+        .collect();
+    let render = Render::new(&catalog, &requested.ranges);
+    let mut events: Vec<&Event> = catalog
+        .events
+        .iter()
+        .filter(|e| kinds.is_empty() || kinds.contains(&e.kind))
+        .filter(|e| {
+            projects.is_empty()
+                || e.project_id
+                    .as_ref()
+                    .is_some_and(|id| project_ids.contains(id))
+        })
+        .filter(|e| {
+            year.as_ref()
+                .is_none_or(|year| e.starts_on.starts_with(year.as_str()))
+        })
+        .collect();
+    events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on).then(a.slug.cmp(&b.slug)));
+    let items: Vec<EventView> = events
+        .into_iter()
+        .map(|event| event_view(&render, event))
+        .collect();
+    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let list = EventList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+        requested_languages: requested.tags(),
+    };
+    respond::json(&req, &list, &languages)
+}
+
+/// Get an event
+///
+/// One event by id or slug, with its organisers, project and the
+/// publications (conclusions) that came out of it.
+#[utoipa::path(
+    tag = "events",
+    params(("id_or_slug" = String, Path, description = "The event's UUID or slug", example = "expert-discussion-2024-10-31"), LangParams),
+    responses(
+        (status = 200, description = "The event", body = EventDetail, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No event has this id or slug", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{id_or_slug}")]
+pub async fn find_event(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let raw = path.into_inner();
+    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let catalog = state.catalog().await?;
+    let event = catalog
+        .events
+        .find(&raw)
+        .ok_or_else(|| ApiError::not_found("event", &raw))?;
+    let render = Render::new(&catalog, &requested.ranges);
+    let view = event_view(&render, event);
+    let filter = crate::db::publications::Filter {
+        event_ids: Some(vec![event.id.clone()]),
+        ..published()
+    };
+    let (publications, _) = newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+    let language = view.language.as_str();
+    let detail = EventDetail {
+        event: view,
+        publications,
+        requested_languages: requested.tags(),
+    };
+    respond::json(&req, &detail, &[language])
+}

@@ -1,0 +1,93 @@
+//! `/v1/fields`: the fields of work.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::negotiate::Requested;
+use super::organisations::LangParams;
+use super::params::{names_of, Params};
+use super::render::Render;
+use super::respond;
+use super::views::{FieldList, FieldView};
+use crate::catalog::Field;
+use crate::domain::IdOrSlug;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
+    let picked = render.pick(&field.label);
+    FieldView {
+        id: field.id.clone(),
+        slug: field.slug.clone(),
+        label: picked.text,
+        language: picked.served.lang,
+        derived_from: picked.served.derived_from,
+        available_languages: picked.available,
+    }
+}
+
+/// List fields of work
+///
+/// Every field of work, labels in the negotiated language.
+#[utoipa::path(
+    tag = "fields",
+    params(LangParams),
+    responses(
+        (status = 200, description = "The fields of work", body = FieldList, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/fields")]
+pub async fn list_fields(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let catalog = state.catalog().await?;
+    let render = Render::new(&catalog, &requested.ranges);
+    let items: Vec<FieldView> = catalog
+        .fields
+        .iter()
+        .map(|field| field_view(&render, field))
+        .collect();
+    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let list = FieldList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+        requested_languages: requested.tags(),
+    };
+    respond::json(&req, &list, &languages)
+}
+
+/// Get a field of work
+#[utoipa::path(
+    tag = "fields",
+    params(("id_or_slug" = String, Path, description = "The field's UUID or slug", example = "citizen-participation"), LangParams),
+    responses(
+        (status = 200, description = "The field of work", body = FieldView, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No field has this id or slug", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/fields/{id_or_slug}")]
+pub async fn find_field(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let raw = path.into_inner();
+    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let catalog = state.catalog().await?;
+    let field = catalog
+        .fields
+        .find(&raw)
+        .ok_or_else(|| ApiError::not_found("field", &raw))?;
+    let view = field_view(&Render::new(&catalog, &requested.ranges), field);
+    let language = view.language.as_str();
+    respond::json(&req, &view, &[language])
+}

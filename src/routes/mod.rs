@@ -1,0 +1,48 @@
+//! HTTP: one function registers every endpoint (which also documents it in
+//! the OpenAPI spec), one file per resource.
+
+pub mod events;
+pub mod fields;
+pub mod health;
+pub mod negotiate;
+pub mod organisations;
+pub mod params;
+pub mod projects;
+pub mod publications;
+pub mod render;
+pub mod respond;
+pub mod views;
+
+use actix_web::{HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Registers the `/v1` endpoints.
+pub fn v1(cfg: &mut ServiceConfig) {
+    cfg.service(publications::list_publications)
+        .service(publications::find_publication)
+        .service(projects::list_projects)
+        .service(projects::find_project)
+        .service(organisations::list_organisations)
+        .service(organisations::find_organisation)
+        .service(fields::list_fields)
+        .service(fields::find_field)
+        .service(events::list_events)
+        .service(events::find_event)
+        .service(health::list_errors);
+}
+
+/// Registers the endpoints outside `/v1`.
+pub fn service(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz);
+}
+
+/// Answers any request no endpoint takes.
+pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
+    let error = ApiError::new(
+        ErrorCode::RouteNotFound,
+        format!("no endpoint answers {} {}", req.method(), req.path()),
+    );
+    actix_web::ResponseError::error_response(&error)
+}

@@ -1,0 +1,68 @@
+//! Language negotiation at the edge: `?lang=` over `Accept-Language` over `en`.
+
+use actix_web::http::header::ACCEPT_LANGUAGE;
+use actix_web::HttpRequest;
+
+use super::params::Params;
+use crate::domain::lang::{parse_accept_language, LanguageRange};
+use crate::error::ApiError;
+
+/// What a request asked for.
+#[derive(Debug, Clone)]
+pub struct Requested {
+    /// Ranges in order of preference; never empty (falls back to `en`).
+    pub ranges: Vec<LanguageRange>,
+    /// `?lang=all`: every variant (publication detail only).
+    pub all: bool,
+}
+
+impl Requested {
+    /// Reads `?lang=` (when `allow_all`, also `all`), else `Accept-Language`.
+    pub fn from_request(
+        req: &HttpRequest,
+        params: &Params,
+        allow_all: bool,
+    ) -> Result<Self, ApiError> {
+        if let Some(raw) = params.one("lang")? {
+            if raw.eq_ignore_ascii_case("all") {
+                if allow_all {
+                    return Ok(Self {
+                        ranges: vec![LanguageRange::Exact(crate::domain::Lang::En)],
+                        all: true,
+                    });
+                }
+                return Err(ApiError::invalid(
+                    "lang",
+                    "\"all\" is only accepted by a publication's detail",
+                ));
+            }
+            let range =
+                LanguageRange::parse(raw).map_err(|message| ApiError::invalid("lang", message))?;
+            if range == LanguageRange::Any {
+                return Err(ApiError::invalid("lang", "must name a language, not *"));
+            }
+            return Ok(Self {
+                ranges: vec![range],
+                all: false,
+            });
+        }
+        let mut ranges = req
+            .headers()
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .map(parse_accept_language)
+            .unwrap_or_default();
+        if ranges.is_empty() {
+            ranges.push(LanguageRange::Exact(crate::domain::Lang::En));
+        }
+        Ok(Self { ranges, all: false })
+    }
+
+    /// The tags as the response reports them.
+    pub fn tags(&self) -> Vec<String> {
+        if self.all {
+            return vec!["all".to_owned()];
+        }
+        self.ranges.iter().map(LanguageRange::tag).collect()
+    }
+}

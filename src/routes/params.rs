@@ -1,0 +1,161 @@
+//! Query strings: decoded strictly (bad percent-encoding or UTF-8 is a 400),
+//! checked against the parameters an endpoint documents (an unknown one is
+//! a 400 that lists the allowed ones), then read one typed value at a time.
+
+use actix_web::HttpRequest;
+use percent_encoding::percent_decode_str;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// The longest query string accepted.
+const MAX_QUERY_LEN: usize = 8 * 1024;
+
+/// The decoded query parameters of one request.
+#[derive(Debug, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+/// Returns the names of the query parameters a documented params type takes.
+pub fn names_of<T: IntoParams>() -> Vec<String> {
+    T::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .map(|param| param.name)
+        .collect()
+}
+
+fn decode(raw: &str) -> Result<String, ApiError> {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidQueryString,
+                format!("{raw:?} is not percent-encoded UTF-8"),
+            )
+        })
+}
+
+impl Params {
+    /// Decodes the query string and rejects parameters not in `allowed`.
+    pub fn parse(req: &HttpRequest, allowed: &[String]) -> Result<Self, ApiError> {
+        let query = req.query_string();
+        if query.len() > MAX_QUERY_LEN {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQueryString,
+                format!("the query string is longer than {MAX_QUERY_LEN} bytes"),
+            ));
+        }
+        let mut pairs = Vec::new();
+        for piece in query.split('&').filter(|piece| !piece.is_empty()) {
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            pairs.push((decode(name)?, decode(value)?));
+        }
+        let unknown: Vec<&str> = pairs
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .filter(|name| !allowed.iter().any(|a| a == name))
+            .collect();
+        if let Some(first) = unknown.first() {
+            let mut error = ApiError::new(
+                ErrorCode::UnknownQueryParameter,
+                format!(
+                    "unknown query parameter {first:?}; this endpoint takes: {}",
+                    allowed.join(", ")
+                ),
+            );
+            error.errors = unknown
+                .iter()
+                .map(|name| crate::error::FieldError {
+                    field: (*name).to_owned(),
+                    message: "is not a parameter of this endpoint".into(),
+                })
+                .collect();
+            error.allowed = Some(allowed.to_vec());
+            return Err(error);
+        }
+        Ok(Self { pairs })
+    }
+
+    /// Every decoded (name, value) pair, in request order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// Returns the single value of a parameter; giving it twice is an error.
+    pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self
+            .pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::invalid(name, "must be given at most once"));
+        }
+        Ok(first)
+    }
+
+    /// Returns every value of a list parameter, given repeatedly
+    /// (`kind=a&kind=b`) or comma-separated (`kind=a,b`).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .flat_map(|(_, value)| value.split(','))
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Parses a single value with `parse`, naming the parameter on failure.
+    pub fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ApiError> {
+        match self.one(name)? {
+            None => Ok(None),
+            Some(raw) => parse(raw)
+                .map(Some)
+                .map_err(|message| ApiError::invalid(name, message)),
+        }
+    }
+
+    /// Parses every value of a list parameter with `parse`.
+    pub fn parsed_list<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Vec<T>, ApiError> {
+        self.list(name)
+            .iter()
+            .map(|raw| parse(raw).map_err(|message| ApiError::invalid(name, message)))
+            .collect()
+    }
+}
+
+/// Parses a page size: an integer from 1 to 100.
+pub fn parse_limit(raw: &str) -> Result<i64, String> {
+    match raw.parse::<i64>() {
+        Ok(limit) if (1..=100).contains(&limit) => Ok(limit),
+        _ => Err(format!("{raw:?} is not an integer from 1 to 100")),
+    }
+}
+
+/// Parses a year from 1000 to 9999.
+pub fn parse_year(raw: &str) -> Result<i32, String> {
+    match raw.parse::<i32>() {
+        Ok(year) if (1000..=9999).contains(&year) && raw.len() == 4 => Ok(year),
+        _ => Err(format!("{raw:?} is not a four-digit year")),
+    }
+}
+
+/// Parses a filter value that names an entity: a UUID or a slug.
+pub fn parse_key(raw: &str) -> Result<String, String> {
+    crate::domain::IdOrSlug::parse(raw).map(|_| raw.to_owned())
+}

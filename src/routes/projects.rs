@@ -1,0 +1,170 @@
+//! `/v1/projects`: the organisation's projects (its "Reference List").
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use utoipa::IntoParams;
+
+use super::negotiate::Requested;
+use super::organisations::LangParams;
+use super::params::{self, names_of, Params};
+use super::publications::{newest, published};
+use super::render::Render;
+use super::respond;
+use super::views::{ProjectDetail, ProjectList, ProjectView};
+use crate::catalog::Project;
+use crate::domain::IdOrSlug;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// How many publications a project's detail embeds.
+const EMBEDDED_PUBLICATIONS: i64 = 20;
+
+/// Query parameters of `GET /v1/projects`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct ProjectListParams {
+    /// Only projects funded by one of these organisations (slug or id).
+    #[param(example = "national-endowment-for-democracy")]
+    funder: Option<String>,
+    /// Only projects with one of these implementing partners (slug or id).
+    #[param(example = "isp-musine-kokalari")]
+    partner: Option<String>,
+    /// Only projects in one of these fields of work (slug or id).
+    #[param(example = "citizen-participation")]
+    field: Option<String>,
+    /// Language to serve (overrides `Accept-Language`).
+    #[param(example = "sq")]
+    lang: Option<String>,
+}
+
+pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
+    let picked = render.pick(&project.title);
+    render.in_language(picked.served.lang, |render| ProjectView {
+        id: project.id.clone(),
+        slug: project.slug.clone(),
+        title: picked.text,
+        description: (!project.description.is_empty())
+            .then(|| render.pick(&project.description).text),
+        language: picked.served.lang,
+        derived_from: picked.served.derived_from,
+        available_languages: picked.available,
+        starts_on: project.starts_on.clone(),
+        ends_on: project.ends_on.clone(),
+        funders: render.funders(project),
+        partners: render.partners(project),
+        fields: render.fields(&project.field_ids),
+    })
+}
+
+/// List projects
+///
+/// Every project, by slug, with its funders, partners and fields.
+#[utoipa::path(
+    tag = "projects",
+    params(ProjectListParams),
+    responses(
+        (status = 200, description = "The projects", body = ProjectList, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/projects")]
+pub async fn list_projects(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<ProjectListParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let funders = params.parsed_list("funder", params::parse_key)?;
+    let partners = params.parsed_list("partner", params::parse_key)?;
+    let fields = params.parsed_list("field", params::parse_key)?;
+    let catalog = state.catalog().await?;
+    let ids = |table_keys: &[String], table: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
+        table_keys.iter().filter_map(|key| table(key)).collect()
+    };
+    let funder_ids = ids(&funders, &|key| catalog.organisations.id_of(key));
+    let partner_ids = ids(&partners, &|key| catalog.organisations.id_of(key));
+    let field_ids = ids(&fields, &|key| catalog.fields.id_of(key));
+    let render = Render::new(&catalog, &requested.ranges);
+    let items: Vec<ProjectView> = catalog
+        .projects
+        .iter()
+        .filter(|p| {
+            funders.is_empty()
+                || p.funders
+                    .iter()
+                    .any(|f| funder_ids.contains(&f.organisation_id))
+        })
+        .filter(|p| partners.is_empty() || p.partner_ids.iter().any(|id| partner_ids.contains(id)))
+        .filter(|p| fields.is_empty() || p.field_ids.iter().any(|id| field_ids.contains(id)))
+        .map(|project| project_view(&render, project))
+        .collect();
+    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let list = ProjectList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+        requested_languages: requested.tags(),
+    };
+    respond::json(&req, &list, &languages)
+}
+
+/// Get a project
+///
+/// One project by id or slug, with its funders (and grant numbers),
+/// partners, fields, events and newest publications.
+#[utoipa::path(
+    tag = "projects",
+    params(("id_or_slug" = String, Path, description = "The project's UUID or slug", example = "dialogue-solutions-future"), LangParams),
+    responses(
+        (status = 200, description = "The project", body = ProjectDetail, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No project has this id or slug", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/projects/{id_or_slug}")]
+pub async fn find_project(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let raw = path.into_inner();
+    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let catalog = state.catalog().await?;
+    let project = catalog
+        .projects
+        .find(&raw)
+        .ok_or_else(|| ApiError::not_found("project", &raw))?;
+    let render = Render::new(&catalog, &requested.ranges);
+    let view = project_view(&render, project);
+    let filter = crate::db::publications::Filter {
+        project_ids: Some(vec![project.id.clone()]),
+        ..published()
+    };
+    let (publications, publications_total) =
+        newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+    let events = render.in_language(view.language, |render| {
+        let mut events: Vec<_> = catalog
+            .events
+            .iter()
+            .filter(|e| e.project_id.as_deref() == Some(&project.id))
+            .collect();
+        events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
+        events.into_iter().map(|e| render.event_ref(e)).collect()
+    });
+    let language = view.language.as_str();
+    let detail = ProjectDetail {
+        project: view,
+        events,
+        publications,
+        publications_total,
+        requested_languages: requested.tags(),
+    };
+    respond::json(&req, &detail, &[language])
+}

@@ -1,0 +1,433 @@
+//! `/v1/publications`: the filtered, paginated list and one publication.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use base64::Engine;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use utoipa::IntoParams;
+
+use super::negotiate::Requested;
+use super::params::{self, names_of, Params};
+use super::render::Render;
+use super::respond;
+use super::views::{PublicationDetail, PublicationPage};
+use crate::catalog::Catalog;
+use crate::db::publications::{self, After, Filter, Sort};
+use crate::domain::lang::LanguageRange;
+use crate::domain::{self, IdOrSlug, Lang, PublicationKind, PublicationStatus};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::state::AppState;
+
+/// Query parameters of `GET /v1/publications`. List filters take several
+/// values, repeated (`kind=a&kind=b`) or comma-separated (`kind=a,b`):
+/// values of one filter are alternatives, different filters must all hold.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct PublicationListParams {
+    /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
+    #[param(example = "report,policy_paper")]
+    kind: Option<String>,
+    /// Fields of work, by slug or id.
+    #[param(example = "normalization-dialogue")]
+    field: Option<String>,
+    /// Projects, by slug or id.
+    #[param(example = "dialogue-solutions-future")]
+    project: Option<String>,
+    /// Funders of the publication's project, by slug or id.
+    #[param(example = "german-federal-foreign-office")]
+    funder: Option<String>,
+    /// Implementing partners of the publication's project, by slug or id.
+    #[param(example = "isp-musine-kokalari")]
+    partner: Option<String>,
+    /// Events, by slug or id.
+    #[param(example = "expert-discussion-2024-10-31")]
+    event: Option<String>,
+    /// Has a variant in: `en`, `sq`, `sr` (either script), `sr-Latn` (stored
+    /// or derived from Cyrillic), `sr-Cyrl`.
+    #[param(example = "sq")]
+    language: Option<String>,
+    /// Published in this year.
+    #[param(value_type = Option<i32>, example = 2024)]
+    year: Option<String>,
+    /// Published on or after this date.
+    #[param(value_type = Option<chrono::NaiveDate>, example = "2024-10-01")]
+    published_from: Option<String>,
+    /// Published on or before this date.
+    #[param(value_type = Option<chrono::NaiveDate>, example = "2024-12-31")]
+    published_to: Option<String>,
+    /// Changed at or after this time (RFC 3339, or a date meaning its midnight UTC).
+    #[param(example = "2024-11-01T00:00:00Z")]
+    updated_since: Option<String>,
+    /// Order: `-published_on` (default), `published_on`, `title`, `-updated_at`.
+    #[param(example = "-published_on")]
+    sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Language to serve (overrides `Accept-Language`): `en`, `sq`, `sr`, `sr-Latn`, `sr-Cyrl`.
+    #[param(example = "sq")]
+    lang: Option<String>,
+}
+
+/// Query parameters of `GET /v1/publications/{id_or_slug}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct PublicationDetailParams {
+    /// Language to serve (overrides `Accept-Language`); `all` adds every variant.
+    #[param(example = "sr-Latn")]
+    lang: Option<String>,
+}
+
+const DEFAULT_LIMIT: i64 = 20;
+
+/// Encodes where the next page starts, for this sort only.
+fn encode_cursor(sort: Sort, after: &After) -> String {
+    let json = serde_json::json!([sort.as_str(), after.key, after.id]).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(raw: &str, sort: Sort) -> Result<After, ApiError> {
+    let invalid = |why: &str| ApiError {
+        code: ErrorCode::InvalidCursor,
+        ..ApiError::invalid("cursor", why)
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| invalid("is not a cursor this API issued"))?;
+    let (cursor_sort, key, id): (String, String, String) =
+        serde_json::from_slice(&bytes).map_err(|_| invalid("is not a cursor this API issued"))?;
+    if cursor_sort != sort.as_str() {
+        return Err(invalid(&format!(
+            "was issued for sort={cursor_sort}, not sort={}",
+            sort.as_str()
+        )));
+    }
+    Ok(After { key, id })
+}
+
+/// Resolves entity filters (slugs or ids) to ids; unknown values match nothing.
+fn resolve<T>(table: &crate::catalog::Table<T>, keys: &[String]) -> Option<Vec<String>> {
+    (!keys.is_empty()).then(|| keys.iter().filter_map(|key| table.id_of(key)).collect())
+}
+
+/// Keeps the ids in both lists, where both filters are set.
+fn intersect(a: Option<Vec<String>>, b: Option<Vec<String>>) -> Option<Vec<String>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.into_iter().filter(|id| b.contains(id)).collect()),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// Maps a `language` filter value to the stored tags that satisfy it.
+fn stored_tags_for(raw: &str) -> Result<Vec<String>, String> {
+    let tags: &[Lang] = match LanguageRange::parse(raw)? {
+        LanguageRange::Exact(Lang::SrLatn) => &[Lang::SrLatn, Lang::SrCyrl],
+        LanguageRange::Exact(Lang::En) => &[Lang::En],
+        LanguageRange::Exact(Lang::Sq) => &[Lang::Sq],
+        LanguageRange::Exact(Lang::SrCyrl) => &[Lang::SrCyrl],
+        LanguageRange::SerbianAnyScript => &[Lang::SrLatn, Lang::SrCyrl],
+        LanguageRange::Any | LanguageRange::Unsupported(_) => {
+            return Err(format!(
+                "{raw:?} is not one of en, sq, sr, sr-Latn, sr-Cyrl"
+            ))
+        }
+    };
+    Ok(tags.iter().map(|lang| lang.as_str().to_owned()).collect())
+}
+
+/// Reads the list filters shared by the list and (later) search.
+pub fn read_filter(params: &Params, catalog: &Catalog) -> Result<Filter, ApiError> {
+    let kinds = params.parsed_list("kind", PublicationKind::parse)?;
+    let fields = params.parsed_list("field", params::parse_key)?;
+    let projects = params.parsed_list("project", params::parse_key)?;
+    let funders = params.parsed_list("funder", params::parse_key)?;
+    let partners = params.parsed_list("partner", params::parse_key)?;
+    let events = params.parsed_list("event", params::parse_key)?;
+    let languages: Vec<Vec<String>> = params.parsed_list("language", stored_tags_for)?;
+    let year = params.parsed("year", params::parse_year)?;
+    let published_from = params.parsed("published_from", domain::parse_date)?;
+    let published_to = params.parsed("published_to", domain::parse_date)?;
+    let updated_since = params.parsed("updated_since", domain::parse_timestamp)?;
+
+    let projects_of_orgs = |org_keys: &[String], funded: bool| -> Option<Vec<String>> {
+        let org_ids = resolve(&catalog.organisations, org_keys)?;
+        Some(
+            catalog
+                .projects
+                .iter()
+                .filter(|project| {
+                    if funded {
+                        project
+                            .funders
+                            .iter()
+                            .any(|f| org_ids.contains(&f.organisation_id))
+                    } else {
+                        project.partner_ids.iter().any(|id| org_ids.contains(id))
+                    }
+                })
+                .map(|project| project.id.clone())
+                .collect(),
+        )
+    };
+    let mut project_ids = resolve(&catalog.projects, &projects);
+    project_ids = intersect(project_ids, projects_of_orgs(&funders, true));
+    project_ids = intersect(project_ids, projects_of_orgs(&partners, false));
+
+    let mut from = published_from.map(|d| d.to_string());
+    let mut to = published_to.map(|d| d.to_string());
+    if let Some(year) = year {
+        let (first, last) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+        from = Some(from.map_or(first.clone(), |f| f.max(first)));
+        to = Some(to.map_or(last.clone(), |t| t.min(last)));
+    }
+    let mut language_tags: Vec<String> = languages.into_iter().flatten().collect();
+    language_tags.dedup();
+
+    Ok(Filter {
+        statuses: vec![PublicationStatus::Published.as_str().to_owned()],
+        kinds: kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+        field_ids: resolve(&catalog.fields, &fields),
+        project_ids,
+        event_ids: resolve(&catalog.events, &events),
+        languages: (!language_tags.is_empty()).then_some(language_tags),
+        published_from: from,
+        published_to: to,
+        updated_since: updated_since.map(domain::format_timestamp),
+    })
+}
+
+/// Builds the URL of the next page: this request's query with the cursor replaced.
+fn next_link(req: &HttpRequest, params: &Params, cursor: &str) -> String {
+    let mut query: Vec<String> = params
+        .pairs()
+        .iter()
+        .filter(|(name, _)| name != "cursor")
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(name, NON_ALPHANUMERIC),
+                utf8_percent_encode(value, NON_ALPHANUMERIC)
+            )
+        })
+        .collect();
+    query.push(format!("cursor={cursor}"));
+    format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))
+}
+
+/// List publications
+///
+/// Published publications, newest first by default, with filters, four sort
+/// orders and keyset pagination: follow `next_cursor` (or the `Link:
+/// rel="next"` header) until it is null. Each item comes in the negotiated
+/// language (`?lang=` over `Accept-Language` over `en`, falling back to the
+/// other Serbian script, then English, then any variant) and says which
+/// language it is in and which exist.
+#[utoipa::path(
+    tag = "publications",
+    params(PublicationListParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages, with q-values", example = "sq, en;q=0.5")),
+    responses(
+        (status = 200, description = "A page of publications", body = PublicationPage,
+            headers(("ETag" = String), ("Content-Language" = String), ("Link" = String, description = "The next page, when there is one"))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/publications")]
+pub async fn list_publications(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<PublicationListParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let sort = params
+        .parsed("sort", Sort::parse)?
+        .unwrap_or(Sort::PublishedDesc);
+    let limit = params
+        .parsed("limit", params::parse_limit)?
+        .unwrap_or(DEFAULT_LIMIT);
+    let after = params
+        .one("cursor")?
+        .map(|raw| decode_cursor(raw, sort))
+        .transpose()?;
+    let catalog = state.catalog().await?;
+    let filter = read_filter(&params, &catalog)?;
+
+    let (total, mut rows, heads, fields) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let total = publications::count(conn, &filter)?;
+            let rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
+            let ids: Vec<String> = rows
+                .iter()
+                .take(limit as usize)
+                .map(|row| row.id.clone())
+                .collect();
+            let heads = publications::variant_heads(conn, &ids)?;
+            let fields = publications::field_ids(conn, &ids)?;
+            Ok((total, rows, heads, fields))
+        })
+        .await?;
+
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| {
+            encode_cursor(
+                sort,
+                &After {
+                    key: sort.key_of(last),
+                    id: last.id.clone(),
+                },
+            )
+        })
+    } else {
+        None
+    };
+    let render = Render::new(&catalog, &requested.ranges);
+    let items: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            let heads = heads.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            let fields = fields.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            render.publication_summary(row, heads, fields)
+        })
+        .collect();
+    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let page = PublicationPage {
+        items,
+        total,
+        next_cursor: next_cursor.clone(),
+        requested_languages: requested.tags(),
+    };
+    let mut response = respond::json(&req, &page, &languages)?;
+    if let Some(cursor) = next_cursor {
+        if let Ok(value) = header::HeaderValue::from_str(&next_link(&req, &params, &cursor)) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Get a publication
+///
+/// One published publication by id or slug, in the negotiated language, with
+/// its project, funders, partners, event and fields embedded, so one request
+/// renders a detail page. `?lang=all` adds every variant. A Serbian text
+/// stored only in Cyrillic is served as `sr-Latn` by transliteration, with
+/// `derived_from: "sr-Cyrl"`. A withdrawn publication answers 410.
+#[utoipa::path(
+    tag = "publications",
+    params(
+        ("id_or_slug" = String, Path, description = "The publication's UUID or slug", example = "conclusions-expert-discussion-2024-10-31"),
+        PublicationDetailParams,
+        ("Accept-Language" = Option<String>, Header, description = "Preferred languages, with q-values", example = "sr-Latn"),
+    ),
+    responses(
+        (status = 200, description = "The publication", body = PublicationDetail,
+            headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published publication has this id or slug", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The publication was withdrawn", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/publications/{id_or_slug}")]
+pub async fn find_publication(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<PublicationDetailParams>())?;
+    let requested = Requested::from_request(&req, &params, true)?;
+    let raw = path.into_inner();
+    let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let catalog = state.catalog().await?;
+    let (id, slug) = key.key();
+    let slug = slug.map(str::to_owned);
+    let found = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+        })
+        .await?;
+    let Some(full) = found else {
+        return Err(ApiError::not_found("publication", &raw));
+    };
+    match PublicationStatus::parse(&full.row.status) {
+        Ok(PublicationStatus::Published) => {}
+        Ok(PublicationStatus::Withdrawn) => {
+            let reason = full
+                .row
+                .withdrawn_reason
+                .as_deref()
+                .unwrap_or("no reason was given");
+            return Err(ApiError::new(
+                ErrorCode::Withdrawn,
+                format!("the publication {raw:?} was withdrawn: {reason}"),
+            ));
+        }
+        _ => return Err(ApiError::not_found("publication", &raw)),
+    }
+    let render = Render::new(&catalog, &requested.ranges);
+    let detail = render.publication_detail(
+        &full.row,
+        &full.variants,
+        &full.field_ids,
+        requested.tags(),
+        requested.all,
+    );
+    let languages: Vec<&str> = match &detail.variants {
+        Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
+        None => vec![detail.summary.language.as_str()],
+    };
+    respond::json(&req, &detail, &languages)
+}
+
+/// Loads the newest published publications matching `filter`, rendered,
+/// with their total: what project and event details embed.
+pub async fn newest(
+    state: &AppState,
+    render: &Render<'_>,
+    filter: Filter,
+    limit: i64,
+) -> Result<(Vec<super::views::PublicationSummary>, i64), ApiError> {
+    let (total, mut rows, heads, fields) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let total = publications::count(conn, &filter)?;
+            let rows = publications::page(conn, &filter, Sort::PublishedDesc, None, limit)?;
+            let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+            let heads = publications::variant_heads(conn, &ids)?;
+            let fields = publications::field_ids(conn, &ids)?;
+            Ok((total, rows, heads, fields))
+        })
+        .await?;
+    rows.truncate(limit as usize);
+    let items = rows
+        .iter()
+        .map(|row| {
+            let heads = heads.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            let fields = fields.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            render.publication_summary(row, heads, fields)
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// The filter of everything public.
+pub fn published() -> Filter {
+    Filter {
+        statuses: vec![PublicationStatus::Published.as_str().to_owned()],
+        ..Filter::default()
+    }
+}

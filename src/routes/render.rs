@@ -1,0 +1,294 @@
+//! Builds response views from rows and the catalog, in the negotiated
+//! language.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{self, Catalog};
+use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
+use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
+use crate::domain::translit::cyrillic_to_latin;
+use crate::domain::{Lang, PublicationKind, PublicationStatus};
+use crate::import::format::LangMap;
+
+use super::views::*;
+
+/// Renders views for one request.
+pub struct Render<'a> {
+    pub catalog: &'a Catalog,
+    pub ranges: &'a [LanguageRange],
+}
+
+/// A text picked from a per-language map, with where it came from.
+pub struct Picked {
+    pub text: String,
+    pub served: Served,
+    pub available: Vec<Lang>,
+}
+
+impl<'a> Render<'a> {
+    pub fn new(catalog: &'a Catalog, ranges: &'a [LanguageRange]) -> Self {
+        Self { catalog, ranges }
+    }
+
+    /// Renders with `lang` first, then the request's own preferences: labels
+    /// embedded in a resource follow the language the resource is served in.
+    pub fn in_language<R>(&self, lang: Lang, render: impl FnOnce(&Render<'_>) -> R) -> R {
+        let mut ranges = Vec::with_capacity(self.ranges.len() + 1);
+        ranges.push(LanguageRange::Exact(lang));
+        ranges.extend_from_slice(self.ranges);
+        render(&Render {
+            catalog: self.catalog,
+            ranges: &ranges,
+        })
+    }
+
+    pub fn pick(&self, texts: &LangMap) -> Picked {
+        let stored: Vec<Lang> = texts.keys().copied().collect();
+        let (served, text) = pick_text(self.ranges, &stored, |lang| {
+            texts.get(&lang).map(String::as_str)
+        })
+        .unwrap_or((
+            Served {
+                lang: Lang::En,
+                derived_from: None,
+            },
+            String::new(),
+        ));
+        Picked {
+            text,
+            served,
+            available: available(&stored),
+        }
+    }
+
+    fn text(&self, texts: &LangMap) -> String {
+        self.pick(texts).text
+    }
+
+    pub fn organisation_ref(
+        &self,
+        id: &str,
+        grant_number: Option<&str>,
+    ) -> Option<OrganisationRef> {
+        let org = self.catalog.organisations.by_id(id)?;
+        Some(OrganisationRef {
+            id: org.id.clone(),
+            slug: org.slug.clone(),
+            name: self.text(&org.name),
+            grant_number: grant_number.map(str::to_owned),
+        })
+    }
+
+    pub fn project_ref(&self, id: &str) -> Option<ProjectRef> {
+        let project = self.catalog.projects.by_id(id)?;
+        Some(ProjectRef {
+            id: project.id.clone(),
+            slug: project.slug.clone(),
+            title: self.text(&project.title),
+        })
+    }
+
+    pub fn field_ref(&self, id: &str) -> Option<FieldRef> {
+        let field = self.catalog.fields.by_id(id)?;
+        Some(FieldRef {
+            id: field.id.clone(),
+            slug: field.slug.clone(),
+            label: self.text(&field.label),
+        })
+    }
+
+    pub fn event_ref(&self, event: &catalog::Event) -> EventRef {
+        let picked = self.pick(&event.title);
+        EventRef {
+            id: event.id.clone(),
+            slug: event.slug.clone(),
+            kind: event.kind,
+            kind_label: event.kind.label(picked.served.lang).to_owned(),
+            title: picked.text,
+            starts_on: event.starts_on.clone(),
+            ends_on: event.ends_on.clone(),
+            place: event.place.clone(),
+        }
+    }
+
+    pub fn funders(&self, project: &catalog::Project) -> Vec<OrganisationRef> {
+        project
+            .funders
+            .iter()
+            .filter_map(|f| self.organisation_ref(&f.organisation_id, f.grant_number.as_deref()))
+            .collect()
+    }
+
+    pub fn partners(&self, project: &catalog::Project) -> Vec<OrganisationRef> {
+        project
+            .partner_ids
+            .iter()
+            .filter_map(|id| self.organisation_ref(id, None))
+            .collect()
+    }
+
+    pub fn fields(&self, ids: &[String]) -> Vec<FieldRef> {
+        ids.iter().filter_map(|id| self.field_ref(id)).collect()
+    }
+
+    /// Renders a publication in a list from its row and variant heads.
+    pub fn publication_summary(
+        &self,
+        row: &PublicationRow,
+        heads: &[VariantHeadRow],
+        field_ids: &[String],
+    ) -> PublicationSummary {
+        let stored: Vec<Lang> = heads
+            .iter()
+            .filter_map(|h| Lang::from_stored(&h.lang))
+            .collect();
+        let served = negotiate(self.ranges, &stored).unwrap_or(Served {
+            lang: Lang::En,
+            derived_from: None,
+        });
+        let head = heads.iter().find(|h| h.lang == served.source().as_str());
+        let (title, summary) = match head {
+            Some(head) => (derived(served, &head.title), derived(served, &head.summary)),
+            None => (String::new(), String::new()),
+        };
+        self.summary_of(row, served, available(&stored), title, summary, field_ids)
+    }
+
+    fn summary_of(
+        &self,
+        row: &PublicationRow,
+        served: Served,
+        available_languages: Vec<Lang>,
+        title: String,
+        summary: String,
+        field_ids: &[String],
+    ) -> PublicationSummary {
+        let kind = PublicationKind::parse(&row.kind).unwrap_or(PublicationKind::Report);
+        let status = PublicationStatus::parse(&row.status).unwrap_or(PublicationStatus::Draft);
+        self.in_language(served.lang, |render| {
+            let project = row
+                .project_id
+                .as_deref()
+                .and_then(|id| render.catalog.projects.by_id(id));
+            PublicationSummary {
+                id: row.id.clone(),
+                slug: row.slug.clone(),
+                kind,
+                kind_label: kind.label(served.lang).to_owned(),
+                status,
+                published_on: row.published_on.clone(),
+                updated_at: row.updated_at.clone(),
+                language: served.lang,
+                derived_from: served.derived_from,
+                available_languages,
+                title,
+                summary,
+                authors: serde_json::from_str(&row.authors).unwrap_or_default(),
+                keywords: serde_json::from_str(&row.keywords).unwrap_or_default(),
+                project: project.and_then(|p| render.project_ref(&p.id)),
+                funders: project.map(|p| render.funders(p)).unwrap_or_default(),
+                partners: project.map(|p| render.partners(p)).unwrap_or_default(),
+                event: row
+                    .event_id
+                    .as_deref()
+                    .and_then(|id| render.catalog.events.by_id(id))
+                    .map(|e| render.event_ref(e)),
+                fields: render.fields(field_ids),
+            }
+        })
+    }
+
+    /// Renders a publication's detail; with `all`, every variant too.
+    pub fn publication_detail(
+        &self,
+        row: &PublicationRow,
+        variants: &[VariantRow],
+        field_ids: &[String],
+        requested_languages: Vec<String>,
+        all: bool,
+    ) -> PublicationDetail {
+        let stored: Vec<Lang> = variants
+            .iter()
+            .filter_map(|v| Lang::from_stored(&v.lang))
+            .collect();
+        let served = negotiate(self.ranges, &stored).unwrap_or(Served {
+            lang: Lang::En,
+            derived_from: None,
+        });
+        let variant = variants.iter().find(|v| v.lang == served.source().as_str());
+        let (title, summary, body) = match variant {
+            Some(v) => (
+                derived(served, &v.title),
+                derived(served, &v.summary),
+                derived(served, &v.body),
+            ),
+            None => Default::default(),
+        };
+        let summary_view =
+            self.summary_of(row, served, available(&stored), title, summary, field_ids);
+        let variants_view = all.then(|| {
+            let mut map = BTreeMap::new();
+            for v in variants {
+                if let Some(lang) = Lang::from_stored(&v.lang) {
+                    map.insert(lang, variant_view(v, None));
+                }
+            }
+            if let (Some(cyrillic), false) = (
+                variants.iter().find(|v| v.lang == Lang::SrCyrl.as_str()),
+                stored.contains(&Lang::SrLatn),
+            ) {
+                map.insert(Lang::SrLatn, variant_view(cyrillic, Some(Lang::SrCyrl)));
+            }
+            map
+        });
+        PublicationDetail {
+            summary: summary_view,
+            body,
+            created_at: row.created_at.clone(),
+            file: variant.and_then(file_view),
+            requested_languages,
+            variants: variants_view,
+        }
+    }
+}
+
+fn derived(served: Served, text: &str) -> String {
+    match served.derived_from {
+        Some(_) => cyrillic_to_latin(text),
+        None => text.to_owned(),
+    }
+}
+
+fn file_view(v: &VariantRow) -> Option<FileView> {
+    match (
+        &v.file_sha256,
+        v.file_size,
+        &v.file_media_type,
+        &v.file_name,
+    ) {
+        (Some(sha256), Some(size), Some(media_type), Some(name)) => Some(FileView {
+            sha256: sha256.clone(),
+            size,
+            media_type: media_type.clone(),
+            name: name.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn variant_view(v: &VariantRow, derived_from: Option<Lang>) -> VariantView {
+    let convert = |text: &str| {
+        if derived_from.is_some() {
+            cyrillic_to_latin(text)
+        } else {
+            text.to_owned()
+        }
+    };
+    VariantView {
+        title: convert(&v.title),
+        summary: convert(&v.summary),
+        body: convert(&v.body),
+        derived_from,
+        file: file_view(v),
+    }
+}

@@ -1,0 +1,302 @@
+//! The wire shapes of responses (DTOs), kept apart from rows and domain
+//! types. Their doc comments and examples are the API documentation.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role};
+
+/// An organisation as other resources embed it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationRef {
+    #[schema(example = "0193a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b")]
+    pub id: String,
+    #[schema(example = "german-federal-foreign-office")]
+    pub slug: String,
+    /// The name in the served language.
+    #[schema(example = "German Federal Foreign Office")]
+    pub name: String,
+    /// For funders of a project: the grant number, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_number: Option<String>,
+}
+
+/// A project as other resources embed it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectRef {
+    pub id: String,
+    #[schema(example = "dialogue-solutions-future")]
+    pub slug: String,
+    #[schema(example = "Dialogue, Solutions Future")]
+    pub title: String,
+}
+
+/// An event as other resources embed it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventRef {
+    pub id: String,
+    #[schema(example = "expert-discussion-2024-10-31")]
+    pub slug: String,
+    pub kind: EventKind,
+    /// The kind's label in the served language.
+    #[schema(example = "Expert discussion")]
+    pub kind_label: String,
+    #[schema(example = "Challenges and opportunities in the Kosovo-Serbia normalization process")]
+    pub title: String,
+    #[schema(example = "2024-10-31")]
+    pub starts_on: String,
+    pub ends_on: Option<String>,
+    #[schema(example = "Pristina")]
+    pub place: Option<String>,
+}
+
+/// A field of work as other resources embed it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldRef {
+    pub id: String,
+    #[schema(example = "normalization-dialogue")]
+    pub slug: String,
+    #[schema(example = "Normalization of relations/dialogue")]
+    pub label: String,
+}
+
+/// A publication in a list: everything a card or a search hit shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicationSummary {
+    #[schema(example = "0193a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b")]
+    pub id: String,
+    #[schema(example = "conclusions-expert-discussion-2024-10-31")]
+    pub slug: String,
+    pub kind: PublicationKind,
+    /// The kind's label in the served language.
+    #[schema(example = "Discussion conclusions")]
+    pub kind_label: String,
+    pub status: PublicationStatus,
+    #[schema(example = "2024-11-08")]
+    pub published_on: Option<String>,
+    /// When anything about the publication last changed (RFC 3339, UTC).
+    #[schema(example = "2024-11-08T09:30:00.000000Z")]
+    pub updated_at: String,
+    /// The language tag of `title`, `summary` and `body`.
+    #[schema(example = "sr-Latn")]
+    pub language: Lang,
+    /// Set when the text was transliterated from another stored variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "sr-Cyrl")]
+    pub derived_from: Option<Lang>,
+    /// Every tag the publication can be served in (a derived `sr-Latn` included).
+    pub available_languages: Vec<Lang>,
+    pub title: String,
+    pub summary: String,
+    #[schema(example = json!(["New Social Initiative"]))]
+    pub authors: Vec<String>,
+    #[schema(example = json!(["dialogue", "normalization"]))]
+    pub keywords: Vec<String>,
+    pub project: Option<ProjectRef>,
+    /// The funders of the publication's project.
+    pub funders: Vec<OrganisationRef>,
+    /// The implementing partners of the publication's project.
+    pub partners: Vec<OrganisationRef>,
+    pub event: Option<EventRef>,
+    pub fields: Vec<FieldRef>,
+}
+
+/// What is known of a variant's file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileView {
+    pub sha256: String,
+    pub size: i64,
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    #[schema(example = "conclusions-2024-10-31.pdf")]
+    pub name: String,
+}
+
+/// One language variant, as `?lang=all` lists them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VariantView {
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    /// Set when this variant is a transliteration of another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Lang>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileView>,
+}
+
+/// One publication, everything a detail page needs in one response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicationDetail {
+    #[serde(flatten)]
+    pub summary: PublicationSummary,
+    /// The full text in the served language.
+    pub body: String,
+    pub created_at: String,
+    /// The file of the served variant, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileView>,
+    /// The languages the request asked for, in order of preference.
+    #[schema(example = json!(["sr-Latn"]))]
+    pub requested_languages: Vec<String>,
+    /// With `?lang=all`: every variant by tag, derived ones included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<BTreeMap<Lang, VariantView>>,
+}
+
+/// A page of publications.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicationPage {
+    pub items: Vec<PublicationSummary>,
+    /// How many publications match the filters, over all pages.
+    #[schema(example = 8)]
+    pub total: i64,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// The languages the request asked for, in order of preference.
+    pub requested_languages: Vec<String>,
+}
+
+/// An organisation: a funder, partner or implementer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationView {
+    pub id: String,
+    #[schema(example = "isp-musine-kokalari")]
+    pub slug: String,
+    #[schema(example = "Institute for Social Policy Musine Kokalari")]
+    pub name: String,
+    pub language: Lang,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Lang>,
+    pub available_languages: Vec<Lang>,
+    pub roles: Vec<Role>,
+    /// The roles' labels in the served language.
+    pub role_labels: Vec<String>,
+    pub website: Option<String>,
+    /// The organisation's ROR id, when known.
+    pub ror: Option<String>,
+}
+
+/// An organisation with the projects it funds and implements.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationDetail {
+    #[serde(flatten)]
+    pub organisation: OrganisationView,
+    pub funded_projects: Vec<ProjectRef>,
+    pub partner_projects: Vec<ProjectRef>,
+    pub organised_events: Vec<EventRef>,
+    pub requested_languages: Vec<String>,
+}
+
+/// A field of work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldView {
+    pub id: String,
+    #[schema(example = "citizen-participation")]
+    pub slug: String,
+    #[schema(example = "Citizen participation")]
+    pub label: String,
+    pub language: Lang,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Lang>,
+    pub available_languages: Vec<Lang>,
+}
+
+/// A project (the organisation's "Reference List").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: String,
+    #[schema(example = "dialogue-solutions-future")]
+    pub slug: String,
+    #[schema(example = "Dialogue, Solutions Future")]
+    pub title: String,
+    pub description: Option<String>,
+    pub language: Lang,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Lang>,
+    pub available_languages: Vec<Lang>,
+    #[schema(example = "2024-01-01")]
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub funders: Vec<OrganisationRef>,
+    pub partners: Vec<OrganisationRef>,
+    pub fields: Vec<FieldRef>,
+}
+
+/// A project with its events and its latest publications.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectDetail {
+    #[serde(flatten)]
+    pub project: ProjectView,
+    pub events: Vec<EventRef>,
+    /// The newest publications of the project (at most 20); the rest through
+    /// `GET /v1/publications?project=<slug>`.
+    pub publications: Vec<PublicationSummary>,
+    /// How many published publications the project has.
+    pub publications_total: i64,
+    pub requested_languages: Vec<String>,
+}
+
+/// An event: a discussion, summit, focus group or conference.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    #[serde(flatten)]
+    pub event: EventRef,
+    pub language: Lang,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Lang>,
+    pub available_languages: Vec<Lang>,
+    pub organisers: Vec<OrganisationRef>,
+    pub project: Option<ProjectRef>,
+}
+
+/// An event with the publications that came out of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub event: EventView,
+    pub publications: Vec<PublicationSummary>,
+    pub requested_languages: Vec<String>,
+}
+
+/// Declares a list envelope for one item type.
+macro_rules! list_envelope {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Serialize, ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// How many items match.
+            pub total: i64,
+            /// Always null: these lists are short enough to come whole.
+            pub next_cursor: Option<String>,
+            pub requested_languages: Vec<String>,
+        }
+    };
+}
+
+list_envelope!(
+    OrganisationList,
+    OrganisationView,
+    "Every organisation that matches."
+);
+list_envelope!(FieldList, FieldView, "Every field of work.");
+list_envelope!(ProjectList, ProjectView, "Every project that matches.");
+list_envelope!(
+    EventList,
+    EventView,
+    "Every event that matches, newest first."
+);
+
+/// The service's liveness or readiness.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+    /// For readiness: which database backend answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "sqlite")]
+    pub database: Option<String>,
+}

@@ -1,0 +1,203 @@
+//! Import and export: idempotent by slug, all or nothing, errors by line and
+//! field, export → import round trips, make-corpus output imports as it is.
+
+use std::path::Path;
+use std::process::Command;
+
+use arkiv::import::format::Entity;
+use arkiv::import::{ImportError, ImportReport};
+use diesel::prelude::*;
+
+use super::publications::fixture;
+use super::{TestApp, TestDb};
+use crate::on_both_backends;
+
+fn count(map: &std::collections::HashMap<Entity, usize>, entity: Entity) -> usize {
+    map.get(&entity).copied().unwrap_or(0)
+}
+
+fn change_log_length(db: &TestDb) -> i64 {
+    use arkiv::db::schema::changes;
+    changes::table
+        .count()
+        .get_result(&mut *db.db.conn().expect("connection"))
+        .expect("count")
+}
+
+fn export(db: &TestDb) -> String {
+    let mut out = Vec::new();
+    arkiv::import::export::export(&mut db.db.conn().expect("connection"), &mut out)
+        .expect("export");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+on_both_backends!(reimport_updates_by_slug_and_never_duplicates, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    let first = db.import(&fixture(10));
+    assert_eq!(count(&first.created, Entity::Publication), 12);
+    assert_eq!(count(&first.created, Entity::Project), 2);
+    let log = change_log_length(&db);
+    assert_eq!(
+        log,
+        12 + 2 + 2 + 1,
+        "one change-log entry per created entity"
+    );
+
+    let again = db.import(&fixture(10));
+    assert_eq!(ImportReport::total(&again.created), 0);
+    assert_eq!(ImportReport::total(&again.updated), 0);
+    assert_eq!(count(&again.unchanged, Entity::Publication), 12);
+    assert_eq!(
+        change_log_length(&db),
+        log,
+        "an unchanged re-import writes nothing"
+    );
+
+    let edited = fixture(10).replace("\"Title 003\"", "\"Title three\"");
+    let third = db.import(&edited);
+    assert_eq!(count(&third.updated, Entity::Publication), 1);
+    assert_eq!(change_log_length(&db), log + 1);
+    let app = TestApp::new(db);
+    assert_eq!(
+        app.get("/v1/publications/pub-003").await.json()["title"],
+        "Title three"
+    );
+    assert_eq!(app.get("/v1/publications").await.json()["total"], 10);
+});
+
+on_both_backends!(
+    a_bad_file_writes_nothing_and_names_line_and_field,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        let mut file = fixture(5);
+        file.push_str("\n{\"type\":\"publication\",\"slug\":\"orphan\",\"kind\":\"report\",\"status\":\"published\",\"published_on\":\"2024-01-01\",\"project\":\"missing-project\",\"variants\":{\"en\":{\"title\":\"Orphan\"}}}");
+        file.push_str("\n{\"type\":\"publication\",\"slug\":\"pub-001\",\"kind\":\"report\",\"status\":\"draft\",\"variants\":{\"en\":{\"title\":\"Twice\"}}}");
+        let lines = arkiv::import::parse(file.as_bytes()).expect("every line parses alone");
+        let error = arkiv::import::import(
+            &mut db.db.conn().expect("connection"),
+            &lines,
+            &indicatif::ProgressBar::hidden(),
+        )
+        .expect_err("the file must be refused");
+        let ImportError::Invalid(errors) = error else {
+            panic!("expected line errors, got {error}")
+        };
+        let located: Vec<(usize, &str)> =
+            errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(located, vec![(13, "project"), (14, "slug")], "{errors:?}");
+        assert!(errors[0].message.contains("missing-project"));
+        assert!(
+            errors[1].message.contains("line 7"),
+            "{}",
+            errors[1].message
+        );
+        assert_eq!(change_log_length(&db), 0, "nothing of the file was written");
+        let app = TestApp::new(db);
+        assert_eq!(app.get("/v1/publications").await.json()["total"], 0);
+    }
+);
+
+on_both_backends!(export_then_import_reproduces_the_archive, |backend| {
+    let source = TestDb::new(backend).expect("backend").with_demo();
+    source.import(&fixture(12));
+    let exported = export(&source);
+    assert!(
+        exported.contains("\"status\":\"draft\"") && exported.contains("\"status\":\"withdrawn\""),
+        "every status is exported"
+    );
+    let target = TestDb::new(backend).expect("backend");
+    let report = target.import(&exported);
+    assert_eq!(count(&report.created, Entity::Publication), 8 + 12 + 2);
+    assert_eq!(
+        export(&target),
+        exported,
+        "a second export is byte for byte the first"
+    );
+    // Ids survive, so links to /v1/publications/{id} keep working.
+    let (source_app, target_app) = (TestApp::new(source), TestApp::new(target));
+    let uri = "/v1/publications/conclusions-expert-discussion-2024-10-31?lang=all";
+    let (before, after) = (
+        source_app.get(uri).await.json(),
+        target_app.get(uri).await.json(),
+    );
+    assert_eq!(before["id"], after["id"]);
+    assert_eq!(before["variants"], after["variants"]);
+});
+
+/// Path of the shared corpus generator, beside the project.
+fn make_corpus() -> Option<std::path::PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/make-corpus");
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: ../shared/tools/make-corpus is not beside the project");
+        None
+    }
+}
+
+on_both_backends!(make_corpus_output_imports_as_it_is, |backend| {
+    let Some(tool) = make_corpus() else { return };
+    let output = Command::new("python3")
+        .arg(&tool)
+        .args(["--publications", "300", "--seed", "7"])
+        .output()
+        .expect("run make-corpus");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let corpus = String::from_utf8(output.stdout).expect("UTF-8");
+    let drafts = corpus
+        .lines()
+        .filter(|l| l.contains("\"status\": \"draft\""))
+        .count();
+    let db = TestDb::new(backend).expect("backend");
+    let report = db.import(&corpus);
+    assert_eq!(count(&report.created, Entity::Publication), 300);
+    let again = db.import(&corpus);
+    assert_eq!(count(&again.unchanged, Entity::Publication), 300);
+    let app = TestApp::new(db);
+    let total = app.get("/v1/publications").await.json()["total"]
+        .as_i64()
+        .unwrap_or(-1);
+    assert_eq!(total, 300 - drafts as i64);
+});
+
+#[test]
+fn the_command_line_imports_exports_and_reports_bad_lines() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let arkiv = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_arkiv"))
+            .env("ARKIV_DATA_DIR", dir.path())
+            .env_remove("ARKIV_DATABASE_URL")
+            .args(args)
+            .output()
+            .expect("run arkiv")
+    };
+    let good = dir.path().join("good.ndjson");
+    std::fs::write(&good, fixture(3)).expect("write");
+    let imported = arkiv(&["import", good.to_str().expect("path")]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(String::from_utf8_lossy(&imported.stderr).contains("publication"));
+
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(&bad, "{\"type\":\"field\",\"slug\":\"ok\",\"label\":{\"en\":\"OK\"}}\n{\"type\":\"field\",\"slug\":\"Bad Slug\",\"label\":{\"en\":\"x\"}}\n").expect("write");
+    let refused = arkiv(&["import", bad.to_str().expect("path")]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("line 2: slug:"), "{stderr}");
+
+    let exported = arkiv(&["export"]);
+    assert!(exported.status.success());
+    let text = String::from_utf8_lossy(&exported.stdout);
+    assert_eq!(text.lines().count(), 5 + 3 + 2);
+    assert!(
+        !text.contains("\"slug\":\"ok\""),
+        "the refused file left nothing behind"
+    );
+}

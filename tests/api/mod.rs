@@ -1,0 +1,256 @@
+//! Test harness: builds the very application `arkiv serve` builds, in
+//! process, on a fresh database per test — SQLite in a temporary directory,
+//! or a new PostgreSQL database when `ARKIV_TEST_POSTGRES_URL` is set.
+
+mod errors;
+mod import;
+mod languages;
+mod openapi;
+mod publications;
+mod vocabulary;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test;
+use actix_web::web;
+use arkiv::db::Db;
+use arkiv::state::AppState;
+use diesel::connection::SimpleConnection;
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database made for one test; dropped (PostgreSQL) or deleted (SQLite) after.
+pub struct TestDb {
+    pub db: Db,
+    #[allow(dead_code, reason = "handy when debugging a failing test")]
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    drop_sql: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.drop_sql.take() {
+            if let Ok(admin) = Db::connect(&admin_url, 1) {
+                if let Ok(mut conn) = admin.conn() {
+                    let _ =
+                        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+/// Returns the PostgreSQL admin URL, or None when the PostgreSQL half of
+/// the suite is skipped. With `ARKIV_REQUIRE_POSTGRES=1` (set by CI) a
+/// missing URL fails the test instead.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("ARKIV_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("ARKIV_REQUIRE_POSTGRES").is_err(),
+                "ARKIV_REQUIRE_POSTGRES is set but ARKIV_TEST_POSTGRES_URL is not"
+            );
+            // Written past the test harness's capture, once, so it shows.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: the PostgreSQL half of the suite is skipped; set ARKIV_TEST_POSTGRES_URL=postgres://… to run it"
+                );
+            });
+            None
+        }
+    }
+}
+
+impl TestDb {
+    /// Makes a fresh, migrated database, or None when the backend is skipped.
+    pub fn new(backend: Backend) -> Option<Self> {
+        let test_db = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = dir.path().join("arkiv.db").to_string_lossy().into_owned();
+                let db = Db::connect(&url, 4).expect("open SQLite");
+                TestDb {
+                    db,
+                    url,
+                    _dir: Some(dir),
+                    drop_sql: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_url()?;
+                let name = format!("arkiv_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = Db::connect(&admin_url, 1).expect("connect to PostgreSQL");
+                admin
+                    .conn()
+                    .expect("connection")
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create database");
+                let (base, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("URL with a database name");
+                let url = format!("{base}/{name}");
+                let db = Db::connect(&url, 4).expect("open PostgreSQL");
+                TestDb {
+                    db,
+                    url,
+                    _dir: None,
+                    drop_sql: Some((admin_url, name)),
+                }
+            }
+        };
+        test_db.db.migrate().expect("migrations");
+        Some(test_db)
+    }
+
+    /// Imports NDJSON text, panicking on failure.
+    pub fn import(&self, ndjson: &str) -> arkiv::import::ImportReport {
+        let lines = arkiv::import::parse(ndjson.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        arkiv::import::import(
+            &mut self.db.conn().expect("connection"),
+            &lines,
+            &indicatif::ProgressBar::hidden(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn with_demo(self) -> Self {
+        arkiv::demo::load(&mut self.db.conn().expect("connection"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        self
+    }
+}
+
+/// The application under test with its database.
+pub struct TestApp {
+    #[allow(dead_code, reason = "keeps the database alive as long as the app")]
+    pub db: TestDb,
+    pub state: web::Data<AppState>,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+impl TestApp {
+    pub fn new(db: TestDb) -> Self {
+        let state = web::Data::new(AppState::new(db.db.clone()).expect("state"));
+        Self { db, state }
+    }
+
+    /// Sends a GET with extra headers and reads the whole response.
+    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        let service = test::init_service(arkiv::app::app(self.state.clone())).await;
+        let mut request = test::TestRequest::get().uri(uri);
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let response: ServiceResponse<_> =
+            service.call(request.to_request()).await.expect("response");
+        read(response).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.get_with(uri, &[]).await
+    }
+
+    /// Sends any request built by the caller.
+    pub async fn send(&self, request: test::TestRequest) -> Reply {
+        let service = test::init_service(arkiv::app::app(self.state.clone())).await;
+        let response = service.call(request.to_request()).await.expect("response");
+        read(response).await
+    }
+}
+
+async fn read<B: MessageBody>(response: ServiceResponse<B>) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Runs a test body on SQLite and on PostgreSQL (when configured): the
+/// body sees the backend as `$backend`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, |$backend:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let $backend = $crate::api::Backend::Sqlite;
+                $body
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if $crate::api::postgres_url().is_none() {
+                    return;
+                }
+                let $backend = $crate::api::Backend::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// A fresh app with the demo archive, on a backend.
+pub fn demo_app(backend: Backend) -> TestApp {
+    TestApp::new(TestDb::new(backend).expect("backend available").with_demo())
+}
+
+/// Asserts a response is a problem+json with this status and code.
+pub fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
+    assert_eq!(
+        reply.status.as_u16(),
+        status,
+        "expected {status} {code}, got {}: {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    let problem = reply.json();
+    assert_eq!(problem["code"], code, "{problem}");
+    assert_eq!(problem["status"], status);
+    problem
+}

@@ -1,0 +1,231 @@
+//! `/v1/publications`: filters, sorts, pagination, detail, visibility.
+
+use serde_json::Value;
+
+use super::{assert_problem, demo_app, TestApp, TestDb};
+use crate::on_both_backends;
+
+fn slugs(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["slug"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A small archive with every status and a spread of dates.
+pub fn fixture(n: usize) -> String {
+    let mut lines = vec![
+        r#"{"type":"organisation","slug":"funder-a","name":{"en":"Funder A"},"roles":["funder"]}"#.to_owned(),
+        r#"{"type":"organisation","slug":"partner-b","name":{"en":"Partner B","sq":"Partneri B"},"roles":["partner"]}"#.to_owned(),
+        r#"{"type":"field","slug":"field-x","label":{"en":"Field X","sr-Cyrl":"Поље X"}}"#.to_owned(),
+        r#"{"type":"project","slug":"project-p","title":{"en":"Project P"},"funders":[{"organisation":"funder-a","grant_number":"G-1"}],"partners":["partner-b"],"fields":["field-x"]}"#.to_owned(),
+        r#"{"type":"project","slug":"project-q","title":{"en":"Project Q"},"funders":[],"partners":[],"fields":[]}"#.to_owned(),
+    ];
+    for i in 0..n {
+        let project = if i % 2 == 0 { "project-p" } else { "project-q" };
+        let kind = ["report", "policy_paper"][i % 2];
+        let month = i % 12 + 1;
+        lines.push(format!(
+            r#"{{"type":"publication","slug":"pub-{i:03}","kind":"{kind}","status":"published","published_on":"202{y}-{month:02}-01","project":"{project}","fields":{fields},"variants":{{"en":{{"title":"Title {i:03}","summary":"Summary {i}","body":"Body {i}"}}{sq}}}}}"#,
+            y = i % 3 + 2,
+            fields = if i % 3 == 0 { r#"["field-x"]"# } else { "[]" },
+            sq = if i % 4 == 0 { format!(r#","sq":{{"title":"Titulli {i:03}"}}"#) } else { String::new() },
+        ));
+    }
+    lines.push(r#"{"type":"publication","slug":"secret-draft","kind":"report","status":"draft","project":"project-p","variants":{"en":{"title":"Draft"}}}"#.to_owned());
+    lines.push(r#"{"type":"publication","slug":"gone","kind":"report","status":"withdrawn","withdrawn_reason":"superseded by a new edition","published_on":"2023-01-01","variants":{"en":{"title":"Withdrawn","body":"secret body"}}}"#.to_owned());
+    lines.join("\n")
+}
+
+on_both_backends!(
+    pages_follow_cursors_through_every_published_publication,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        db.import(&fixture(45));
+        let app = TestApp::new(db);
+        for sort in ["-published_on", "published_on", "title", "-updated_at"] {
+            let mut seen = Vec::new();
+            let mut uri = format!("/v1/publications?limit=10&sort={sort}");
+            loop {
+                let reply = app.get(&uri).await;
+                assert_eq!(
+                    reply.status,
+                    200,
+                    "{}",
+                    String::from_utf8_lossy(&reply.body)
+                );
+                let page = reply.json();
+                assert_eq!(page["total"], 45);
+                seen.extend(slugs(&page));
+                match page["next_cursor"].as_str() {
+                    Some(cursor) => {
+                        let link = reply
+                            .header("link")
+                            .expect("Link header on a page with a next one");
+                        assert!(
+                            link.contains(cursor) && link.ends_with("rel=\"next\""),
+                            "{link}"
+                        );
+                        uri = format!("/v1/publications?limit=10&sort={sort}&cursor={cursor}");
+                    }
+                    None => {
+                        assert!(reply.header("link").is_none());
+                        break;
+                    }
+                }
+            }
+            assert_eq!(seen.len(), 45, "sort {sort}: every publication once");
+            let mut unique = seen.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), 45, "sort {sort}: no publication twice");
+            assert!(
+                !seen.iter().any(|s| s == "secret-draft" || s == "gone"),
+                "drafts and withdrawn stay hidden"
+            );
+            if sort == "title" {
+                let mut sorted = seen.clone();
+                sorted.sort();
+                assert_eq!(seen, sorted, "titles are Title 000…Title 044, in order");
+            }
+        }
+    }
+);
+
+on_both_backends!(filters_narrow_the_list_and_the_total, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&fixture(24));
+    let app = TestApp::new(db);
+    let total = |uri: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app.get(uri).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{uri}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            let page = reply.json();
+            assert_eq!(
+                page["items"].as_array().map(Vec::len),
+                Some(page["total"].as_u64().unwrap_or(0).min(20) as usize)
+            );
+            page["total"].as_i64().unwrap_or(-1)
+        }
+    };
+    assert_eq!(total("/v1/publications").await, 24);
+    assert_eq!(total("/v1/publications?kind=report").await, 12);
+    assert_eq!(total("/v1/publications?kind=report,policy_paper").await, 24);
+    assert_eq!(
+        total("/v1/publications?kind=report&kind=policy_paper").await,
+        24
+    );
+    assert_eq!(total("/v1/publications?project=project-p").await, 12);
+    assert_eq!(total("/v1/publications?funder=funder-a").await, 12);
+    assert_eq!(
+        total("/v1/publications?partner=partner-b&kind=policy_paper").await,
+        0
+    );
+    assert_eq!(total("/v1/publications?field=field-x").await, 8);
+    assert_eq!(total("/v1/publications?language=sq").await, 6);
+    assert_eq!(total("/v1/publications?year=2023").await, 8);
+    assert_eq!(
+        total("/v1/publications?published_from=2023-01-01&published_to=2023-06-30").await,
+        4
+    );
+    assert_eq!(total("/v1/publications?project=no-such-project").await, 0);
+    assert_eq!(total("/v1/publications?updated_since=2000-01-01").await, 24);
+    assert_eq!(
+        total("/v1/publications?updated_since=2999-01-01T00:00:00Z").await,
+        0
+    );
+});
+
+on_both_backends!(detail_embeds_everything_a_page_needs, |backend| {
+    let app = demo_app(backend);
+    let reply = app
+        .get("/v1/publications/conclusions-expert-discussion-2024-10-31")
+        .await;
+    assert_eq!(reply.status, 200);
+    let publication = reply.json();
+    assert_eq!(publication["kind"], "discussion_conclusions");
+    assert_eq!(publication["language"], "en");
+    assert_eq!(publication["project"]["slug"], "dialogue-solutions-future");
+    assert_eq!(
+        publication["funders"][0]["slug"],
+        "german-federal-foreign-office"
+    );
+    assert_eq!(publication["partners"][0]["slug"], "isp-musine-kokalari");
+    assert_eq!(publication["event"]["slug"], "expert-discussion-2024-10-31");
+    assert_eq!(publication["event"]["place"], "Pristina");
+    assert!(publication["fields"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty()));
+    assert!(publication["body"].as_str().is_some_and(|b| b.len() > 200));
+
+    // The same publication by its id.
+    let id = publication["id"].as_str().expect("id");
+    let by_id = app.get(&format!("/v1/publications/{id}")).await;
+    assert_eq!(
+        by_id.json()["slug"],
+        "conclusions-expert-discussion-2024-10-31"
+    );
+});
+
+on_both_backends!(drafts_are_not_found_and_withdrawn_work_is_gone, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&fixture(2));
+    let app = TestApp::new(db);
+    assert_problem(
+        &app.get("/v1/publications/secret-draft").await,
+        404,
+        "not_found",
+    );
+    let gone = app.get("/v1/publications/gone").await;
+    let problem = assert_problem(&gone, 410, "withdrawn");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("superseded")),
+        "{problem}"
+    );
+    assert!(!String::from_utf8_lossy(&gone.body).contains("secret body"));
+    // Not in project details either.
+    let project = app.get("/v1/projects/project-p").await.json();
+    assert_eq!(project["publications_total"], 1);
+    assert!(!project.to_string().contains("secret-draft"));
+});
+
+on_both_backends!(etags_answer_if_none_match_with_304, |backend| {
+    let app = demo_app(backend);
+    for uri in [
+        "/v1/publications",
+        "/v1/publications/association-community-of-serb-majority-municipalities",
+        "/v1/projects",
+        "/v1/projects/dialogue-solutions-future",
+        "/v1/organisations",
+        "/v1/organisations/kcss",
+        "/v1/fields",
+        "/v1/fields/citizen-participation",
+        "/v1/events",
+        "/v1/events/kosovo-peace-and-democracy-summit-2024",
+        "/v1/errors",
+        "/openapi.json",
+        "/healthz",
+        "/readyz",
+    ] {
+        let first = app.get(uri).await;
+        assert_eq!(first.status, 200, "{uri}");
+        let etag = first
+            .header("etag")
+            .unwrap_or_else(|| panic!("{uri} has no ETag"));
+        let again = app.get_with(uri, &[("If-None-Match", &etag)]).await;
+        assert_eq!(again.status, 304, "{uri}");
+        assert!(again.body.is_empty());
+        let stale = app.get_with(uri, &[("If-None-Match", "\"0000\"")]).await;
+        assert_eq!(stale.status, 200, "{uri}");
+    }
+});

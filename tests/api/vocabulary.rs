@@ -1,0 +1,129 @@
+//! `/v1/projects`, `/v1/organisations`, `/v1/fields`, `/v1/events` and the
+//! service endpoints.
+
+use super::{assert_problem, demo_app};
+use crate::on_both_backends;
+
+on_both_backends!(
+    projects_embed_funders_partners_and_publications,
+    |backend| {
+        let app = demo_app(backend);
+        let list = app
+            .get("/v1/projects?funder=national-endowment-for-democracy")
+            .await
+            .json();
+        assert_eq!(list["total"], 1);
+        assert_eq!(
+            list["items"][0]["slug"],
+            "strengthening-youth-civic-participation"
+        );
+
+        let project = app
+            .get("/v1/projects/dialogue-solutions-future")
+            .await
+            .json();
+        assert_eq!(
+            project["funders"][0]["slug"],
+            "german-federal-foreign-office"
+        );
+        assert_eq!(project["partners"][0]["slug"], "isp-musine-kokalari");
+        let slugs: Vec<&str> = project["publications"]
+            .as_array()
+            .expect("publications")
+            .iter()
+            .filter_map(|p| p["slug"].as_str())
+            .collect();
+        assert!(
+            slugs.contains(&"integrating-kosovo-serbs-challenges-and-opportunities"),
+            "{slugs:?}"
+        );
+        assert!(
+            slugs.contains(&"conclusions-expert-discussion-2024-10-31"),
+            "{slugs:?}"
+        );
+        assert_eq!(
+            project["publications_total"].as_u64(),
+            Some(slugs.len() as u64)
+        );
+        assert!(project["events"].as_array().is_some_and(|e| e.len() == 2));
+        assert_problem(
+            &app.get("/v1/projects/no-such-project").await,
+            404,
+            "not_found",
+        );
+    }
+);
+
+on_both_backends!(organisations_fields_and_events_answer, |backend| {
+    let app = demo_app(backend);
+    let funders = app.get("/v1/organisations?role=funder").await.json();
+    let slugs: Vec<&str> = funders["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|o| o["slug"].as_str())
+        .collect();
+    assert_eq!(
+        slugs,
+        vec![
+            "german-federal-foreign-office",
+            "national-endowment-for-democracy"
+        ]
+    );
+    let kcss = app.get("/v1/organisations/kcss").await.json();
+    assert_eq!(
+        kcss["partner_projects"][0]["slug"],
+        "kosovo-peace-and-democracy-summit"
+    );
+    assert!(kcss["organised_events"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty()));
+
+    let fields = app.get("/v1/fields").await.json();
+    assert_eq!(fields["total"], 4);
+    let field = app
+        .get("/v1/fields/citizen-participation?lang=sq")
+        .await
+        .json();
+    assert_eq!(field["language"], "sq");
+
+    let events = app.get("/v1/events").await.json();
+    let dates: Vec<&str> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["starts_on"].as_str())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first");
+    let summit = app
+        .get("/v1/events/kosovo-peace-and-democracy-summit-2024")
+        .await
+        .json();
+    assert_eq!(summit["kind"], "summit");
+    assert_eq!(summit["ends_on"], "2024-09-26");
+    assert_eq!(
+        summit["publications"][0]["slug"],
+        "conclusions-kosovo-peace-and-democracy-summit-2024"
+    );
+    assert_eq!(app.get("/v1/events?kind=summit").await.json()["total"], 1);
+    assert_eq!(app.get("/v1/events?year=2023").await.json()["total"], 0);
+});
+
+on_both_backends!(health_and_readiness, |backend| {
+    let app = demo_app(backend);
+    assert_eq!(app.get("/healthz").await.json()["status"], "ok");
+    let ready = app.get("/readyz").await.json();
+    let expected = match backend {
+        crate::api::Backend::Sqlite => "sqlite",
+        crate::api::Backend::Postgres => "postgres",
+    };
+    assert_eq!(ready["database"], expected);
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status, 200);
+    assert!(
+        String::from_utf8_lossy(&docs.body).contains("swagger"),
+        "Swagger UI is served"
+    );
+});
