@@ -1,0 +1,23 @@
+# Build: the release binary, with SQLite built in and libpq linked.
+FROM rust:1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY migrations ./migrations
+COPY tests ./tests
+RUN cargo build --release --locked
+
+# Run: a slim image, a non-root user, the data directory as a volume.
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /data arkiv \
+    && mkdir -p /data && chown arkiv /data
+COPY --from=build /src/target/release/arkiv /usr/local/bin/arkiv
+USER arkiv
+ENV ARKIV_DATA_DIR=/data ARKIV_BIND=0.0.0.0:8080 ARKIV_LOG_FORMAT=json
+VOLUME /data
+EXPOSE 8080
+ENTRYPOINT ["arkiv"]
+CMD ["serve"]
