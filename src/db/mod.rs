@@ -60,7 +60,9 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(conn) = conn {
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                // The busy timeout comes first: switching to WAL takes a lock,
+                // and the pool opens its connections in parallel.
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
