@@ -143,9 +143,9 @@ pub struct ProjectRecord {
     pub title: LangMap,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub description: LangMap,
-    #[serde(default)]
+    #[serde(default, with = "optional_date")]
     pub starts_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, with = "optional_date")]
     pub ends_on: Option<NaiveDate>,
     #[serde(default)]
     pub funders: Vec<FunderRef>,
@@ -163,8 +163,9 @@ pub struct EventRecord {
     pub slug: Slug,
     pub kind: EventKind,
     pub title: LangMap,
+    #[serde(with = "date")]
     pub starts_on: NaiveDate,
-    #[serde(default)]
+    #[serde(default, with = "optional_date")]
     pub ends_on: Option<NaiveDate>,
     #[serde(default)]
     pub place: Option<String>,
@@ -184,7 +185,7 @@ pub struct PublicationRecord {
     pub status: PublicationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn_reason: Option<String>,
-    #[serde(default)]
+    #[serde(default, with = "optional_date")]
     pub published_on: Option<NaiveDate>,
     #[serde(default)]
     pub project: Option<Slug>,
@@ -222,4 +223,43 @@ pub struct FileRecord {
     pub size: i64,
     pub media_type: String,
     pub name: String,
+}
+
+/// Dates as `YYYY-MM-DD`, with a message that says what is wrong.
+mod date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(date)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        crate::domain::parse_date(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Optional dates as `YYYY-MM-DD` or null.
+mod optional_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        date: &Option<NaiveDate>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => serializer.collect_str(date),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|raw| crate::domain::parse_date(&raw).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }

@@ -150,6 +150,11 @@ pub fn parse(reader: impl BufRead) -> Result<Vec<Line>, ImportError> {
             }
             Err(error) => return Err(ImportError::Io(error)),
         };
+        let text = if number == 1 {
+            text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned()
+        } else {
+            text
+        };
         if text.trim().is_empty() {
             continue;
         }
@@ -360,6 +365,14 @@ struct Stored {
 }
 
 impl Stored {
+    /// Returns which kind of entity has this id, if any.
+    fn entity_of_id(&self, id: &str) -> Option<Entity> {
+        self.slug_of_id
+            .iter()
+            .find(|(_, ids)| ids.contains_key(id))
+            .map(|(entity, _)| *entity)
+    }
+
     fn load(conn: &mut AnyConnection) -> QueryResult<Self> {
         let mut stored = Stored::default();
         macro_rules! load {
@@ -472,7 +485,8 @@ fn plan<'a>(
             );
         }
     }
-    let mut ids_in_file: HashMap<(Entity, String), usize> = HashMap::new();
+    // Ids are unique across every kind of entity: texts are keyed by owner id.
+    let mut ids_in_file: HashMap<String, usize> = HashMap::new();
     for line in lines {
         let entity = line.record.entity();
         let slug = line.record.slug().as_str();
@@ -504,6 +518,14 @@ fn plan<'a>(
             }
             (Some(given), None) => {
                 let given = given.hyphenated().to_string();
+                if let Some(other) = stored.entity_of_id(&given).filter(|other| *other != entity) {
+                    errors.push(LineError {
+                        line: line.number,
+                        field: "id".into(),
+                        message: format!("{given} is already the id of an {}", other.as_str()),
+                    });
+                    continue;
+                }
                 // An id the archive knows under another slug: a rename.
                 if let Some(old_slug) = slug_of_id.and_then(|map| map.get(&given)) {
                     existing = by_slug.get(old_slug).cloned();
@@ -513,7 +535,7 @@ fn plan<'a>(
             (_, Some(stored)) => stored.id.clone(),
             (None, None) => domain::new_id(),
         };
-        if let Some(first) = ids_in_file.insert((entity, id.clone()), line.number) {
+        if let Some(first) = ids_in_file.insert(id.clone(), line.number) {
             errors.push(LineError {
                 line: line.number,
                 field: "id".into(),

@@ -130,6 +130,10 @@ fn make_corpus() -> Option<std::path::PathBuf> {
     if path.exists() {
         Some(path)
     } else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI runs with ../shared beside the project"
+        );
         eprintln!("skipped: ../shared/tools/make-corpus is not beside the project");
         None
     }
@@ -201,3 +205,60 @@ fn the_command_line_imports_exports_and_reports_bad_lines() {
         "the refused file left nothing behind"
     );
 }
+
+on_both_backends!(
+    ids_are_unique_across_kinds_and_dates_say_what_is_wrong,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        let id = "01900000-0000-7000-8000-000000000001";
+        let file = format!(
+        "\u{feff}{{\"type\":\"field\",\"id\":\"{id}\",\"slug\":\"f\",\"label\":{{\"en\":\"F\"}}}}\n\
+         {{\"type\":\"project\",\"id\":\"{id}\",\"slug\":\"p\",\"title\":{{\"en\":\"P\"}}}}\n"
+    );
+        let lines =
+            arkiv::import::parse(file.as_bytes()).expect("a byte-order mark is not an error");
+        let Err(ImportError::Invalid(errors)) = arkiv::import::import(
+            &mut db.db.conn().expect("connection"),
+            &lines,
+            &indicatif::ProgressBar::hidden(),
+        ) else {
+            panic!("the same id on a field and a project must be refused")
+        };
+        assert_eq!(
+            (errors[0].line, errors[0].field.as_str()),
+            (2, "id"),
+            "{errors:?}"
+        );
+
+        // Stored ids count too.
+        db.import(
+            &file
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .replace('\u{feff}', ""),
+        );
+        let project = format!("{{\"type\":\"event\",\"id\":\"{id}\",\"slug\":\"e\",\"kind\":\"summit\",\"title\":{{\"en\":\"E\"}},\"starts_on\":\"2024-01-01\"}}");
+        let lines = arkiv::import::parse(project.as_bytes()).expect("parses");
+        let refused = arkiv::import::import(
+            &mut db.db.conn().expect("connection"),
+            &lines,
+            &indicatif::ProgressBar::hidden(),
+        );
+        assert!(
+            matches!(refused, Err(ImportError::Invalid(_))),
+            "an id stored on a field can't name an event"
+        );
+
+        let bad_date = r#"{"type":"event","slug":"e","kind":"summit","title":{"en":"E"},"starts_on":"2024-02-30"}"#;
+        let Err(ImportError::Invalid(errors)) = arkiv::import::parse(bad_date.as_bytes()) else {
+            panic!("30 February must be refused")
+        };
+        assert_eq!(errors[0].field, "starts_on");
+        assert!(
+            errors[0].message.contains("YYYY-MM-DD"),
+            "{}",
+            errors[0].message
+        );
+    }
+);
