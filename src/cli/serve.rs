@@ -13,8 +13,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ARKIV_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
-    /// Do not load the demo archive into an empty database.
-    #[arg(long, env = "ARKIV_NO_DEMO")]
+    /// Do not load the demo archive into an empty database
+    /// (`ARKIV_NO_DEMO=1`, `true`, `yes` or `on`).
+    #[arg(long, env = "ARKIV_NO_DEMO", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub no_demo: bool,
 
     /// HTTP worker threads (default: one per core).
@@ -63,4 +65,30 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         server.run().await?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_demo_takes_the_usual_spellings_of_yes() {
+        for (value, expected) in [
+            ("1", true),
+            ("yes", true),
+            ("on", true),
+            ("true", true),
+            ("0", false),
+            ("off", false),
+        ] {
+            std::env::set_var("ARKIV_NO_DEMO", value);
+            assert_eq!(
+                ServeArgs::default_from_env().no_demo,
+                expected,
+                "ARKIV_NO_DEMO={value}"
+            );
+        }
+        std::env::remove_var("ARKIV_NO_DEMO");
+        assert!(!ServeArgs::default_from_env().no_demo);
+    }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::{PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 /// A connection to either backend. PostgreSQL comes first: SQLite accepts
@@ -60,10 +60,8 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(conn) = conn {
             conn.batch_execute(
-                // The busy timeout comes first: switching to WAL takes a lock,
-                // and the pool opens its connections in parallel.
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                // WAL is set once in `Db::connect` (it persists in the file).
+                "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -82,6 +80,23 @@ impl Db {
     /// Opens a pool on `url` (a `postgres://` URL or a SQLite file path).
     pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Self> {
         let backend = BackendKind::of_url(url);
+        // One plain connection first: it reports why a database can't be
+        // reached (the pool would only retry and time out), and switches a
+        // SQLite file to WAL once, before the pool opens connections in parallel.
+        match backend {
+            BackendKind::Postgres => {
+                PgConnection::establish(url).map_err(|error| {
+                    anyhow::anyhow!("cannot connect to {}: {error}", redact(url))
+                })?;
+            }
+            BackendKind::Sqlite => {
+                let mut conn = SqliteConnection::establish(url).map_err(|error| {
+                    anyhow::anyhow!("cannot open the SQLite database {url}: {error}")
+                })?;
+                conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+                    .map_err(|error| anyhow::anyhow!("cannot switch {url} to WAL: {error}"))?;
+            }
+        }
         let manager = ConnectionManager::<AnyConnection>::new(url);
         let pool = Pool::builder()
             .max_size(max_size)
