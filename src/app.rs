@@ -1,7 +1,9 @@
 //! Builds the actix application: the same for `arkiv serve` and the tests.
 
 use actix_web::body::MessageBody;
+use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::{get, web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
@@ -36,6 +38,7 @@ async fn openapi_json(
     req: HttpRequest,
     spec: web::Data<SpecJson>,
 ) -> Result<HttpResponse, ApiError> {
+    routes::params::Params::parse(&req, &[])?;
     routes::respond::json(&req, &spec.0, &[])
 }
 
@@ -63,4 +66,11 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::route_not_found))
+        // HEAD is GET without the body; the HTTP layer drops the body.
+        .wrap_fn(|mut req, service| {
+            if req.method() == Method::HEAD {
+                req.head_mut().method = Method::GET;
+            }
+            service.call(req)
+        })
 }

@@ -43,6 +43,7 @@ macro_rules! error_codes {
 
 error_codes! {
     InvalidQueryString = "invalid_query_string", BAD_REQUEST, "The query string is not valid percent-encoded UTF-8";
+    QueryTooLong = "query_too_long", URI_TOO_LONG, "The query string is longer than the server accepts";
     UnknownQueryParameter = "unknown_query_parameter", BAD_REQUEST, "The query string names a parameter this endpoint does not take";
     InvalidParameter = "invalid_parameter", BAD_REQUEST, "A query or path parameter has a value that is not allowed";
     InvalidCursor = "invalid_cursor", BAD_REQUEST, "The pagination cursor is not one this endpoint issued for this sort";
@@ -50,7 +51,7 @@ error_codes! {
     NotFound = "not_found", NOT_FOUND, "No resource has this id or slug";
     Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
-    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method";
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
@@ -205,6 +206,15 @@ pub struct ErrorCodeView {
     #[schema(example = 400)]
     pub status: u16,
     pub title: &'static str,
+}
+
+/// The table of error codes, in the list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorCodeList {
+    pub items: Vec<ErrorCodeView>,
+    pub total: i64,
+    /// Always null: the table comes whole.
+    pub next_cursor: Option<String>,
 }
 
 impl From<ErrorCode> for ErrorCodeView {

@@ -7,9 +7,9 @@ use crate::catalog::Catalog;
 use crate::db::{changes, vocabulary, Db};
 use crate::error::ApiError;
 
-/// How stale the catalog may be before a request checks the change log.
-/// Writes made by this process invalidate it at once; this bounds how long
-/// a write by another process (`arkiv import`, another replica) takes to show.
+/// How stale the catalog may be before a request checks the change log:
+/// this bounds how long a vocabulary write by another process (`arkiv
+/// import`, another replica) takes to show.
 const CATALOG_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 pub struct AppState {
@@ -73,13 +73,6 @@ impl AppState {
                 }
                 Ok(catalog)
             }
-        }
-    }
-
-    /// Makes the next request check the change log (after a write here).
-    pub fn invalidate_catalog(&self) {
-        if let Ok(mut checked_at) = self.checked_at.lock() {
-            *checked_at = None;
         }
     }
 }

@@ -84,6 +84,14 @@ impl IdOrSlug {
             .map_err(|message| format!("is neither a UUID nor a slug: the slug {message}"))
     }
 
+    /// Returns the canonical spelling: a lowercase hyphenated UUID, or the slug.
+    pub fn canonical(&self) -> String {
+        match self {
+            Self::Id(id) => id.hyphenated().to_string(),
+            Self::Slug(slug) => slug.to_string(),
+        }
+    }
+
     /// Returns the value to compare with the `id` column and with `slug`.
     pub fn key(&self) -> (Option<String>, Option<&str>) {
         match self {

@@ -11,7 +11,7 @@ use super::render::Render;
 use super::respond;
 use super::views::{EventDetail, EventList, EventView};
 use crate::catalog::Event;
-use crate::domain::{EventKind, IdOrSlug};
+use crate::domain::EventKind;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -109,7 +109,7 @@ pub async fn list_events(
         .into_iter()
         .map(|event| event_view(&render, event))
         .collect();
-    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let languages = requested.list_languages(items.iter().map(|item| item.language));
     let list = EventList {
         total: items.len() as i64,
         items,
@@ -142,11 +142,11 @@ pub async fn find_event(
     let params = Params::parse(&req, &names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let key = params::path_key(&raw)?;
     let catalog = state.catalog().await?;
     let event = catalog
         .events
-        .find(&raw)
+        .find(&key)
         .ok_or_else(|| ApiError::not_found("event", &raw))?;
     let render = Render::new(&catalog, &requested.ranges);
     let view = event_view(&render, event);

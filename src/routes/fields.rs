@@ -4,12 +4,11 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::negotiate::Requested;
 use super::organisations::LangParams;
-use super::params::{names_of, Params};
+use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
 use super::views::{FieldList, FieldView};
 use crate::catalog::Field;
-use crate::domain::IdOrSlug;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -51,7 +50,7 @@ pub async fn list_fields(
         .iter()
         .map(|field| field_view(&render, field))
         .collect();
-    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let languages = requested.list_languages(items.iter().map(|item| item.language));
     let list = FieldList {
         total: items.len() as i64,
         items,
@@ -81,11 +80,11 @@ pub async fn find_field(
     let params = Params::parse(&req, &names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let key = params::path_key(&raw)?;
     let catalog = state.catalog().await?;
     let field = catalog
         .fields
-        .find(&raw)
+        .find(&key)
         .ok_or_else(|| ApiError::not_found("field", &raw))?;
     let view = field_view(&Render::new(&catalog, &requested.ranges), field);
     let language = view.language.as_str();

@@ -3,18 +3,26 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
 
+use super::params::Params;
 use super::respond;
 use super::views::Health;
 use crate::db::BackendKind;
-use crate::error::{ApiError, ErrorCode, ErrorCodeView, Problem};
+use crate::error::{ApiError, ErrorCode, ErrorCodeList, ErrorCodeView, Problem};
 use crate::state::AppState;
 
 /// Liveness
 ///
 /// Answers while the process serves HTTP; checks nothing else.
-#[utoipa::path(tag = "service", responses((status = 200, description = "The process is up", body = Health)))]
+#[utoipa::path(
+    tag = "service",
+    responses(
+        (status = 200, description = "The process is up", body = Health, headers(("ETag" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+    )
+)]
 #[get("/healthz")]
 pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
     respond::json(
         &req,
         &Health {
@@ -31,7 +39,8 @@ pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "service",
     responses(
-        (status = 200, description = "Ready to serve", body = Health),
+        (status = 200, description = "Ready to serve", body = Health, headers(("ETag" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -40,6 +49,7 @@ pub async fn readyz(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
     state
         .db
         .run(|conn| -> Result<(), ApiError> {
@@ -51,27 +61,36 @@ pub async fn readyz(
         BackendKind::Sqlite => "sqlite",
         BackendKind::Postgres => "postgres",
     };
-    respond::json(
-        &req,
-        &Health {
-            status: "ok".into(),
-            database: Some(database.into()),
-        },
-        &[],
-    )
+    let health = Health {
+        status: "ok".into(),
+        database: Some(database.into()),
+    };
+    respond::json(&req, &health, &[])
 }
 
 /// List error codes
 ///
 /// Every machine `code` an error response can carry, with its HTTP status.
 /// Problem documents link here through their `type`.
-#[utoipa::path(tag = "service", responses((status = 200, description = "The error codes", body = Vec<ErrorCodeView>)))]
+#[utoipa::path(
+    tag = "service",
+    responses(
+        (status = 200, description = "The error codes", body = ErrorCodeList, headers(("ETag" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+    )
+)]
 #[get("/errors")]
 pub async fn list_errors(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let table: Vec<ErrorCodeView> = ErrorCode::ALL
+    Params::parse(&req, &[])?;
+    let items: Vec<ErrorCodeView> = ErrorCode::ALL
         .iter()
         .copied()
         .map(ErrorCodeView::from)
         .collect();
-    respond::json(&req, &table, &[])
+    let list = ErrorCodeList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    };
+    respond::json(&req, &list, &[])
 }

@@ -38,8 +38,21 @@ pub fn service(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
 }
 
-/// Answers any request no endpoint takes.
+/// Answers any request no endpoint takes: 405 when the path exists (every
+/// endpoint is read-only so far), 404 when it does not.
 pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
+    if req.resource_map().has_resource(req.path()) {
+        let error = ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{} takes GET and HEAD, not {}", req.path(), req.method()),
+        );
+        let mut response = actix_web::ResponseError::error_response(&error);
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
+        );
+        return response;
+    }
     let error = ApiError::new(
         ErrorCode::RouteNotFound,
         format!("no endpoint answers {} {}", req.method(), req.path()),

@@ -58,6 +58,34 @@ impl Requested {
         Ok(Self { ranges, all: false })
     }
 
+    /// The language a response with no items of its own is in: the first
+    /// supported tag asked for, else `en`.
+    pub fn primary(&self) -> crate::domain::Lang {
+        use crate::domain::Lang;
+        self.ranges
+            .iter()
+            .find_map(|range| match range {
+                LanguageRange::Exact(lang) => Some(*lang),
+                LanguageRange::SerbianAnyScript => Some(Lang::SrLatn),
+                _ => None,
+            })
+            .unwrap_or(Lang::En)
+    }
+
+    /// The `Content-Language` tags of a list: those its items are served in,
+    /// or the primary language when it has none.
+    pub fn list_languages(
+        &self,
+        items: impl Iterator<Item = crate::domain::Lang>,
+    ) -> Vec<&'static str> {
+        let tags: Vec<&'static str> = items.map(|lang| lang.as_str()).collect();
+        if tags.is_empty() {
+            vec![self.primary().as_str()]
+        } else {
+            tags
+        }
+    }
+
     /// The tags as the response reports them.
     pub fn tags(&self) -> Vec<String> {
         if self.all {

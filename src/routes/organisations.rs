@@ -4,12 +4,12 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use utoipa::IntoParams;
 
 use super::negotiate::Requested;
-use super::params::{names_of, Params};
+use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
 use super::views::{OrganisationDetail, OrganisationList, OrganisationView};
 use crate::catalog::Organisation;
-use crate::domain::{IdOrSlug, Role};
+use crate::domain::Role;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -55,7 +55,10 @@ pub fn organisation_view(render: &Render<'_>, org: &Organisation) -> Organisatio
         role_labels: org
             .roles
             .iter()
-            .map(|role| role.label(picked.served.lang).to_owned())
+            .map(|role| {
+                role.label(render.label_language(picked.served.lang))
+                    .to_owned()
+            })
             .collect(),
         website: org.website.clone(),
         ror: org.ror.clone(),
@@ -90,7 +93,7 @@ pub async fn list_organisations(
         .filter(|org| roles.is_empty() || org.roles.iter().any(|role| roles.contains(role)))
         .map(|org| organisation_view(&render, org))
         .collect();
-    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let languages = requested.list_languages(items.iter().map(|item| item.language));
     let list = OrganisationList {
         total: items.len() as i64,
         items,
@@ -123,11 +126,11 @@ pub async fn find_organisation(
     let params = Params::parse(&req, &names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let key = params::path_key(&raw)?;
     let catalog = state.catalog().await?;
     let org = catalog
         .organisations
-        .find(&raw)
+        .find(&key)
         .ok_or_else(|| ApiError::not_found("organisation", &raw))?;
     let render = Render::new(&catalog, &requested.ranges);
     let organisation = organisation_view(&render, org);

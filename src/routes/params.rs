@@ -45,7 +45,7 @@ impl Params {
         let query = req.query_string();
         if query.len() > MAX_QUERY_LEN {
             return Err(ApiError::new(
-                ErrorCode::InvalidQueryString,
+                ErrorCode::QueryTooLong,
                 format!("the query string is longer than {MAX_QUERY_LEN} bytes"),
             ));
         }
@@ -142,7 +142,9 @@ impl Params {
 /// Parses a page size: an integer from 1 to 100.
 pub fn parse_limit(raw: &str) -> Result<i64, String> {
     match raw.parse::<i64>() {
-        Ok(limit) if (1..=100).contains(&limit) => Ok(limit),
+        Ok(limit) if (1..=100).contains(&limit) && raw.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(limit)
+        }
         _ => Err(format!("{raw:?} is not an integer from 1 to 100")),
     }
 }
@@ -155,7 +157,13 @@ pub fn parse_year(raw: &str) -> Result<i32, String> {
     }
 }
 
-/// Parses a filter value that names an entity: a UUID or a slug.
+/// Parses a filter value that names an entity, a UUID or a slug, into its
+/// canonical spelling.
 pub fn parse_key(raw: &str) -> Result<String, String> {
-    crate::domain::IdOrSlug::parse(raw).map(|_| raw.to_owned())
+    crate::domain::IdOrSlug::parse(raw).map(|key| key.canonical())
+}
+
+/// Parses the `{id_or_slug}` path segment into its canonical spelling.
+pub fn path_key(raw: &str) -> Result<String, ApiError> {
+    parse_key(raw).map_err(|message| ApiError::invalid("id_or_slug", message))
 }

@@ -11,7 +11,6 @@ use super::render::Render;
 use super::respond;
 use super::views::{ProjectDetail, ProjectList, ProjectView};
 use crate::catalog::Project;
-use crate::domain::IdOrSlug;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -102,7 +101,7 @@ pub async fn list_projects(
         .filter(|p| fields.is_empty() || p.field_ids.iter().any(|id| field_ids.contains(id)))
         .map(|project| project_view(&render, project))
         .collect();
-    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let languages = requested.list_languages(items.iter().map(|item| item.language));
     let list = ProjectList {
         total: items.len() as i64,
         items,
@@ -135,11 +134,11 @@ pub async fn find_project(
     let params = Params::parse(&req, &names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let key = params::path_key(&raw)?;
     let catalog = state.catalog().await?;
     let project = catalog
         .projects
-        .find(&raw)
+        .find(&key)
         .ok_or_else(|| ApiError::not_found("project", &raw))?;
     let render = Render::new(&catalog, &requested.ranges);
     let view = project_view(&render, project);

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::Engine;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::IntoParams;
 
 use super::negotiate::Requested;
@@ -89,6 +89,14 @@ pub struct PublicationDetailParams {
 }
 
 const DEFAULT_LIMIT: i64 = 20;
+
+/// What to percent-encode in a query name or value: all but RFC 3986's
+/// unreserved characters.
+const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Encodes where the next page starts, for this sort only.
 fn encode_cursor(sort: Sort, after: &After) -> String {
@@ -216,8 +224,8 @@ fn next_link(req: &HttpRequest, params: &Params, cursor: &str) -> String {
         .map(|(name, value)| {
             format!(
                 "{}={}",
-                utf8_percent_encode(name, NON_ALPHANUMERIC),
-                utf8_percent_encode(value, NON_ALPHANUMERIC)
+                utf8_percent_encode(name, QUERY_COMPONENT),
+                utf8_percent_encode(value, QUERY_COMPONENT)
             )
         })
         .collect();
@@ -302,7 +310,7 @@ pub async fn list_publications(
             render.publication_summary(row, heads, fields)
         })
         .collect();
-    let languages: Vec<&str> = items.iter().map(|item| item.language.as_str()).collect();
+    let languages = requested.list_languages(items.iter().map(|item| item.language));
     let page = PublicationPage {
         items,
         total,

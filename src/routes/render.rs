@@ -42,6 +42,24 @@ impl<'a> Render<'a> {
         })
     }
 
+    /// Returns the language for fixed labels (kinds, roles), which exist in
+    /// every tag: the first one asked for, else `fallback`.
+    pub fn label_language(&self, fallback: Lang) -> Lang {
+        self.ranges
+            .iter()
+            .find_map(|range| match range {
+                LanguageRange::Exact(lang) => Some(*lang),
+                LanguageRange::SerbianAnyScript
+                    if matches!(fallback, Lang::SrLatn | Lang::SrCyrl) =>
+                {
+                    Some(fallback)
+                }
+                LanguageRange::SerbianAnyScript => Some(Lang::SrLatn),
+                _ => None,
+            })
+            .unwrap_or(fallback)
+    }
+
     pub fn pick(&self, texts: &LangMap) -> Picked {
         let stored: Vec<Lang> = texts.keys().copied().collect();
         let (served, text) = pick_text(self.ranges, &stored, |lang| {
@@ -103,7 +121,10 @@ impl<'a> Render<'a> {
             id: event.id.clone(),
             slug: event.slug.clone(),
             kind: event.kind,
-            kind_label: event.kind.label(picked.served.lang).to_owned(),
+            kind_label: event
+                .kind
+                .label(self.label_language(picked.served.lang))
+                .to_owned(),
             title: picked.text,
             starts_on: event.starts_on.clone(),
             ends_on: event.ends_on.clone(),

@@ -46,6 +46,12 @@ on_both_backends!(malformed_requests_are_4xx_problems, |backend| {
             "cursor",
         ),
         (
+            "/v1/publications?limit=%2B5",
+            400,
+            "invalid_parameter",
+            "limit",
+        ),
+        (
             "/v1/publications?cursor=WyJ4Il0",
             400,
             "invalid_cursor",
@@ -182,7 +188,22 @@ on_both_backends!(malformed_requests_are_4xx_problems, |backend| {
         }
     }
     let long = format!("/v1/publications?kind={}", "a".repeat(10_000));
-    assert_problem(&app.get(&long).await, 400, "invalid_query_string");
+    assert_problem(&app.get(&long).await, 414, "query_too_long");
+    // Upper-case UUIDs name the same resource as lower-case ones.
+    let project = app
+        .get("/v1/projects/dialogue-solutions-future")
+        .await
+        .json();
+    let upper = project["id"].as_str().expect("id").to_uppercase();
+    assert_eq!(
+        app.get(&format!("/v1/projects/{upper}")).await.json()["slug"],
+        "dialogue-solutions-future"
+    );
+    let filtered = app
+        .get(&format!("/v1/publications?project={upper}"))
+        .await
+        .json();
+    assert_eq!(filtered["total"], project["publications_total"]);
 });
 
 on_both_backends!(unknown_parameters_list_the_allowed_ones, |backend| {
@@ -226,35 +247,70 @@ on_both_backends!(unknown_parameters_list_the_allowed_ones, |backend| {
     assert_eq!(fields, vec!["colour", "page"]);
 });
 
-on_both_backends!(other_methods_and_odd_headers_never_reach_a_5xx, |backend| {
+on_both_backends!(other_methods_get_405_and_head_works, |backend| {
     let app = demo_app(backend);
     for request in [
         TestRequest::post().uri("/v1/publications").set_payload("{"),
         TestRequest::delete().uri("/v1/publications/conclusions-expert-discussion-2024-10-31"),
-        TestRequest::get()
-            .uri("/v1/publications")
-            .insert_header(("Accept-Language", ";;;q=,,,")),
-        TestRequest::get()
-            .uri("/v1/publications")
-            .insert_header(("If-None-Match", "garbage")),
+        TestRequest::put().uri("/v1/projects/dialogue-solutions-future"),
     ] {
         let reply = app.send(request).await;
-        assert!(
-            reply.status.as_u16() < 500,
-            "{}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
-        );
+        assert_problem(&reply, 405, "method_not_allowed");
+        assert_eq!(reply.header("allow").as_deref(), Some("GET, HEAD"));
+    }
+    assert_problem(
+        &app.send(TestRequest::post().uri("/v1/nowhere")).await,
+        404,
+        "route_not_found",
+    );
+    let head = app
+        .send(
+            TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri("/v1/publications"),
+        )
+        .await;
+    assert_eq!(head.status, 200);
+    assert!(head.header("etag").is_some());
+});
+
+on_both_backends!(odd_headers_and_parameterless_endpoints, |backend| {
+    let app = demo_app(backend);
+    let garbled = app
+        .get_with("/v1/publications", &[("Accept-Language", ";;;q=,,,")])
+        .await;
+    assert_eq!(garbled.status, 200);
+    assert_eq!(
+        garbled.json()["requested_languages"],
+        serde_json::json!(["en"])
+    );
+    let odd_etag = app
+        .get_with("/v1/publications", &[("If-None-Match", "garbage")])
+        .await;
+    assert_eq!(odd_etag.status, 200);
+    for uri in [
+        "/healthz?x=1",
+        "/readyz?verbose",
+        "/v1/errors?page=2",
+        "/openapi.json?v=3",
+    ] {
+        assert_problem(&app.get(uri).await, 400, "unknown_query_parameter");
     }
     let table = app.get("/v1/errors").await.json();
-    let codes: Vec<&str> = table
+    let codes: Vec<&str> = table["items"]
         .as_array()
         .expect("table")
         .iter()
         .filter_map(|row| row["code"].as_str())
         .collect();
-    assert!(
-        codes.contains(&"invalid_cursor") && codes.contains(&"not_found"),
-        "{codes:?}"
-    );
+    assert_eq!(table["total"].as_u64(), Some(codes.len() as u64));
+    for code in [
+        "invalid_cursor",
+        "not_found",
+        "method_not_allowed",
+        "withdrawn",
+        "query_too_long",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
 });

@@ -68,7 +68,18 @@ on_both_backends!(
                             link.contains(cursor) && link.ends_with("rel=\"next\""),
                             "{link}"
                         );
-                        uri = format!("/v1/publications?limit=10&sort={sort}&cursor={cursor}");
+                        // Follow the Link header, as a harvester would.
+                        let target = link
+                            .trim_start_matches('<')
+                            .split('>')
+                            .next()
+                            .unwrap_or_default();
+                        assert!(
+                            target.starts_with("/v1/publications?")
+                                && target.contains(&format!("sort={sort}")),
+                            "{link}"
+                        );
+                        uri = target.to_owned();
                     }
                     None => {
                         assert!(reply.header("link").is_none());
