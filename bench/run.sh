@@ -133,24 +133,33 @@ ours_jiffies() {
     echo "$total"
 }
 # children_jiffies: CPU jiffies of this shell's finished children (wrk, ...).
+# `times` must run in this shell, not in a $(...) subshell (whose children
+# are its own), hence the file.
+TIMES_FILE=$WORK/.times
 children_jiffies() {
     local line
-    line=$(times | tail -1)
+    line=$(tail -1 "$TIMES_FILE")
     awk -v l="$line" -v hz="$CLK_TCK" 'BEGIN {
         split(l, t, " "); sum = 0
         for (i = 1; i <= 2; i++) { split(t[i], ms, "m"); sub(/s$/, "", ms[2]); sum += ms[1] * 60 + ms[2] }
         printf "%.0f", sum * hz }'
 }
 CPU_MARK=
-cpu_mark() { CPU_MARK="$(machine_jiffies) $(ours_jiffies) $(children_jiffies)"; }
-# cpu_other: percent of the machine's CPU time since cpu_mark that others used.
+cpu_mark() {
+    times >"$TIMES_FILE"
+    CPU_MARK="$(machine_jiffies) $(ours_jiffies) $(children_jiffies)"
+}
+# cpu_other: sets CPU_OTHER, the percent of the machine's CPU time since
+# cpu_mark that other processes used. Call it in this shell, not in $(...).
 cpu_other() {
-    local now_="$(machine_jiffies) $(ours_jiffies) $(children_jiffies)"
-    awk -v a="$CPU_MARK" -v b="$now_" 'BEGIN {
+    local now_
+    times >"$TIMES_FILE"
+    now_="$(machine_jiffies) $(ours_jiffies) $(children_jiffies)"
+    CPU_OTHER=$(awk -v a="$CPU_MARK" -v b="$now_" 'BEGIN {
         split(a, x, " "); split(b, y, " ")
         total = y[2] - x[2]; other = (y[1] - x[1]) - (y[3] - x[3]) - (y[4] - x[4])
         if (other < 0) other = 0
-        printf "%.0f", (total > 0) ? 100 * other / total : 0 }'
+        printf "%.0f", (total > 0) ? 100 * other / total : 0 }')
 }
 QUIET_WAIT=${QUIET_WAIT:-300}
 QUIET_MAX=${QUIET_MAX:-10}
@@ -159,7 +168,7 @@ wait_quiet() {
     while :; do
         cpu_mark
         sleep 3
-        other=$(cpu_other)
+        cpu_other; other=$CPU_OTHER
         ((other < QUIET_MAX)) && break
         if ((waited >= QUIET_WAIT)); then
             log "the machine is still busy (other CPU ${other}%): measuring anyway"
@@ -199,7 +208,7 @@ load() {
         wait_quiet
         cpu_mark
         wrk "${args[@]}" -d"$DURATION" "$url" "${tail[@]}" >"$out" 2>&1
-        R_OTHER=$(cpu_other)
+        cpu_other; R_OTHER=$CPU_OTHER
         R_LOAD=$(loadavg)
         R_RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
         R_P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
@@ -223,7 +232,7 @@ load() {
         wait_quiet
         cpu_mark
         oha -z "$DURATION" "${args[@]}" "$target" >"$out" 2>&1
-        R_OTHER=$(cpu_other)
+        cpu_other; R_OTHER=$CPU_OTHER
         R_LOAD=$(loadavg)
         read -r R_RPS R_P50 R_P99 R_BAD R_ERR < <(python3 - "$out" <<'EOF'
 import json, sys
@@ -294,7 +303,7 @@ import_into() {
         die "$label: import failed (log: $WORK/import-$label.log)"
     fi
     t1=$(now)
-    IMPORT_OTHER=$(cpu_other)
+    cpu_other; IMPORT_OTHER=$CPU_OTHER
     IMPORT_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     IMPORT_RATE=$(awk -v n="$PUB_LINES" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
     log "$label: imported $PUB_LINES publications in $IMPORT_S s ($IMPORT_RATE publications/s; other CPU ${IMPORT_OTHER}%): $(tail -1 "$WORK/import-$label.log")"

@@ -122,8 +122,6 @@ impl<T> Table<T> {
 /// A snapshot of all vocabulary entities.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    /// The change-log sequence number this snapshot reflects.
-    pub seq: i64,
     pub organisations: Table<Organisation>,
     pub fields: Table<Field>,
     pub projects: Table<Project>,

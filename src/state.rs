@@ -1,52 +1,69 @@
-//! What every request handler shares: the database and the catalog snapshot.
+//! What every request handler shares: the database, the catalog snapshot,
+//! the newest change-log sequence number, and the response cache.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::cache::ResponseCache;
 use crate::catalog::Catalog;
 use crate::db::{changes, vocabulary, Db};
 use crate::error::ApiError;
 
-/// How stale the catalog may be before a request checks the change log:
-/// this bounds how long a vocabulary write by another process (`arkiv
-/// import`, another replica) takes to show.
-const CATALOG_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+/// How long a request may trust the last look at the change log. A write by
+/// another process (`arkiv import`, another replica) shows within this.
+const CHANGE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What the archive looked like at the last look at the change log.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// The newest change-log sequence number; responses built at it stay valid
+    /// until it moves.
+    pub seq: i64,
+    pub catalog: Arc<Catalog>,
+}
 
 pub struct AppState {
     pub db: Db,
-    catalog: RwLock<Arc<Catalog>>,
-    checked_at: Mutex<Option<Instant>>,
+    pub cache: ResponseCache,
+    snapshot: RwLock<Snapshot>,
+    checked_at: Mutex<Instant>,
 }
 
 impl AppState {
     /// Builds the state and loads the first catalog snapshot.
     pub fn new(db: Db) -> anyhow::Result<Self> {
-        let catalog = vocabulary::load_catalog(&mut *db.conn()?)?;
+        let mut conn = db.conn()?;
+        let seq = changes::latest_seq(&mut conn)?;
+        let catalog = Arc::new(vocabulary::load_catalog(&mut conn)?);
+        drop(conn);
         Ok(Self {
             db,
-            catalog: RwLock::new(Arc::new(catalog)),
-            checked_at: Mutex::new(Some(Instant::now())),
+            cache: ResponseCache::default(),
+            snapshot: RwLock::new(Snapshot { seq, catalog }),
+            checked_at: Mutex::new(Instant::now()),
         })
     }
 
-    fn current(&self) -> Arc<Catalog> {
-        match self.catalog.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    fn current(&self) -> Snapshot {
+        match self.snapshot.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Returns the catalog, reloading it first when the change log shows a
-    /// vocabulary change it does not reflect.
-    pub async fn catalog(&self) -> Result<Arc<Catalog>, ApiError> {
+    /// Returns the current snapshot. At most every
+    /// [`CHANGE_CHECK_INTERVAL`] one request looks at the change log; when
+    /// something changed it moves the sequence number, and reloads the
+    /// catalog when a vocabulary entity was among the changes.
+    pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
         let due = {
             let mut checked_at = self
                 .checked_at
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let due = checked_at.is_none_or(|at| at.elapsed() >= CATALOG_CHECK_INTERVAL);
+            let due = checked_at.elapsed() >= CHANGE_CHECK_INTERVAL;
             if due {
-                *checked_at = Some(Instant::now());
+                *checked_at = Instant::now();
             }
             due
         };
@@ -54,25 +71,38 @@ impl AppState {
         if !due {
             return Ok(current);
         }
-        let known_seq = current.seq;
+        let known = current.seq;
         let fresh = self
             .db
-            .run(move |conn| -> Result<Option<Catalog>, ApiError> {
-                if changes::latest_vocabulary_seq(conn)? == known_seq {
-                    return Ok(None);
-                }
-                Ok(Some(vocabulary::load_catalog(conn)?))
-            })
+            .run(
+                move |conn| -> Result<Option<(i64, Option<Catalog>)>, ApiError> {
+                    let seq = changes::latest_seq(conn)?;
+                    if seq == known {
+                        return Ok(None);
+                    }
+                    let catalog = if changes::vocabulary_changed_since(conn, known)? {
+                        Some(vocabulary::load_catalog(conn)?)
+                    } else {
+                        None
+                    };
+                    Ok(Some((seq, catalog)))
+                },
+            )
             .await?;
-        match fresh {
-            None => Ok(current),
-            Some(catalog) => {
-                let catalog = Arc::new(catalog);
-                if let Ok(mut guard) = self.catalog.write() {
-                    *guard = Arc::clone(&catalog);
-                }
-                Ok(catalog)
+        let Some((seq, catalog)) = fresh else {
+            return Ok(current);
+        };
+        let mut guard = self
+            .snapshot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Another request may have moved it further meanwhile.
+        if guard.seq < seq {
+            guard.seq = seq;
+            if let Some(catalog) = catalog {
+                guard.catalog = Arc::new(catalog);
             }
         }
+        Ok(guard.clone())
     }
 }

@@ -50,12 +50,13 @@ pub fn latest_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
         .map(|seq| seq.unwrap_or(0))
 }
 
-/// Returns the newest sequence number of a change to anything but a
+/// Returns true when a change after `seq` touched anything but a
 /// publication: what the in-memory catalog of vocabulary depends on.
-pub fn latest_vocabulary_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
-    changes::table
-        .filter(changes::entity.ne("publication"))
-        .select(diesel::dsl::max(changes::seq))
-        .first::<Option<i64>>(conn)
-        .map(|seq| seq.unwrap_or(0))
+pub fn vocabulary_changed_since(conn: &mut AnyConnection, seq: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        changes::table
+            .filter(changes::seq.gt(seq))
+            .filter(changes::entity.ne("publication")),
+    ))
+    .get_result(conn)
 }

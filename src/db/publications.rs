@@ -84,7 +84,12 @@ type Boxed = publications::BoxedQuery<'static, Backend>;
 
 fn filtered(filter: &Filter) -> Boxed {
     let mut query = publications::table.into_boxed::<Backend>();
-    query = query.filter(publications::status.eq_any(filter.statuses.clone()));
+    // One status (the public case) as `=`, so the (status, sort key) indexes
+    // serve the ORDER BY without sorting.
+    query = match filter.statuses.as_slice() {
+        [status] => query.filter(publications::status.eq(status.clone())),
+        statuses => query.filter(publications::status.eq_any(statuses.to_vec())),
+    };
     if !filter.kinds.is_empty() {
         query = query.filter(publications::kind.eq_any(filter.kinds.clone()));
     }

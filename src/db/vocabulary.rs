@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::models::*;
 use super::schema::*;
-use super::{changes, AnyConnection};
+use super::AnyConnection;
 use crate::catalog::{Catalog, Event, Field, Funding, Organisation, Project};
 use crate::domain::{EventKind, Lang, Role};
 use crate::import::format::LangMap;
@@ -40,9 +40,8 @@ fn take(texts: &mut Texts, owner_id: &str, attribute: &str) -> LangMap {
 /// Loads the whole catalog in a handful of queries.
 pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
     conn.transaction(|conn| {
-        let seq = changes::latest_vocabulary_seq(conn)?;
         let mut texts = load_texts(conn)?;
-        let mut catalog = Catalog { seq, ..Catalog::default() };
+        let mut catalog = Catalog::default();
 
         for row in organisations::table.select(OrganisationRow::as_select()).load(conn)? {
             let roles = row.roles.split(',').filter_map(|role| Role::parse(role).ok()).collect();

@@ -83,7 +83,8 @@ pub async fn list_events(
     let year = params
         .parsed("year", params::parse_year)?
         .map(|year| format!("{year:04}-"));
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let project_ids: Vec<String> = projects
         .iter()
         .filter_map(|key| catalog.projects.id_of(key))
@@ -143,23 +144,27 @@ pub async fn find_event(
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let event = catalog
         .events
         .find(&key)
         .ok_or_else(|| ApiError::not_found("event", &raw))?;
-    let render = Render::new(&catalog, &requested.ranges);
-    let view = event_view(&render, event);
-    let filter = crate::db::publications::Filter {
-        event_ids: Some(vec![event.id.clone()]),
-        ..published()
-    };
-    let (publications, _) = newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
-    let language = view.language.as_str();
-    let detail = EventDetail {
-        event: view,
-        publications,
-        requested_languages: requested.tags(),
-    };
-    respond::json(&req, &detail, &[language])
+    respond::cached(&state, &req, &requested, snapshot.seq, async {
+        let render = Render::new(&catalog, &requested.ranges);
+        let view = event_view(&render, event);
+        let filter = crate::db::publications::Filter {
+            event_ids: Some(vec![event.id.clone()]),
+            ..published()
+        };
+        let (publications, _) = newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+        let language = view.language.as_str();
+        let detail = EventDetail {
+            event: view,
+            publications,
+            requested_languages: requested.tags(),
+        };
+        respond::encode(&detail, &[language])
+    })
+    .await
 }

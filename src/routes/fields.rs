@@ -43,7 +43,8 @@ pub async fn list_fields(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let render = Render::new(&catalog, &requested.ranges);
     let items: Vec<FieldView> = catalog
         .fields
@@ -81,7 +82,8 @@ pub async fn find_field(
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let field = catalog
         .fields
         .find(&key)

@@ -85,7 +85,8 @@ pub async fn list_organisations(
     let params = Params::parse(&req, &names_of::<OrganisationListParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let roles = params.parsed_list("role", Role::parse)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let render = Render::new(&catalog, &requested.ranges);
     let items: Vec<OrganisationView> = catalog
         .organisations
@@ -127,7 +128,8 @@ pub async fn find_organisation(
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let org = catalog
         .organisations
         .find(&key)

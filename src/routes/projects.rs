@@ -80,7 +80,8 @@ pub async fn list_projects(
     let funders = params.parsed_list("funder", params::parse_key)?;
     let partners = params.parsed_list("partner", params::parse_key)?;
     let fields = params.parsed_list("field", params::parse_key)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let ids = |table_keys: &[String], table: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
         table_keys.iter().filter_map(|key| table(key)).collect()
     };
@@ -135,35 +136,39 @@ pub async fn find_project(
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
+    let catalog = snapshot.catalog.clone();
     let project = catalog
         .projects
         .find(&key)
         .ok_or_else(|| ApiError::not_found("project", &raw))?;
-    let render = Render::new(&catalog, &requested.ranges);
-    let view = project_view(&render, project);
-    let filter = crate::db::publications::Filter {
-        project_ids: Some(vec![project.id.clone()]),
-        ..published()
-    };
-    let (publications, publications_total) =
-        newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
-    let events = render.in_language(view.language, |render| {
-        let mut events: Vec<_> = catalog
-            .events
-            .iter()
-            .filter(|e| e.project_id.as_deref() == Some(&project.id))
-            .collect();
-        events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
-        events.into_iter().map(|e| render.event_ref(e)).collect()
-    });
-    let language = view.language.as_str();
-    let detail = ProjectDetail {
-        project: view,
-        events,
-        publications,
-        publications_total,
-        requested_languages: requested.tags(),
-    };
-    respond::json(&req, &detail, &[language])
+    respond::cached(&state, &req, &requested, snapshot.seq, async {
+        let render = Render::new(&catalog, &requested.ranges);
+        let view = project_view(&render, project);
+        let filter = crate::db::publications::Filter {
+            project_ids: Some(vec![project.id.clone()]),
+            ..published()
+        };
+        let (publications, publications_total) =
+            newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+        let events = render.in_language(view.language, |render| {
+            let mut events: Vec<_> = catalog
+                .events
+                .iter()
+                .filter(|e| e.project_id.as_deref() == Some(&project.id))
+                .collect();
+            events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
+            events.into_iter().map(|e| render.event_ref(e)).collect()
+        });
+        let language = view.language.as_str();
+        let detail = ProjectDetail {
+            project: view,
+            events,
+            publications,
+            publications_total,
+            requested_languages: requested.tags(),
+        };
+        respond::encode(&detail, &[language])
+    })
+    .await
 }

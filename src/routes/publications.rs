@@ -268,62 +268,62 @@ pub async fn list_publications(
         .one("cursor")?
         .map(|raw| decode_cursor(raw, sort))
         .transpose()?;
-    let catalog = state.catalog().await?;
-    let filter = read_filter(&params, &catalog)?;
-
-    let (total, mut rows, heads, fields) = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let total = publications::count(conn, &filter)?;
-            let rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
-            let ids: Vec<String> = rows
-                .iter()
-                .take(limit as usize)
-                .map(|row| row.id.clone())
-                .collect();
-            let heads = publications::variant_heads(conn, &ids)?;
-            let fields = publications::field_ids(conn, &ids)?;
-            Ok((total, rows, heads, fields))
-        })
-        .await?;
-
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|last| {
-            encode_cursor(
-                sort,
-                &After {
-                    key: sort.key_of(last),
-                    id: last.id.clone(),
-                },
-            )
-        })
-    } else {
-        None
-    };
-    let render = Render::new(&catalog, &requested.ranges);
-    let items: Vec<_> = rows
-        .iter()
-        .map(|row| {
-            let heads = heads.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-            let fields = fields.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-            render.publication_summary(row, heads, fields)
-        })
-        .collect();
-    let languages = requested.list_languages(items.iter().map(|item| item.language));
-    let page = PublicationPage {
-        items,
-        total,
-        next_cursor: next_cursor.clone(),
-        requested_languages: requested.tags(),
-    };
-    let mut response = respond::json(&req, &page, &languages)?;
-    if let Some(cursor) = next_cursor {
-        if let Ok(value) = header::HeaderValue::from_str(&next_link(&req, &params, &cursor)) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    Ok(response)
+    let snapshot = state.snapshot().await?;
+    let catalog = &snapshot.catalog;
+    let filter = read_filter(&params, catalog)?;
+    respond::cached(&state, &req, &requested, snapshot.seq, async {
+        let (total, mut rows, heads, fields) = state
+            .db
+            .run(move |conn| -> Result<_, ApiError> {
+                let total = publications::count(conn, &filter)?;
+                let rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
+                let ids: Vec<String> = rows
+                    .iter()
+                    .take(limit as usize)
+                    .map(|row| row.id.clone())
+                    .collect();
+                let heads = publications::variant_heads(conn, &ids)?;
+                let fields = publications::field_ids(conn, &ids)?;
+                Ok((total, rows, heads, fields))
+            })
+            .await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|last| {
+                encode_cursor(
+                    sort,
+                    &After {
+                        key: sort.key_of(last),
+                        id: last.id.clone(),
+                    },
+                )
+            })
+        } else {
+            None
+        };
+        let render = Render::new(catalog, &requested.ranges);
+        let items: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                let heads = heads.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                let fields = fields.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                render.publication_summary(row, heads, fields)
+            })
+            .collect();
+        let languages = requested.list_languages(items.iter().map(|item| item.language));
+        let page = PublicationPage {
+            items,
+            total,
+            next_cursor: next_cursor.clone(),
+            requested_languages: requested.tags(),
+        };
+        let mut encoded = respond::encode(&page, &languages)?;
+        encoded.link = next_cursor.and_then(|cursor| {
+            header::HeaderValue::from_str(&next_link(&req, &params, &cursor)).ok()
+        });
+        Ok(encoded)
+    })
+    .await
 }
 
 /// Get a publication
@@ -359,46 +359,49 @@ pub async fn find_publication(
     let requested = Requested::from_request(&req, &params, true)?;
     let raw = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
-    let catalog = state.catalog().await?;
+    let snapshot = state.snapshot().await?;
     let (id, slug) = key.key();
     let slug = slug.map(str::to_owned);
-    let found = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
-        })
-        .await?;
-    let Some(full) = found else {
-        return Err(ApiError::not_found("publication", &raw));
-    };
-    match PublicationStatus::parse(&full.row.status) {
-        Ok(PublicationStatus::Published) => {}
-        Ok(PublicationStatus::Withdrawn) => {
-            let reason = full
-                .row
-                .withdrawn_reason
-                .as_deref()
-                .unwrap_or("no reason was given");
-            return Err(ApiError::new(
-                ErrorCode::Withdrawn,
-                format!("the publication {raw:?} was withdrawn: {reason}"),
-            ));
+    respond::cached(&state, &req, &requested, snapshot.seq, async {
+        let found = state
+            .db
+            .run(move |conn| -> Result<_, ApiError> {
+                Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+            })
+            .await?;
+        let Some(full) = found else {
+            return Err(ApiError::not_found("publication", &raw));
+        };
+        match PublicationStatus::parse(&full.row.status) {
+            Ok(PublicationStatus::Published) => {}
+            Ok(PublicationStatus::Withdrawn) => {
+                let reason = full
+                    .row
+                    .withdrawn_reason
+                    .as_deref()
+                    .unwrap_or("no reason was given");
+                return Err(ApiError::new(
+                    ErrorCode::Withdrawn,
+                    format!("the publication {raw:?} was withdrawn: {reason}"),
+                ));
+            }
+            _ => return Err(ApiError::not_found("publication", &raw)),
         }
-        _ => return Err(ApiError::not_found("publication", &raw)),
-    }
-    let render = Render::new(&catalog, &requested.ranges);
-    let detail = render.publication_detail(
-        &full.row,
-        &full.variants,
-        &full.field_ids,
-        requested.tags(),
-        requested.all,
-    );
-    let languages: Vec<&str> = match &detail.variants {
-        Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
-        None => vec![detail.summary.language.as_str()],
-    };
-    respond::json(&req, &detail, &languages)
+        let render = Render::new(&snapshot.catalog, &requested.ranges);
+        let detail = render.publication_detail(
+            &full.row,
+            &full.variants,
+            &full.field_ids,
+            requested.tags(),
+            requested.all,
+        );
+        let languages: Vec<&str> = match &detail.variants {
+            Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
+            None => vec![detail.summary.language.as_str()],
+        };
+        respond::encode(&detail, &languages)
+    })
+    .await
 }
 
 /// Loads the newest published publications matching `filter`, rendered,

@@ -4,10 +4,27 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use std::future::Future;
+use std::sync::Arc;
+
+use super::negotiate::Requested;
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A serialized response body with its entity tag and languages: what the
+/// response cache keeps.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub body: Bytes,
+    pub etag: HeaderValue,
+    pub content_language: Option<HeaderValue>,
+    /// `Link: <…>; rel="next"` of a list page.
+    pub link: Option<HeaderValue>,
+}
 
 /// Returns the strong entity tag of a body.
 pub fn etag_of(body: &[u8]) -> String {
@@ -21,42 +38,83 @@ fn matches(if_none_match: &str, etag: &str) -> bool {
     })
 }
 
-/// Serializes `body` and answers with it, or with 304 when the client's copy
-/// is current. `languages` are the served tags, for `Content-Language`.
-pub fn json<T: Serialize>(
-    req: &HttpRequest,
-    body: &T,
-    languages: &[&str],
-) -> Result<HttpResponse, ApiError> {
+/// Serializes `body`; `languages` are the served tags, for `Content-Language`.
+pub fn encode<T: Serialize>(body: &T, languages: &[&str]) -> Result<Encoded, ApiError> {
     let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
-    let etag = etag_of(&bytes);
+    let etag = HeaderValue::from_str(&etag_of(&bytes)).map_err(ApiError::internal)?;
+    let mut tags: Vec<&str> = languages.to_vec();
+    tags.sort_unstable();
+    tags.dedup();
+    let content_language = (!tags.is_empty())
+        .then(|| HeaderValue::from_str(&tags.join(", ")).ok())
+        .flatten();
+    Ok(Encoded {
+        body: Bytes::from(bytes),
+        etag,
+        content_language,
+        link: None,
+    })
+}
+
+/// Answers with an encoded body, or with 304 when the client's copy is current.
+pub fn send(req: &HttpRequest, encoded: &Encoded) -> HttpResponse {
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| matches(value, &etag));
+        .zip(encoded.etag.to_str().ok())
+        .is_some_and(|(value, etag)| matches(value, etag));
     let mut response = if not_modified {
         HttpResponse::build(StatusCode::NOT_MODIFIED).finish()
     } else {
         HttpResponse::Ok()
             .content_type("application/json")
-            .body(bytes)
+            .body(encoded.body.clone())
     };
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
-    }
+    headers.insert(header::ETAG, encoded.etag.clone());
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let mut tags: Vec<&str> = languages.to_vec();
-    tags.sort_unstable();
-    tags.dedup();
-    if !tags.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(&tags.join(", ")) {
-            headers.insert(header::CONTENT_LANGUAGE, value);
-        }
+    if let Some(languages) = &encoded.content_language {
+        headers.insert(header::CONTENT_LANGUAGE, languages.clone());
     }
-    Ok(response)
+    if let Some(link) = &encoded.link {
+        headers.insert(header::LINK, link.clone());
+    }
+    response
+}
+
+/// Answers from the response cache when it holds this request's response at
+/// `seq`; otherwise awaits `build`, keeps its result and answers with it.
+/// The key is what a response depends on: path, query, requested languages.
+pub async fn cached(
+    state: &AppState,
+    req: &HttpRequest,
+    requested: &Requested,
+    seq: i64,
+    build: impl Future<Output = Result<Encoded, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let key = format!(
+        "{}?{}|{}",
+        req.path(),
+        req.query_string(),
+        requested.tags().join(",")
+    );
+    if let Some(hit) = state.cache.get(&key, seq) {
+        return Ok(send(req, &hit));
+    }
+    let encoded = Arc::new(build.await?);
+    state.cache.put(key, seq, Arc::clone(&encoded));
+    Ok(send(req, &encoded))
+}
+
+/// Serializes `body` and answers with it (or 304).
+pub fn json<T: Serialize>(
+    req: &HttpRequest,
+    body: &T,
+    languages: &[&str],
+) -> Result<HttpResponse, ApiError> {
+    Ok(send(req, &encode(body, languages)?))
 }
 
 #[cfg(test)]

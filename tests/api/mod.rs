@@ -29,7 +29,6 @@ pub enum Backend {
 /// A database made for one test; dropped (PostgreSQL) or deleted (SQLite) after.
 pub struct TestDb {
     pub db: Db,
-    #[allow(dead_code, reason = "handy when debugging a failing test")]
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     drop_sql: Option<(String, String)>,
@@ -112,6 +111,18 @@ impl TestDb {
         };
         test_db.db.migrate().expect("migrations");
         Some(test_db)
+    }
+
+    /// Opens the same database through a pool of its own, as another
+    /// process (`arkiv import` beside a server) would.
+    pub fn another_writer(&self) -> TestDb {
+        let db = Db::connect(&self.url, 2).expect("open the database again");
+        TestDb {
+            db,
+            url: self.url.clone(),
+            _dir: None,
+            drop_sql: None,
+        }
     }
 
     /// Imports NDJSON text, panicking on failure.

@@ -240,3 +240,44 @@ on_both_backends!(etags_answer_if_none_match_with_304, |backend| {
         assert_eq!(stale.status, 200, "{uri}");
     }
 });
+
+on_both_backends!(
+    writes_by_another_process_show_without_a_restart,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        db.import(&fixture(3));
+        let writer = db.another_writer();
+        let app = TestApp::new(db);
+        let uri = "/v1/publications/pub-001";
+        assert_eq!(app.get(uri).await.json()["title"], "Title 001");
+        assert_eq!(
+            app.get("/v1/projects/project-q").await.json()["title"],
+            "Project Q"
+        );
+
+        // `arkiv import` running beside the server: same database, other pool.
+        writer.import(
+            &fixture(3)
+                .replace("\"Title 001\"", "\"Title one\"")
+                .replace("\"Project Q\"", "\"Project Queue\""),
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let title = app.get(uri).await.json()["title"].clone();
+            let project = app.get("/v1/projects/project-q").await.json()["title"].clone();
+            if title == "Title one" && project == "Project Queue" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still {title} / {project} after 5 s"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let listed = app.get("/v1/publications?sort=title").await.json();
+        assert!(
+            listed.to_string().contains("Title one"),
+            "lists see the change too"
+        );
+    }
+);

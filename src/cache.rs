@@ -1,0 +1,79 @@
+//! The response cache: encoded bodies of database-backed GETs, keyed by
+//! what the response depends on (path, query, requested languages) and
+//! valid only for the change-log sequence number they were built at. Any
+//! write anywhere advances the sequence number and so retires every entry;
+//! the archive is read far more than it is written.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::routes::respond::Encoded;
+
+/// How many responses the cache holds before it starts over.
+const MAX_ENTRIES: usize = 20_000;
+/// How many body bytes it holds before it starts over.
+const MAX_BYTES: usize = 256 * 1024 * 1024;
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (i64, Arc<Encoded>)>,
+    bytes: usize,
+}
+
+#[derive(Default)]
+pub struct ResponseCache {
+    entries: Mutex<Entries>,
+}
+
+impl ResponseCache {
+    /// Returns the response cached under `key` if it was built at `seq`.
+    pub fn get(&self, key: &str, seq: i64) -> Option<Arc<Encoded>> {
+        let entries = self.entries.lock().ok()?;
+        match entries.map.get(key) {
+            Some((built_at, encoded)) if *built_at == seq => Some(Arc::clone(encoded)),
+            _ => None,
+        }
+    }
+
+    /// Keeps a response built at `seq`.
+    pub fn put(&self, key: String, seq: i64, encoded: Arc<Encoded>) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.map.len() >= MAX_ENTRIES || entries.bytes + encoded.body.len() > MAX_BYTES {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        entries.bytes += encoded.body.len();
+        if let Some((_, old)) = entries.map.insert(key, (seq, encoded)) {
+            entries.bytes = entries.bytes.saturating_sub(old.body.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    fn encoded(body: &'static str) -> Arc<Encoded> {
+        Arc::new(Encoded {
+            body: body.into(),
+            etag: HeaderValue::from_static("\"x\""),
+            content_language: None,
+            link: None,
+        })
+    }
+
+    #[test]
+    fn entries_expire_with_the_sequence_number() {
+        let cache = ResponseCache::default();
+        cache.put("a".into(), 7, encoded("{}"));
+        assert!(cache.get("a", 7).is_some());
+        assert!(
+            cache.get("a", 8).is_none(),
+            "a later write retires the entry"
+        );
+        assert!(cache.get("b", 7).is_none());
+    }
+}
