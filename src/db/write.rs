@@ -297,62 +297,95 @@ pub fn publication_sort_title(record: &PublicationRecord) -> String {
         .unwrap_or_default()
 }
 
-pub fn write_publication(
+/// Inserts many rows in one statement. diesel's multi-backend connection
+/// has no multi-row INSERT, so this dispatches to the connection inside:
+/// the statement is the same on both backends.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            AnyConnection::Postgres(conn) => {
+                diesel::insert_into($table).values($rows).execute(conn)?
+            }
+            AnyConnection::Sqlite(conn) => {
+                diesel::insert_into($table).values($rows).execute(conn)?
+            }
+        }
+    };
+}
+
+/// One publication to write: its id, its record and what it replaces.
+pub struct PublicationWrite<'a> {
+    pub id: &'a str,
+    pub record: &'a PublicationRecord,
+    pub existing: Option<&'a Existing>,
+}
+
+/// How many rows one multi-row INSERT carries; well under both backends'
+/// limits on bound parameters (14 columns × 500 < 32,766).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Writes publications in bulk: one multi-row INSERT per table for up to
+/// [`ROWS_PER_INSERT`] rows, which saves a round trip per row on PostgreSQL.
+/// Returns what happened to each, in order.
+pub fn write_publications(
     conn: &mut AnyConnection,
-    id: &str,
-    record: &PublicationRecord,
+    writes: &[PublicationWrite<'_>],
     ids: &SlugIds,
-    existing: Option<&Existing>,
     now: &str,
-) -> QueryResult<Outcome> {
-    let hash = content_hash(record);
-    let stamp = stamp(existing, &hash, now);
-    if stamp.outcome == Outcome::Unchanged {
-        return Ok(Outcome::Unchanged);
-    }
-    let project_id = match &record.project {
-        Some(slug) => Some(lookup(&ids.projects, slug.as_str())?),
-        None => None,
-    };
-    let event_id = match &record.event {
-        Some(slug) => Some(lookup(&ids.events, slug.as_str())?),
-        None => None,
-    };
-    let row = PublicationRow {
-        id: id.to_owned(),
-        slug: record.slug.to_string(),
-        kind: record.kind.as_str().to_owned(),
-        status: record.status.as_str().to_owned(),
-        withdrawn_reason: record.withdrawn_reason.clone(),
-        published_on: record.published_on.map(|d| d.to_string()),
-        project_id,
-        event_id,
-        authors: serde_json::to_string(&record.authors).unwrap_or_else(|_| "[]".into()),
-        keywords: serde_json::to_string(&record.keywords).unwrap_or_else(|_| "[]".into()),
-        sort_title: publication_sort_title(record),
-        content_hash: hash,
-        created_at: stamp.created_at,
-        updated_at: now.to_owned(),
-    };
-    upsert_row!(conn, publications, row, stamp.outcome, id);
-    if stamp.outcome == Outcome::Updated {
-        diesel::delete(publication_fields::table.filter(publication_fields::publication_id.eq(id)))
-            .execute(conn)?;
-        diesel::delete(variants::table.filter(variants::publication_id.eq(id))).execute(conn)?;
-    }
-    for (position, field) in (0..).zip(&record.fields) {
-        diesel::insert_into(publication_fields::table)
-            .values(PublicationFieldRow {
+) -> QueryResult<Vec<Outcome>> {
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut created = Vec::new();
+    let mut updated = Vec::new();
+    let mut field_rows = Vec::new();
+    let mut variant_rows = Vec::new();
+    let mut changed_ids = Vec::new();
+    for write in writes {
+        let hash = content_hash(write.record);
+        let stamp = stamp(write.existing, &hash, now);
+        outcomes.push(stamp.outcome);
+        if stamp.outcome == Outcome::Unchanged {
+            continue;
+        }
+        let record = write.record;
+        let id = write.id;
+        let row = PublicationRow {
+            id: id.to_owned(),
+            slug: record.slug.to_string(),
+            kind: record.kind.as_str().to_owned(),
+            status: record.status.as_str().to_owned(),
+            withdrawn_reason: record.withdrawn_reason.clone(),
+            published_on: record.published_on.map(|d| d.to_string()),
+            project_id: record
+                .project
+                .as_ref()
+                .map(|slug| lookup(&ids.projects, slug.as_str()))
+                .transpose()?,
+            event_id: record
+                .event
+                .as_ref()
+                .map(|slug| lookup(&ids.events, slug.as_str()))
+                .transpose()?,
+            authors: serde_json::to_string(&record.authors).unwrap_or_else(|_| "[]".into()),
+            keywords: serde_json::to_string(&record.keywords).unwrap_or_else(|_| "[]".into()),
+            sort_title: publication_sort_title(record),
+            content_hash: hash,
+            created_at: stamp.created_at,
+            updated_at: now.to_owned(),
+        };
+        match stamp.outcome {
+            Outcome::Created => created.push(row),
+            _ => updated.push(row),
+        }
+        for (position, field) in (0..).zip(&record.fields) {
+            field_rows.push(PublicationFieldRow {
                 publication_id: id.to_owned(),
                 field_id: lookup(&ids.fields, field.as_str())?,
                 position,
-            })
-            .execute(conn)?;
-    }
-    for (lang, variant) in &record.variants {
-        let file = variant.file.as_ref();
-        diesel::insert_into(variants::table)
-            .values(VariantRow {
+            });
+        }
+        for (lang, variant) in &record.variants {
+            let file = variant.file.as_ref();
+            variant_rows.push(VariantRow {
                 publication_id: id.to_owned(),
                 lang: lang.as_str().to_owned(),
                 title: variant.title.clone(),
@@ -363,9 +396,45 @@ pub fn write_publication(
                 file_media_type: file.map(|f| f.media_type.clone()),
                 file_name: file.map(|f| f.name.clone()),
                 file_text: variant.file_text.clone(),
-            })
+            });
+        }
+        changed_ids.push(id);
+    }
+
+    let updated_ids: Vec<&str> = updated.iter().map(|row| row.id.as_str()).collect();
+    for chunk in updated_ids.chunks(ROWS_PER_INSERT) {
+        diesel::delete(
+            publication_fields::table.filter(publication_fields::publication_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+        diesel::delete(variants::table.filter(variants::publication_id.eq_any(chunk)))
             .execute(conn)?;
     }
-    changes::record(conn, "publication", id, Operation::Upsert, now)?;
-    Ok(stamp.outcome)
+    for row in &updated {
+        diesel::update(publications::table.filter(publications::id.eq(&row.id)))
+            .set(row)
+            .execute(conn)?;
+    }
+    for chunk in created.chunks(ROWS_PER_INSERT) {
+        insert_many!(conn, publications::table, chunk);
+    }
+    for chunk in field_rows.chunks(ROWS_PER_INSERT) {
+        insert_many!(conn, publication_fields::table, chunk);
+    }
+    for chunk in variant_rows.chunks(ROWS_PER_INSERT) {
+        insert_many!(conn, variants::table, chunk);
+    }
+    let change_rows: Vec<NewChange<'_>> = changed_ids
+        .iter()
+        .map(|id| NewChange {
+            entity: "publication",
+            entity_id: id,
+            operation: Operation::Upsert.as_str(),
+            changed_at: now,
+        })
+        .collect();
+    for chunk in change_rows.chunks(ROWS_PER_INSERT) {
+        insert_many!(conn, super::schema::changes::table, chunk);
+    }
+    Ok(outcomes)
 }

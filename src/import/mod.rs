@@ -18,6 +18,9 @@ use crate::db::AnyConnection;
 use crate::domain::{self, PublicationStatus};
 use format::{Entity, LangMap, Record};
 
+/// How many publications are written per batch of multi-row inserts.
+const PUBLICATIONS_PER_BATCH: usize = 1_000;
+
 /// How many problems an import reports before it stops looking for more.
 const MAX_REPORTED_ERRORS: usize = 100;
 
@@ -429,7 +432,11 @@ pub fn import(
         let now = domain::now_timestamp();
         let mut report = ImportReport::default();
         progress.set_length(plan.len() as u64);
-        for planned in &plan {
+        // The plan lists vocabulary first, then publications.
+        let split =
+            plan.partition_point(|planned| planned.line.record.entity() != Entity::Publication);
+        let (vocabulary, publications) = plan.split_at(split);
+        for planned in vocabulary {
             let existing = planned.existing.as_ref();
             let id = planned.id.as_str();
             let outcome = match &planned.line.record {
@@ -437,12 +444,27 @@ pub fn import(
                 Record::Field(r) => write::write_field(conn, id, r, existing, &now)?,
                 Record::Project(r) => write::write_project(conn, id, r, &ids, existing, &now)?,
                 Record::Event(r) => write::write_event(conn, id, r, &ids, existing, &now)?,
-                Record::Publication(r) => {
-                    write::write_publication(conn, id, r, &ids, existing, &now)?
-                }
+                Record::Publication(_) => unreachable!("publications come after the vocabulary"),
             };
             report.count(planned.line.record.entity(), outcome);
             progress.inc(1);
+        }
+        for batch in publications.chunks(PUBLICATIONS_PER_BATCH) {
+            let writes: Vec<write::PublicationWrite<'_>> = batch
+                .iter()
+                .filter_map(|planned| match &planned.line.record {
+                    Record::Publication(record) => Some(write::PublicationWrite {
+                        id: &planned.id,
+                        record,
+                        existing: planned.existing.as_ref(),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            for outcome in write::write_publications(conn, &writes, &ids, &now)? {
+                report.count(Entity::Publication, outcome);
+            }
+            progress.inc(batch.len() as u64);
         }
         Ok(report)
     });
