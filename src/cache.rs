@@ -11,8 +11,6 @@ use crate::routes::respond::Encoded;
 
 /// How many responses the cache holds before it starts over.
 const MAX_ENTRIES: usize = 20_000;
-/// How many body bytes it holds before it starts over.
-const MAX_BYTES: usize = 256 * 1024 * 1024;
 
 #[derive(Default)]
 struct Entries {
@@ -20,12 +18,21 @@ struct Entries {
     bytes: usize,
 }
 
-#[derive(Default)]
 pub struct ResponseCache {
     entries: Mutex<Entries>,
+    /// How many body bytes it holds before it starts over; 0 turns it off.
+    max_bytes: usize,
 }
 
 impl ResponseCache {
+    /// A cache of at most `max_bytes` of bodies; 0 caches nothing.
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            entries: Mutex::new(Entries::default()),
+            max_bytes,
+        }
+    }
+
     /// Returns the response cached under `key` if it was built at `seq`.
     pub fn get(&self, key: &str, seq: i64) -> Option<Arc<Encoded>> {
         let entries = self.entries.lock().ok()?;
@@ -37,10 +44,13 @@ impl ResponseCache {
 
     /// Keeps a response built at `seq`.
     pub fn put(&self, key: String, seq: i64, encoded: Arc<Encoded>) {
+        if encoded.body.len() > self.max_bytes {
+            return;
+        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.map.len() >= MAX_ENTRIES || entries.bytes + encoded.body.len() > MAX_BYTES {
+        if entries.map.len() >= MAX_ENTRIES || entries.bytes + encoded.body.len() > self.max_bytes {
             entries.map.clear();
             entries.bytes = 0;
         }
@@ -67,7 +77,7 @@ mod tests {
 
     #[test]
     fn entries_expire_with_the_sequence_number() {
-        let cache = ResponseCache::default();
+        let cache = ResponseCache::new(1 << 20);
         cache.put("a".into(), 7, encoded("{}"));
         assert!(cache.get("a", 7).is_some());
         assert!(
@@ -75,5 +85,8 @@ mod tests {
             "a later write retires the entry"
         );
         assert!(cache.get("b", 7).is_none());
+        let off = ResponseCache::new(0);
+        off.put("a".into(), 7, encoded("{}"));
+        assert!(off.get("a", 7).is_none(), "a zero-byte cache keeps nothing");
     }
 }

@@ -34,6 +34,10 @@ pub struct Config {
     )]
     pub log_format: LogFormat,
 
+    /// Memory for cached responses, in MiB; 0 turns the response cache off.
+    #[arg(long, env = "ARKIV_CACHE_MB", default_value_t = 128, global = true)]
+    pub cache_mb: usize,
+
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,

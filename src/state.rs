@@ -30,15 +30,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state and loads the first catalog snapshot.
-    pub fn new(db: Db) -> anyhow::Result<Self> {
+    /// Builds the state and loads the first catalog snapshot; the response
+    /// cache holds at most `cache_bytes` (0 turns it off).
+    pub fn new(db: Db, cache_bytes: usize) -> anyhow::Result<Self> {
         let mut conn = db.conn()?;
         let seq = changes::latest_seq(&mut conn)?;
         let catalog = Arc::new(vocabulary::load_catalog(&mut conn)?);
         drop(conn);
         Ok(Self {
             db,
-            cache: ResponseCache::default(),
+            cache: ResponseCache::new(cache_bytes),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
         })

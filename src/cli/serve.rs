@@ -51,7 +51,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             "the database was empty: loaded the demo archive"
         );
     }
-    let state = web::Data::new(AppState::new(db)?);
+    let state = web::Data::new(AppState::new(db, config.cache_mb * 1024 * 1024)?);
     let bind = args.bind.clone();
     let workers = args
         .workers

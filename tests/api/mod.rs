@@ -173,7 +173,7 @@ impl Reply {
 
 impl TestApp {
     pub fn new(db: TestDb) -> Self {
-        let state = web::Data::new(AppState::new(db.db.clone()).expect("state"));
+        let state = web::Data::new(AppState::new(db.db.clone(), 16 << 20).expect("state"));
         Self { db, state }
     }
 
