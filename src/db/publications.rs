@@ -250,17 +250,23 @@ pub fn find(
     id: Option<&str>,
     slug: Option<&str>,
 ) -> QueryResult<Option<Full>> {
-    let mut query = publications::table.into_boxed::<Backend>();
-    query = match (id, slug) {
-        (Some(id), _) => query.filter(publications::id.eq(id.to_owned())),
-        (None, Some(slug)) => query.filter(publications::slug.eq(slug.to_owned())),
-        (None, None) => return Ok(None),
+    // Two static queries rather than one boxed one: diesel keeps prepared
+    // statements only for queries whose SQL it knows at compile time, and
+    // this is the hottest query of the API.
+    let found = match (id, slug) {
+        (Some(id), _) => publications::table
+            .filter(publications::id.eq(id))
+            .select(PublicationRow::as_select())
+            .first(conn)
+            .optional()?,
+        (None, Some(slug)) => publications::table
+            .filter(publications::slug.eq(slug))
+            .select(PublicationRow::as_select())
+            .first(conn)
+            .optional()?,
+        (None, None) => None,
     };
-    let Some(row) = query
-        .select(PublicationRow::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(row) = found else {
         return Ok(None);
     };
     let variants = variants::table
