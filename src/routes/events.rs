@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use utoipa::IntoParams;
 
-use super::negotiate::Requested;
+use super::negotiate::{AcceptLanguage, Requested};
 use super::organisations::LangParams;
 use super::params::{self, names_of, Params};
 use super::publications::{newest, published};
@@ -64,7 +64,7 @@ fn event_view(render: &Render<'_>, event: &Event) -> EventView {
 /// Every event, newest first.
 #[utoipa::path(
     tag = "events",
-    params(EventListParams),
+    params(EventListParams, AcceptLanguage),
     responses(
         (status = 200, description = "The events", body = EventList, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -126,7 +126,7 @@ pub async fn list_events(
 /// publications (conclusions) that came out of it.
 #[utoipa::path(
     tag = "events",
-    params(("id_or_slug" = String, Path, description = "The event's UUID or slug", example = "expert-discussion-2024-10-31"), LangParams),
+    params(("id_or_slug" = String, Path, description = "The event's UUID or slug", example = "expert-discussion-2024-10-31"), LangParams, AcceptLanguage),
     responses(
         (status = 200, description = "The event", body = EventDetail, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),

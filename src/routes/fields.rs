@@ -2,7 +2,7 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::negotiate::Requested;
+use super::negotiate::{AcceptLanguage, Requested};
 use super::organisations::LangParams;
 use super::params::{self, names_of, Params};
 use super::render::Render;
@@ -29,7 +29,7 @@ fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
 /// Every field of work, labels in the negotiated language.
 #[utoipa::path(
     tag = "fields",
-    params(LangParams),
+    params(LangParams, AcceptLanguage),
     responses(
         (status = 200, description = "The fields of work", body = FieldList, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -64,7 +64,7 @@ pub async fn list_fields(
 /// Get a field of work
 #[utoipa::path(
     tag = "fields",
-    params(("id_or_slug" = String, Path, description = "The field's UUID or slug", example = "citizen-participation"), LangParams),
+    params(("id_or_slug" = String, Path, description = "The field's UUID or slug", example = "citizen-participation"), LangParams, AcceptLanguage),
     responses(
         (status = 200, description = "The field of work", body = FieldView, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),

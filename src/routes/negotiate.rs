@@ -7,6 +7,19 @@ use super::params::Params;
 use crate::domain::lang::{parse_accept_language, LanguageRange};
 use crate::error::ApiError;
 
+/// The `Accept-Language` request header, as the OpenAPI document shows it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(
+    dead_code,
+    reason = "documents the header; it is read in Requested::from_request"
+)]
+pub struct AcceptLanguage {
+    /// Preferred languages with q-values; `?lang=` overrides it.
+    #[param(rename = "Accept-Language", example = "sq, en;q=0.5")]
+    accept_language: Option<String>,
+}
+
 /// What a request asked for.
 #[derive(Debug, Clone)]
 pub struct Requested {

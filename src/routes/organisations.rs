@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use utoipa::IntoParams;
 
-use super::negotiate::Requested;
+use super::negotiate::{AcceptLanguage, Requested};
 use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
@@ -70,7 +70,7 @@ pub fn organisation_view(render: &Render<'_>, org: &Organisation) -> Organisatio
 /// Every funder, partner and implementer, by slug, names in the negotiated language.
 #[utoipa::path(
     tag = "organisations",
-    params(OrganisationListParams),
+    params(OrganisationListParams, AcceptLanguage),
     responses(
         (status = 200, description = "The organisations", body = OrganisationList, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -110,7 +110,7 @@ pub async fn list_organisations(
 /// and the events it organised.
 #[utoipa::path(
     tag = "organisations",
-    params(("id_or_slug" = String, Path, description = "The organisation's UUID or slug", example = "isp-musine-kokalari"), LangParams),
+    params(("id_or_slug" = String, Path, description = "The organisation's UUID or slug", example = "isp-musine-kokalari"), LangParams, AcceptLanguage),
     responses(
         (status = 200, description = "The organisation", body = OrganisationDetail, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),

@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use utoipa::IntoParams;
 
-use super::negotiate::Requested;
+use super::negotiate::{AcceptLanguage, Requested};
 use super::organisations::LangParams;
 use super::params::{self, names_of, Params};
 use super::publications::{newest, published};
@@ -63,7 +63,7 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
 /// Every project, by slug, with its funders, partners and fields.
 #[utoipa::path(
     tag = "projects",
-    params(ProjectListParams),
+    params(ProjectListParams, AcceptLanguage),
     responses(
         (status = 200, description = "The projects", body = ProjectList, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -118,7 +118,7 @@ pub async fn list_projects(
 /// partners, fields, events and newest publications.
 #[utoipa::path(
     tag = "projects",
-    params(("id_or_slug" = String, Path, description = "The project's UUID or slug", example = "dialogue-solutions-future"), LangParams),
+    params(("id_or_slug" = String, Path, description = "The project's UUID or slug", example = "dialogue-solutions-future"), LangParams, AcceptLanguage),
     responses(
         (status = 200, description = "The project", body = ProjectDetail, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),

@@ -6,7 +6,7 @@ use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::IntoParams;
 
-use super::negotiate::Requested;
+use super::negotiate::{AcceptLanguage, Requested};
 use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
@@ -243,7 +243,7 @@ fn next_link(req: &HttpRequest, params: &Params, cursor: &str) -> String {
 /// language it is in and which exist.
 #[utoipa::path(
     tag = "publications",
-    params(PublicationListParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages, with q-values", example = "sq, en;q=0.5")),
+    params(PublicationListParams, AcceptLanguage),
     responses(
         (status = 200, description = "A page of publications", body = PublicationPage,
             headers(("ETag" = String), ("Content-Language" = String), ("Link" = String, description = "The next page, when there is one"))),
@@ -338,7 +338,7 @@ pub async fn list_publications(
     params(
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug", example = "conclusions-expert-discussion-2024-10-31"),
         PublicationDetailParams,
-        ("Accept-Language" = Option<String>, Header, description = "Preferred languages, with q-values", example = "sr-Latn"),
+        AcceptLanguage,
     ),
     responses(
         (status = 200, description = "The publication", body = PublicationDetail,

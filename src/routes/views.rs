@@ -154,6 +154,7 @@ pub struct PublicationPage {
     #[schema(example = 8)]
     pub total: i64,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
     /// The languages the request asked for, in order of preference.
     pub requested_languages: Vec<String>,
@@ -271,6 +272,7 @@ macro_rules! list_envelope {
             /// How many items match.
             pub total: i64,
             /// Always null: these lists are short enough to come whole.
+            #[schema(required = true)]
             pub next_cursor: Option<String>,
             pub requested_languages: Vec<String>,
         }

@@ -262,3 +262,97 @@ on_both_backends!(
         );
     }
 );
+
+/// Sends `GET path` over HTTP/1.0 and returns the status line and body.
+fn http_get(port: u16, path: &str) -> std::io::Result<(String, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    Ok((
+        head.lines().next().unwrap_or_default().to_owned(),
+        body.to_owned(),
+    ))
+}
+
+/// Kills the child process when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_migrates_loads_the_demo_once_and_answers() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let migrated = Command::new(env!("CARGO_BIN_EXE_arkiv"))
+        .env("ARKIV_DATA_DIR", dir.path())
+        .env_remove("ARKIV_DATABASE_URL")
+        .arg("migrate")
+        .output()
+        .expect("run arkiv migrate");
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    let serve = |no_demo: &str| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_arkiv"))
+            .env("ARKIV_DATA_DIR", dir.path())
+            .env("ARKIV_NO_DEMO", no_demo)
+            .env_remove("ARKIV_DATABASE_URL")
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--workers",
+                "1",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start arkiv serve");
+        let running = Running(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !http_get(port, "/readyz").is_ok_and(|(status, _)| status.contains(" 200 ")) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "arkiv serve did not become ready"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        (running, port)
+    };
+
+    // With ARKIV_NO_DEMO=1 the empty archive stays empty.
+    let (server, port) = serve("1");
+    let (_, body) = http_get(port, "/v1/publications").expect("list");
+    assert!(body.contains("\"total\":0"), "{body}");
+    drop(server);
+
+    // Without it, the demo archive is loaded into the empty database…
+    let (server, port) = serve("0");
+    let (status, body) = http_get(port, "/v1/publications?limit=100").expect("list");
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("\"total\":8"), "{body}");
+    let (_, docs) = http_get(port, "/docs/").expect("docs");
+    assert!(
+        docs.contains("swagger"),
+        "Swagger UI is served by the binary"
+    );
+    drop(server);
+
+    // …and only once: a restart finds it there and adds nothing.
+    let (_server, port) = serve("0");
+    let (_, body) = http_get(port, "/v1/publications?limit=100").expect("list");
+    assert!(body.contains("\"total\":8"), "{body}");
+}
