@@ -56,6 +56,11 @@ impl Config {
         }
     }
 
+    /// Returns the store of variant files, `<data-dir>/files`.
+    pub fn file_store(&self) -> crate::files::FileStore {
+        crate::files::FileStore::new(self.data_dir.join("files"))
+    }
+
     /// Creates the data directory when the database lives in it.
     pub fn ensure_data_dir(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.data_dir)

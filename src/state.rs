@@ -8,6 +8,7 @@ use crate::cache::ResponseCache;
 use crate::catalog::Catalog;
 use crate::db::{changes, vocabulary, Db};
 use crate::error::ApiError;
+use crate::files::FileStore;
 
 /// How long a request may trust the last look at the change log. A write by
 /// another process (`arkiv import`, another replica) shows within this.
@@ -25,14 +26,16 @@ pub struct Snapshot {
 pub struct AppState {
     pub db: Db,
     pub cache: ResponseCache,
+    pub files: FileStore,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
 }
 
 impl AppState {
     /// Builds the state and loads the first catalog snapshot; the response
-    /// cache holds at most `cache_bytes` (0 turns it off).
-    pub fn new(db: Db, cache_bytes: usize) -> anyhow::Result<Self> {
+    /// cache holds at most `cache_bytes` (0 turns it off); variant files are
+    /// read from `files`.
+    pub fn new(db: Db, cache_bytes: usize, files: FileStore) -> anyhow::Result<Self> {
         let mut conn = db.conn()?;
         let seq = changes::latest_seq(&mut conn)?;
         let catalog = Arc::new(vocabulary::load_catalog(&mut conn)?);
@@ -40,6 +43,7 @@ impl AppState {
         Ok(Self {
             db,
             cache: ResponseCache::new(cache_bytes),
+            files,
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
         })

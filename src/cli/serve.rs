@@ -51,7 +51,11 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             "the database was empty: loaded the demo archive"
         );
     }
-    let state = web::Data::new(AppState::new(db, config.cache_mb * 1024 * 1024)?);
+    let state = web::Data::new(AppState::new(
+        db,
+        config.cache_mb * 1024 * 1024,
+        config.file_store(),
+    )?);
     let bind = args.bind.clone();
     let workers = args
         .workers

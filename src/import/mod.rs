@@ -320,6 +320,32 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                 ));
             }
             for (lang, variant) in &publication.variants {
+                if let Some(file) = &variant.file {
+                    if !crate::routes::files::is_sha256(&file.sha256) {
+                        problems.push((
+                            format!("variants.{lang}.file.sha256"),
+                            "must be 64 lowercase hex digits".into(),
+                        ));
+                    }
+                    if file.size < 0 {
+                        problems.push((
+                            format!("variants.{lang}.file.size"),
+                            "must not be negative".into(),
+                        ));
+                    }
+                    if !file.media_type.contains('/') {
+                        problems.push((
+                            format!("variants.{lang}.file.media_type"),
+                            "must be a media type such as application/pdf".into(),
+                        ));
+                    }
+                    if file.name.trim().is_empty() || file.name.chars().count() > 255 {
+                        problems.push((
+                            format!("variants.{lang}.file.name"),
+                            "must be 1 to 255 characters".into(),
+                        ));
+                    }
+                }
                 if variant.title.trim().is_empty() {
                     problems.push((format!("variants.{lang}.title"), "must not be empty".into()));
                 } else if variant.title.chars().count() > MAX_TITLE_CHARS {

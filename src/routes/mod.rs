@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod fields;
+pub mod files;
 pub mod health;
 pub mod negotiate;
 pub mod organisations;
@@ -22,6 +23,7 @@ use crate::error::{ApiError, ErrorCode};
 pub fn v1(cfg: &mut ServiceConfig) {
     cfg.service(publications::list_publications)
         .service(publications::find_publication)
+        .service(files::download_variant_file)
         .service(projects::list_projects)
         .service(projects::find_project)
         .service(organisations::list_organisations)

@@ -3,6 +3,7 @@
 //! or a new PostgreSQL database when `ARKIV_TEST_POSTGRES_URL` is set.
 
 mod errors;
+mod files;
 mod import;
 mod languages;
 mod openapi;
@@ -148,6 +149,8 @@ pub struct TestApp {
     #[allow(dead_code, reason = "keeps the database alive as long as the app")]
     pub db: TestDb,
     pub state: web::Data<AppState>,
+    /// The file store's directory.
+    pub files: tempfile::TempDir,
 }
 
 /// A response, read whole.
@@ -173,8 +176,10 @@ impl Reply {
 
 impl TestApp {
     pub fn new(db: TestDb) -> Self {
-        let state = web::Data::new(AppState::new(db.db.clone(), 16 << 20).expect("state"));
-        Self { db, state }
+        let files = tempfile::tempdir().expect("temporary directory");
+        let store = arkiv::files::FileStore::new(files.path().to_owned());
+        let state = web::Data::new(AppState::new(db.db.clone(), 16 << 20, store).expect("state"));
+        Self { db, state, files }
     }
 
     /// Sends a GET with extra headers and reads the whole response.

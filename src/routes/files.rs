@@ -1,0 +1,174 @@
+//! `/v1/publications/{id_or_slug}/variants/{lang}/file`: a variant's file
+//! (the PDF), with Range requests, an ETag and a safe `Content-Disposition`.
+
+use std::str::FromStr;
+
+use actix_files::NamedFile;
+use actix_web::http::header::{
+    Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::params::Params;
+use crate::db::publications;
+use crate::domain::{IdOrSlug, Lang, PublicationStatus};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::state::AppState;
+
+/// Returns true for a lowercase hex SHA-256, the only names the file store uses.
+pub fn is_sha256(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Returns a file name safe to put in `Content-Disposition`: the last path
+/// component, without control characters, quotes or separators.
+pub fn safe_file_name(name: &str, fallback: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '\\' | '/'))
+        .collect::<String>()
+        .trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .chars()
+        .take(200)
+        .collect();
+    if cleaned.is_empty() {
+        fallback.to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Download a variant's file
+///
+/// The file (usually a PDF) of one language variant of a published
+/// publication. Honours `Range` (206) and `If-None-Match` (304); the
+/// `Content-Disposition` carries the original file name, made safe.
+#[utoipa::path(
+    tag = "publications",
+    params(
+        ("id_or_slug" = String, Path, description = "The publication's UUID or slug", example = "conclusions-expert-discussion-2024-10-31"),
+        ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl", example = "sq"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "application/pdf", headers(("ETag" = String), ("Content-Disposition" = String), ("Accept-Ranges" = String))),
+        (status = 206, description = "The requested byte range", content_type = "application/pdf"),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed id, slug or language tag", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published publication, variant or file", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The publication was withdrawn", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/publications/{id_or_slug}/variants/{lang}/file")]
+pub async fn download_variant_file(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let (raw, raw_lang) = path.into_inner();
+    let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let lang = Lang::from_str(&raw_lang).map_err(|message| ApiError::invalid("lang", message))?;
+    let (id, slug) = key.key();
+    let slug = slug.map(str::to_owned);
+    let found = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+        })
+        .await?;
+    let Some(full) = found else {
+        return Err(ApiError::not_found("publication", &raw));
+    };
+    match PublicationStatus::parse(&full.row.status) {
+        Ok(PublicationStatus::Published) => {}
+        Ok(PublicationStatus::Withdrawn) => {
+            return Err(ApiError::new(
+                ErrorCode::Withdrawn,
+                format!("the publication {raw:?} was withdrawn"),
+            ))
+        }
+        _ => return Err(ApiError::not_found("publication", &raw)),
+    }
+    let no_file = || {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("the {lang} variant of {raw:?} has no file"),
+        )
+    };
+    let variant = full
+        .variants
+        .iter()
+        .find(|v| v.lang == lang.as_str())
+        .ok_or_else(no_file)?;
+    let (Some(sha256), Some(media_type)) = (&variant.file_sha256, &variant.file_media_type) else {
+        return Err(no_file());
+    };
+    if !is_sha256(sha256) {
+        return Err(ApiError::internal(format!(
+            "stored file hash {sha256:?} is not a SHA-256"
+        )));
+    }
+    let file = match NamedFile::open_async(state.files.path_of(sha256)).await {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(publication = %full.row.slug, %lang, %sha256, "a file named in the archive is missing from the store");
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("the file of the {lang} variant of {raw:?} is not in the file store"),
+            ));
+        }
+        Err(error) => return Err(ApiError::internal(error)),
+    };
+    let fallback = format!("{}-{}.pdf", full.row.slug, lang.as_str());
+    let name = safe_file_name(variant.file_name.as_deref().unwrap_or_default(), &fallback);
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '_' })
+        .collect();
+    let mut parameters = vec![DispositionParam::Filename(ascii)];
+    if !name.is_ascii() {
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: name.into_bytes(),
+        }));
+    }
+    let content_type = media_type
+        .parse()
+        .unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
+    let file = file
+        .set_content_type(content_type)
+        .set_content_disposition(ContentDisposition {
+            disposition: DispositionType::Inline,
+            parameters,
+        })
+        .use_last_modified(false);
+    Ok(file.into_response(&req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_quotes_and_control_characters() {
+        assert_eq!(safe_file_name("../../etc/passwd", "x.pdf"), "passwd");
+        assert_eq!(
+            safe_file_name("C:\\\\reports\\\\a\"b;.pdf", "x.pdf"),
+            "ab.pdf"
+        );
+        assert_eq!(safe_file_name("line\nbreak.pdf", "x.pdf"), "linebreak.pdf");
+        assert_eq!(safe_file_name("...", "x.pdf"), "x.pdf");
+        assert_eq!(
+            safe_file_name("Përfundimet.pdf", "x.pdf"),
+            "Përfundimet.pdf"
+        );
+        assert!(is_sha256(&"ab".repeat(32)));
+        assert!(!is_sha256("../../../../etc/passwd"));
+        assert!(!is_sha256(&"AB".repeat(32)));
+    }
+}
