@@ -10,8 +10,7 @@ use actix_web::http::header::{
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::params::Params;
-use crate::db::publications;
-use crate::domain::{IdOrSlug, Lang, PublicationStatus};
+use crate::domain::{IdOrSlug, Lang};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 
@@ -72,27 +71,7 @@ pub async fn download_variant_file(
     let (raw, raw_lang) = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let lang = Lang::from_str(&raw_lang).map_err(|message| ApiError::invalid("lang", message))?;
-    let (id, slug) = key.key();
-    let slug = slug.map(str::to_owned);
-    let found = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
-        })
-        .await?;
-    let Some(full) = found else {
-        return Err(ApiError::not_found("publication", &raw));
-    };
-    match PublicationStatus::parse(&full.row.status) {
-        Ok(PublicationStatus::Published) => {}
-        Ok(PublicationStatus::Withdrawn) => {
-            return Err(ApiError::new(
-                ErrorCode::Withdrawn,
-                format!("the publication {raw:?} was withdrawn"),
-            ))
-        }
-        _ => return Err(ApiError::not_found("publication", &raw)),
-    }
+    let full = super::publications::find_public(&state, &key, &raw).await?;
     let no_file = || {
         ApiError::new(
             ErrorCode::NotFound,

@@ -1,5 +1,7 @@
 //! `/v1/publications`: the filtered, paginated list and one publication.
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::Engine;
@@ -10,9 +12,10 @@ use super::negotiate::{AcceptLanguage, Requested};
 use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
-use super::views::{PublicationDetail, PublicationPage};
+use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
 use crate::catalog::Catalog;
-use crate::db::publications::{self, After, Filter, Sort};
+use crate::db::models::{PublicationRow, VariantHeadRow};
+use crate::db::publications::{self, After, Filter, Full, Sort};
 use crate::domain::lang::LanguageRange;
 use crate::domain::{self, IdOrSlug, Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -272,48 +275,16 @@ pub async fn list_publications(
     let catalog = &snapshot.catalog;
     let filter = read_filter(&params, catalog)?;
     respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let (total, mut rows, heads, fields) = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                let total = publications::count(conn, &filter)?;
-                let rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
-                let ids: Vec<String> = rows
-                    .iter()
-                    .take(limit as usize)
-                    .map(|row| row.id.clone())
-                    .collect();
-                let heads = publications::variant_heads(conn, &ids)?;
-                let fields = publications::field_ids(conn, &ids)?;
-                Ok((total, rows, heads, fields))
-            })
-            .await?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|last| {
-                encode_cursor(
-                    sort,
-                    &After {
-                        key: sort.key_of(last),
-                        id: last.id.clone(),
-                    },
-                )
-            })
-        } else {
-            None
-        };
-        let render = Render::new(catalog, &requested.ranges);
-        let items: Vec<_> = rows
-            .iter()
-            .map(|row| {
-                let heads = heads.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-                let fields = fields.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-                render.publication_summary(row, heads, fields)
-            })
-            .collect();
+        let page = load_page(&state, filter, sort, after, limit).await?;
+        let next_cursor = page
+            .next_after
+            .as_ref()
+            .map(|after| encode_cursor(sort, after));
+        let items = page.summaries(&Render::new(catalog, &requested.ranges));
         let languages = requested.list_languages(items.iter().map(|item| item.language));
         let page = PublicationPage {
             items,
-            total,
+            total: page.total,
             next_cursor: next_cursor.clone(),
             requested_languages: requested.tags(),
         };
@@ -360,33 +331,8 @@ pub async fn find_publication(
     let raw = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let snapshot = state.snapshot().await?;
-    let (id, slug) = key.key();
-    let slug = slug.map(str::to_owned);
     respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let found = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
-            })
-            .await?;
-        let Some(full) = found else {
-            return Err(ApiError::not_found("publication", &raw));
-        };
-        match PublicationStatus::parse(&full.row.status) {
-            Ok(PublicationStatus::Published) => {}
-            Ok(PublicationStatus::Withdrawn) => {
-                let reason = full
-                    .row
-                    .withdrawn_reason
-                    .as_deref()
-                    .unwrap_or("no reason was given");
-                return Err(ApiError::new(
-                    ErrorCode::Withdrawn,
-                    format!("the publication {raw:?} was withdrawn: {reason}"),
-                ));
-            }
-            _ => return Err(ApiError::not_found("publication", &raw)),
-        }
+        let full = find_public(&state, &key, &raw).await?;
         let render = Render::new(&snapshot.catalog, &requested.ranges);
         let detail = render.publication_detail(
             &full.row,
@@ -404,6 +350,105 @@ pub async fn find_publication(
     .await
 }
 
+/// One page of publications as loaded: rows with their variant heads and
+/// fields, the total over all pages, and where the next page starts.
+struct Page {
+    total: i64,
+    rows: Vec<PublicationRow>,
+    heads: HashMap<String, Vec<VariantHeadRow>>,
+    fields: HashMap<String, Vec<String>>,
+    next_after: Option<After>,
+}
+
+impl Page {
+    fn summaries(&self, render: &Render<'_>) -> Vec<PublicationSummary> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let heads = self
+                    .heads
+                    .get(&row.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let fields = self
+                    .fields
+                    .get(&row.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                render.publication_summary(row, heads, fields)
+            })
+            .collect()
+    }
+}
+
+/// Loads a page of at most `limit` publications after `after`, in one trip
+/// to the blocking pool.
+async fn load_page(
+    state: &AppState,
+    filter: Filter,
+    sort: Sort,
+    after: Option<After>,
+    limit: i64,
+) -> Result<Page, ApiError> {
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let total = publications::count(conn, &filter)?;
+            let mut rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
+            let next_after = if rows.len() as i64 > limit {
+                rows.truncate(limit as usize);
+                rows.last().map(|last| After {
+                    key: sort.key_of(last),
+                    id: last.id.clone(),
+                })
+            } else {
+                None
+            };
+            let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+            let heads = publications::variant_heads(conn, &ids)?;
+            let fields = publications::field_ids(conn, &ids)?;
+            Ok(Page {
+                total,
+                rows,
+                heads,
+                fields,
+                next_after,
+            })
+        })
+        .await
+}
+
+/// Loads a publication anonymous callers may see: a draft is 404, a
+/// withdrawn one 410 with its reason. `raw` is the key as the client wrote it.
+pub async fn find_public(state: &AppState, key: &IdOrSlug, raw: &str) -> Result<Full, ApiError> {
+    let (id, slug) = key.key();
+    let slug = slug.map(str::to_owned);
+    let found = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+        })
+        .await?;
+    let Some(full) = found else {
+        return Err(ApiError::not_found("publication", raw));
+    };
+    match PublicationStatus::parse(&full.row.status) {
+        Ok(PublicationStatus::Published) => Ok(full),
+        Ok(PublicationStatus::Withdrawn) => {
+            let reason = full
+                .row
+                .withdrawn_reason
+                .as_deref()
+                .unwrap_or("no reason was given");
+            Err(ApiError::new(
+                ErrorCode::Withdrawn,
+                format!("the publication {raw:?} was withdrawn: {reason}"),
+            ))
+        }
+        _ => Err(ApiError::not_found("publication", raw)),
+    }
+}
+
 /// Loads the newest published publications matching `filter`, rendered,
 /// with their total: what project and event details embed.
 pub async fn newest(
@@ -411,28 +456,10 @@ pub async fn newest(
     render: &Render<'_>,
     filter: Filter,
     limit: i64,
-) -> Result<(Vec<super::views::PublicationSummary>, i64), ApiError> {
-    let (total, mut rows, heads, fields) = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let total = publications::count(conn, &filter)?;
-            let rows = publications::page(conn, &filter, Sort::PublishedDesc, None, limit)?;
-            let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-            let heads = publications::variant_heads(conn, &ids)?;
-            let fields = publications::field_ids(conn, &ids)?;
-            Ok((total, rows, heads, fields))
-        })
-        .await?;
-    rows.truncate(limit as usize);
-    let items = rows
-        .iter()
-        .map(|row| {
-            let heads = heads.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-            let fields = fields.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-            render.publication_summary(row, heads, fields)
-        })
-        .collect();
-    Ok((items, total))
+) -> Result<(Vec<PublicationSummary>, i64), ApiError> {
+    let page = load_page(state, filter, Sort::PublishedDesc, None, limit).await?;
+    let items = page.summaries(render);
+    Ok((items, page.total))
 }
 
 /// The filter of everything public.
