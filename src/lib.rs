@@ -18,4 +18,5 @@ pub mod files;
 pub mod import;
 pub mod openapi;
 pub mod routes;
+pub mod search;
 pub mod state;
