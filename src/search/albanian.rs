@@ -8,25 +8,29 @@
 //! Measured against the UniMorph Albanian word list in a test
 //! (`conflates_most_lemmas_and_merges_few`).
 
-/// Suffixes, checked longest first.
+/// Suffixes, without ë and ç (words are folded first); the longest that fits wins.
+#[rustfmt::skip]
 const SUFFIXES: &[&str] = &[
     // -oj verbs: optative, present, imperfect, aorist, imperative
     "ofshin", "ofshim", "ofshit", "ofsha", "ofsh", "ofte", "ojne", "ojme", "onim", "onit", "onin",
     "onte", "oni", "oja", "oje", "oj", "ova", "ove", "oi", "on",
     // admirative and participle of -oj verbs
     "uakeshin", "uakeshim", "uakeshit", "uakesha", "uakeshe", "uakesh", "uakemi", "uakeni", "uakam",
-    "uakan", "uaka", "uake", "uam", "uat", "uan", "uar", "ua", // mediopassive
+    "uakan", "uaka", "uake", "uam", "uat", "uan", "uar", "ua",
+    // mediopassive
     "ohesha", "oheshe", "oheshim", "oheshit", "oheshin", "ohesh", "ohemi", "oheni", "ohem", "ohen",
-    "ohet", "ohej", "ohuni", "ohu", // -ej verbs
+    "ohet", "ohej", "ohuni", "ohu",
+    // -ej verbs
     "efshin", "efshim", "efshit", "efsha", "efsh", "efte", "ejne", "ejme", "enim", "enit", "enin",
-    "ente", "eja", "eje", "ej", "eva", "eni", // -yej verbs
+    "ente", "eja", "eje", "ej", "eva", "eni",
+    // -yej verbs
     "yekeshin", "yekeshim", "yekeshit", "yekesha", "yekeshe", "yekesh", "yekemi", "yekeni", "yekam",
     "yekan", "yeka", "yeke", "yem", "yen", "yet",
     // admirative and optative of other verbs
     "keshin", "keshim", "keshit", "kesha", "keshe", "kesh", "kemi", "keni", "kam", "kan", "fshin",
     "fshim", "fshit", "fsha", "fsh", "fte",
-    // nouns in -inë (Prishtinë, makinë): the whole -ina/-inës, so that they
-    // meet the -inë form, which loses its -në like shtëpi-në
+    // nouns in -inë (Prishtinë, makinë): all of -ina, -inës, so that they
+    // meet the -inë form, which loses its -në as shtëpi-në does
     "inave", "inash", "ines", "inen", "inat", "ina",
     // nouns: case, number, definiteness
     "ish", "sh", "jve", "jsh", "ja", "je", "eve", "esh", "es", "en", "et", "ash", "ave", "at", "it",
