@@ -56,6 +56,11 @@ impl Config {
         }
     }
 
+    /// Returns the directory of the search index, `<data-dir>/index`.
+    pub fn index_dir(&self) -> std::path::PathBuf {
+        self.data_dir.join("index")
+    }
+
     /// Returns the store of variant files, `<data-dir>/files`.
     pub fn file_store(&self) -> crate::files::FileStore {
         crate::files::FileStore::new(self.data_dir.join("files"))

@@ -21,6 +21,7 @@ an `ETag` and honours `If-None-Match`.",
     ),
     tags(
         (name = "publications", description = "Reports, policy papers, conclusions and media monitoring"),
+        (name = "search", description = "Full-text search in every language and script"),
         (name = "projects", description = "Projects with their funders and partners"),
         (name = "organisations", description = "Funders, partners and implementers"),
         (name = "fields", description = "Fields of work"),

@@ -9,6 +9,7 @@ use crate::catalog::Catalog;
 use crate::db::{changes, vocabulary, Db};
 use crate::error::ApiError;
 use crate::files::FileStore;
+use crate::search::index::SearchIndex;
 
 /// How long a request may trust the last look at the change log. A write by
 /// another process (`arkiv import`, another replica) shows within this.
@@ -27,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub cache: ResponseCache,
     pub files: FileStore,
+    /// The search index, when this process serves search.
+    pub search: Option<Arc<SearchIndex>>,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
 }
@@ -44,9 +47,16 @@ impl AppState {
             db,
             cache: ResponseCache::new(cache_bytes),
             files,
+            search: None,
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
         })
+    }
+
+    /// Serves search from this index.
+    pub fn with_search(mut self, index: Arc<SearchIndex>) -> Self {
+        self.search = Some(index);
+        self
     }
 
     fn current(&self) -> Snapshot {

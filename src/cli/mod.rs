@@ -42,6 +42,9 @@ pub enum Command {
     },
     /// Print the OpenAPI document the server serves.
     Openapi,
+    /// Rebuild the search index from the database (refused while a server
+    /// holds the index).
+    Reindex,
 }
 
 /// Sets up logging: text for people, JSON when `ARKIV_LOG_FORMAT=json`.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { file } => import(&cli.config, &file),
         Command::Export { output } => export(&cli.config, output.as_deref()),
+        Command::Reindex => reindex(&cli.config),
         Command::Openapi => {
             std::io::stdout().write_all(crate::openapi::spec_json().as_bytes())?;
             Ok(())
@@ -127,6 +131,21 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         "imported {} records from {} in {elapsed:.1} s",
         lines.len(),
         file.display()
+    );
+    Ok(())
+}
+
+fn reindex(config: &Config) -> anyhow::Result<()> {
+    let db = open_database(config)?;
+    let index = crate::search::index::SearchIndex::open(&config.index_dir())?;
+    let started = std::time::Instant::now();
+    let bar = progress_bar();
+    bar.set_message("indexing");
+    let added = crate::search::sync::rebuild(&mut *db.conn()?, &index, &bar)?;
+    bar.finish_and_clear();
+    eprintln!(
+        "indexed {added} published publications in {:.1} s",
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

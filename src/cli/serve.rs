@@ -5,6 +5,9 @@ use actix_web::{web, HttpServer};
 use clap::Args;
 
 use crate::config::Config;
+use std::sync::Arc;
+
+use crate::search::index::SearchIndex;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Args)]
@@ -51,11 +54,11 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             "the database was empty: loaded the demo archive"
         );
     }
-    let state = web::Data::new(AppState::new(
-        db,
-        config.cache_mb * 1024 * 1024,
-        config.file_store(),
-    )?);
+    let index = Arc::new(SearchIndex::open(&config.index_dir())?);
+    crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
+    let state =
+        AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?.with_search(index);
+    let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args
         .workers

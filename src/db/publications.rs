@@ -330,3 +330,23 @@ pub fn all_in_batches(
         }
     }
 }
+
+/// Publications with their variant heads and field ids, by publication id.
+pub struct Listed {
+    pub rows: Vec<PublicationRow>,
+    pub heads: HashMap<String, Vec<VariantHeadRow>>,
+    pub field_ids: HashMap<String, Vec<String>>,
+}
+
+/// Loads publications by id, with their variant heads and fields.
+pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Listed> {
+    let rows = publications::table
+        .filter(publications::id.eq_any(ids))
+        .select(PublicationRow::as_select())
+        .load(conn)?;
+    Ok(Listed {
+        rows,
+        heads: variant_heads(conn, ids)?,
+        field_ids: field_ids(conn, ids)?,
+    })
+}

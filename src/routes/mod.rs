@@ -12,6 +12,7 @@ pub mod projects;
 pub mod publications;
 pub mod render;
 pub mod respond;
+pub mod search;
 pub mod views;
 
 use actix_web::{HttpRequest, HttpResponse};
@@ -32,6 +33,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(fields::find_field)
         .service(events::list_events)
         .service(events::find_event)
+        .service(search::search_publications)
         .service(health::list_errors);
 }
 

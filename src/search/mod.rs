@@ -3,3 +3,5 @@
 
 pub mod albanian;
 pub mod analyzers;
+pub mod index;
+pub mod sync;

@@ -8,6 +8,7 @@ mod import;
 mod languages;
 mod openapi;
 mod publications;
+mod search;
 mod vocabulary;
 
 use actix_web::body::MessageBody;
@@ -151,6 +152,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     /// The file store's directory.
     pub files: tempfile::TempDir,
+    /// The search index's directory, when the app has one.
+    pub index_dir: Option<tempfile::TempDir>,
 }
 
 /// A response, read whole.
@@ -179,7 +182,42 @@ impl TestApp {
         let files = tempfile::tempdir().expect("temporary directory");
         let store = arkiv::files::FileStore::new(files.path().to_owned());
         let state = web::Data::new(AppState::new(db.db.clone(), 16 << 20, store).expect("state"));
-        Self { db, state, files }
+        Self {
+            db,
+            state,
+            files,
+            index_dir: None,
+        }
+    }
+
+    /// The same app with a search index, brought up to date with the database.
+    pub fn with_search(db: TestDb) -> Self {
+        let index_dir = tempfile::tempdir().expect("temporary directory");
+        let index = std::sync::Arc::new(
+            arkiv::search::index::SearchIndex::open(index_dir.path()).expect("index"),
+        );
+        let app = Self::new(db);
+        let state = AppState::new(
+            app.db.db.clone(),
+            16 << 20,
+            arkiv::files::FileStore::new(app.files.path().to_owned()),
+        )
+        .expect("state")
+        .with_search(index);
+        let app = TestApp {
+            state: web::Data::new(state),
+            index_dir: Some(index_dir),
+            ..app
+        };
+        app.sync();
+        app
+    }
+
+    /// Applies every pending change to the search index, as the indexer would.
+    pub fn sync(&self) -> usize {
+        let index = self.state.search.as_ref().expect("an app with search");
+        arkiv::search::sync::catch_up(&mut self.db.db.conn().expect("connection"), index)
+            .expect("catch up")
     }
 
     /// Sends a GET with extra headers and reads the whole response.

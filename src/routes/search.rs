@@ -1,0 +1,216 @@
+//! `/v1/search`: full-text search over every language of every publication.
+
+use std::collections::HashMap;
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::negotiate::{AcceptLanguage, Requested};
+use super::params::{self, names_of, Params};
+use super::publications::read_filter;
+use super::render::Render;
+use super::respond;
+use super::views::PublicationSummary;
+use crate::db::publications;
+use crate::domain::PublicationStatus;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::search::index::SearchOrder;
+use crate::state::AppState;
+
+/// The longest query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 1_000;
+/// The deepest page: past it, narrow the query instead.
+const MAX_OFFSET: usize = 10_000;
+
+/// Query parameters of `GET /v1/search`: the text, the filters of
+/// `GET /v1/publications`, and paging by offset.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct SearchParams {
+    /// Words (all must match), `"phrases"`, `-exclusion`, `OR`, and field
+    /// prefixes (`title_en:`); a query the parser rejects is run as plain words.
+    /// Empty: every publication the filters allow, newest first.
+    #[param(example = "Pristina dialogue")]
+    q: Option<String>,
+    /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
+    kind: Option<String>,
+    /// Fields of work, by slug or id.
+    field: Option<String>,
+    /// Projects, by slug or id.
+    project: Option<String>,
+    /// Funders of the publication's project, by slug or id.
+    funder: Option<String>,
+    /// Implementing partners of the publication's project, by slug or id.
+    partner: Option<String>,
+    /// Events, by slug or id.
+    event: Option<String>,
+    /// Has a variant in this language.
+    language: Option<String>,
+    /// Published in this year.
+    #[param(value_type = Option<i32>)]
+    year: Option<String>,
+    /// Published on or after this date.
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    published_from: Option<String>,
+    /// Published on or before this date.
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    published_to: Option<String>,
+    /// Order: `relevance` (default with a query), `-published_on` (default without), `published_on`.
+    sort: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// How many hits to skip, 0 to 10,000.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
+    offset: Option<String>,
+    /// Language to serve (overrides `Accept-Language`).
+    lang: Option<String>,
+}
+
+/// One hit: the publication as lists show it, and its score.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchHit {
+    #[serde(flatten)]
+    pub publication: PublicationSummary,
+    /// Relevance (BM25 over every language's fields); 0 when sorted by date.
+    pub score: f32,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub items: Vec<SearchHit>,
+    /// How many publications match, over all pages.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub requested_languages: Vec<String>,
+}
+
+fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
+    match raw {
+        "relevance" => Ok(SearchOrder::Relevance),
+        "-published_on" => Ok(SearchOrder::PublishedDesc),
+        "published_on" => Ok(SearchOrder::PublishedAsc),
+        other => Err(format!(
+            "{other:?} is not one of relevance, -published_on, published_on"
+        )),
+    }
+}
+
+fn parse_offset(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(offset) if offset <= MAX_OFFSET && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(offset),
+        _ => Err(format!("{raw:?} is not an integer from 0 to {MAX_OFFSET}")),
+    }
+}
+
+/// Search publications
+///
+/// Finds publications through any of their language variants — English,
+/// Albanian, Serbian in either script, with or without diacritics — and
+/// returns each once, in the negotiated language, with its score.
+#[utoipa::path(
+    tag = "search",
+    params(SearchParams, AcceptLanguage),
+    responses(
+        (status = 200, description = "A page of hits", body = SearchResults, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/search")]
+pub async fn search_publications(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<SearchParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let text: String = params
+        .one("q")?
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(
+            "q",
+            format!("must be at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let default_sort = if text.trim().is_empty() {
+        SearchOrder::PublishedDesc
+    } else {
+        SearchOrder::Relevance
+    };
+    let sort = params.parsed("sort", parse_sort)?.unwrap_or(default_sort);
+    let limit = params.parsed("limit", params::parse_limit)?.unwrap_or(20) as usize;
+    let offset = params.parsed("offset", parse_offset)?.unwrap_or(0);
+    let Some(index) = state.search.clone() else {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "this server has no search index",
+        ));
+    };
+    let snapshot = state.snapshot().await?;
+    let filter = read_filter(&params, &snapshot.catalog)?;
+    // Hits come from the index, which follows the database a moment behind:
+    // cached results live as long as the index stays where it is.
+    let seq = index.applied_seq() as i64;
+    respond::cached(&state, &req, &requested, seq, async {
+        let (hits, total) = actix_web::rt::task::spawn_blocking(move || {
+            index.search(&*index.query(&text, &filter), sort, limit, offset)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+
+        let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
+        let listed = state
+            .db
+            .run(move |conn| -> Result<_, ApiError> { Ok(publications::by_ids(conn, &ids)?) })
+            .await?;
+        let rows: HashMap<&str, _> = listed
+            .rows
+            .iter()
+            .map(|row| (row.id.as_str(), row))
+            .collect();
+        let render = Render::new(&snapshot.catalog, &requested.ranges);
+        let published = PublicationStatus::Published.as_str();
+        let items: Vec<SearchHit> = hits
+            .iter()
+            .filter_map(|(id, score)| {
+                // The index may lag the database by a moment: skip what is no longer public.
+                let row = rows
+                    .get(id.as_str())
+                    .filter(|row| row.status == published)?;
+                let heads = listed.heads.get(id).map(Vec::as_slice).unwrap_or_default();
+                let fields = listed
+                    .field_ids
+                    .get(id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                Some(SearchHit {
+                    publication: render.publication_summary(row, heads, fields),
+                    score: *score,
+                })
+            })
+            .collect();
+        let languages = requested.list_languages(items.iter().map(|hit| hit.publication.language));
+        let results = SearchResults {
+            items,
+            total,
+            offset,
+            limit,
+            requested_languages: requested.tags(),
+        };
+        respond::encode(&results, &languages)
+    })
+    .await
+}

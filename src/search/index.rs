@@ -1,0 +1,431 @@
+//! The search index: one tantivy document per published publication, with
+//! per-language text fields analysed by that language's chain, and filter
+//! fields holding the same ids the database uses. The index is derived
+//! data: `arkiv reindex` rebuilds it from the database, and the indexer
+//! keeps it in step with the change log, whose last applied sequence
+//! number it stores in each commit's payload.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::Mutex;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
+
+use crate::catalog::Catalog;
+use crate::db::publications::{Filter, Full};
+use crate::domain::lang::available;
+use crate::domain::{Lang, PublicationStatus};
+
+/// The languages with text fields of their own; both Serbian scripts go to `sr`.
+const TEXT_LANGUAGES: [&str; 3] = ["en", "sq", "sr"];
+
+/// Memory for the index writer.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The fields of the schema, looked up once.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub title: [Field; 3],
+    pub summary: [Field; 3],
+    pub body: [Field; 3],
+    pub keywords: Field,
+    pub authors: Field,
+    pub kind: Field,
+    pub field: Field,
+    pub project: Field,
+    pub funder: Field,
+    pub partner: Field,
+    pub event: Field,
+    pub language: Field,
+    pub year: Field,
+    pub published_on: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let mut per_language = |name: &str| {
+        TEXT_LANGUAGES.map(|lang| builder.add_text_field(&format!("{name}_{lang}"), text(lang)))
+    };
+    let title = per_language("title");
+    let summary = per_language("summary");
+    let body = per_language("body");
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        title,
+        summary,
+        body,
+        keywords: builder.add_text_field("keywords", text("en")),
+        authors: builder.add_text_field("authors", text("default")),
+        kind: builder.add_text_field("kind", STRING | FAST),
+        field: builder.add_text_field("field", STRING | FAST),
+        project: builder.add_text_field("project", STRING | FAST),
+        funder: builder.add_text_field("funder", STRING | FAST),
+        partner: builder.add_text_field("partner", STRING | FAST),
+        event: builder.add_text_field("event", STRING | FAST),
+        language: builder.add_text_field("language", STRING | FAST),
+        year: builder.add_u64_field("year", INDEXED | FAST),
+        published_on: builder.add_u64_field("published_on", INDEXED | FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// Maps a stored language tag to its text field slot.
+fn slot(lang: Lang) -> usize {
+    match lang {
+        Lang::En => 0,
+        Lang::Sq => 1,
+        Lang::SrLatn | Lang::SrCyrl => 2,
+    }
+}
+
+/// `YYYY-MM-DD` as the number `YYYYMMDD`, which orders as the date does.
+pub fn date_number(date: &str) -> Option<u64> {
+    let digits: String = date.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 8).then(|| digits.parse().ok()).flatten()
+}
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchOrder {
+    Relevance,
+    PublishedDesc,
+    PublishedAsc,
+}
+
+/// A search index directory, with its one writer.
+pub struct SearchIndex {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    writer: Mutex<IndexWriter>,
+    /// The payload of the last commit: the change-log position applied.
+    applied: AtomicU64,
+}
+
+/// Why the index could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("another process (a running `arkiv serve`?) holds the index in {0}; stop it first")]
+    Locked(String),
+    #[error("cannot open the search index in {dir}: {error}")]
+    Tantivy {
+        dir: String,
+        error: tantivy::TantivyError,
+    },
+    #[error("cannot create the search index directory {dir}: {error}")]
+    Io { dir: String, error: std::io::Error },
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when there is none, and takes
+    /// its writer lock.
+    pub fn open(dir: &Path) -> Result<Self, OpenError> {
+        let shown = dir.display().to_string();
+        let tantivy_error = |error| OpenError::Tantivy {
+            dir: shown.clone(),
+            error,
+        };
+        std::fs::create_dir_all(dir).map_err(|error| OpenError::Io {
+            dir: shown.clone(),
+            error,
+        })?;
+        let (schema, fields) = schema();
+        let index = if dir.join("meta.json").exists() {
+            let index = Index::open_in_dir(dir).map_err(tantivy_error)?;
+            if index.schema() != schema {
+                // An index from another version of arkiv: derived data, so start over.
+                drop(index);
+                clear_dir(dir).map_err(|error| OpenError::Io {
+                    dir: shown.clone(),
+                    error,
+                })?;
+                Index::create_in_dir(dir, schema).map_err(tantivy_error)?
+            } else {
+                index
+            }
+        } else {
+            Index::create_in_dir(dir, schema).map_err(tantivy_error)?
+        };
+        super::analyzers::register(index.tokenizers());
+        let writer = index.writer(WRITER_MEMORY).map_err(|error| match error {
+            tantivy::TantivyError::LockFailure(..) => OpenError::Locked(shown.clone()),
+            other => tantivy_error(other),
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_error)?;
+        let applied = index
+            .load_metas()
+            .ok()
+            .and_then(|metas| metas.payload)
+            .and_then(|payload| payload.parse().ok())
+            .unwrap_or(0);
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(writer),
+            applied: AtomicU64::new(applied),
+        })
+    }
+
+    /// The change-log sequence number the last commit applied (0 for none).
+    pub fn applied_seq(&self) -> u64 {
+        self.applied.load(AtomicOrdering::Acquire)
+    }
+
+    /// Builds the document of a publication, or None when it is not public.
+    pub fn document(&self, full: &Full, catalog: &Catalog) -> Option<TantivyDocument> {
+        if PublicationStatus::parse(&full.row.status) != Ok(PublicationStatus::Published) {
+            return None;
+        }
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &full.row.id);
+        let mut stored = Vec::new();
+        for variant in &full.variants {
+            let Some(lang) = Lang::from_stored(&variant.lang) else {
+                continue;
+            };
+            stored.push(lang);
+            let i = slot(lang);
+            doc.add_text(f.title[i], &variant.title);
+            doc.add_text(f.summary[i], &variant.summary);
+            doc.add_text(f.body[i], &variant.body);
+            if let Some(text) = &variant.file_text {
+                doc.add_text(f.body[i], text);
+            }
+        }
+        for lang in available(&stored) {
+            doc.add_text(f.language, lang.as_str());
+        }
+        let keywords: Vec<String> = serde_json::from_str(&full.row.keywords).unwrap_or_default();
+        doc.add_text(f.keywords, keywords.join(" "));
+        let authors: Vec<String> = serde_json::from_str(&full.row.authors).unwrap_or_default();
+        doc.add_text(f.authors, authors.join(" "));
+        doc.add_text(f.kind, &full.row.kind);
+        for field_id in &full.field_ids {
+            doc.add_text(f.field, field_id);
+        }
+        if let Some(project_id) = &full.row.project_id {
+            doc.add_text(f.project, project_id);
+            if let Some(project) = catalog.projects.by_id(project_id) {
+                for funding in &project.funders {
+                    doc.add_text(f.funder, &funding.organisation_id);
+                }
+                for partner in &project.partner_ids {
+                    doc.add_text(f.partner, partner);
+                }
+            }
+        }
+        if let Some(event_id) = &full.row.event_id {
+            doc.add_text(f.event, event_id);
+        }
+        if let Some(date) = full.row.published_on.as_deref().and_then(date_number) {
+            doc.add_u64(f.published_on, date);
+            doc.add_u64(f.year, date / 10_000);
+        }
+        Some(doc)
+    }
+
+    /// Applies changes: every id is deleted, then the public ones re-added;
+    /// commits with `seq` as the payload and reloads the reader.
+    pub fn apply(
+        &self,
+        deleted_ids: &[String],
+        added: Vec<TantivyDocument>,
+        seq: u64,
+    ) -> tantivy::Result<()> {
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for id in deleted_ids {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        for doc in added {
+            writer.add_document(doc)?;
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&seq.to_string());
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        self.applied.store(seq, AtomicOrdering::Release);
+        Ok(())
+    }
+
+    /// Empties the index (for a full rebuild), keeping the writer.
+    pub fn clear(&self) -> tantivy::Result<()> {
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Builds the query of a search: the text query (words, phrases,
+    /// `-exclusion`, `OR`, `field:`), parsed leniently, AND the filters.
+    pub fn query(&self, text: &str, filter: &Filter) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = text.trim();
+        if !text.is_empty() {
+            let mut defaults: Vec<Field> = Vec::new();
+            defaults.extend(f.title);
+            defaults.extend(f.summary);
+            defaults.extend(f.body);
+            defaults.push(f.keywords);
+            defaults.push(f.authors);
+            let mut parser = QueryParser::for_index(&self.index, defaults);
+            parser.set_conjunction_by_default();
+            for title in f.title {
+                parser.set_field_boost(title, 3.0);
+            }
+            for summary in f.summary {
+                parser.set_field_boost(summary, 1.5);
+            }
+            let (query, _errors) = parser.parse_query_lenient(text);
+            clauses.push((Occur::Must, query));
+        }
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            let terms: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|value| {
+                    let query: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, query)
+                })
+                .collect();
+            Box::new(BooleanQuery::new(terms))
+        };
+        let mut filter_on = |field: Field, values: Option<&Vec<String>>| {
+            if let Some(values) = values {
+                clauses.push((Occur::Must, any_of(field, values)));
+            }
+        };
+        filter_on(f.kind, (!filter.kinds.is_empty()).then_some(&filter.kinds));
+        filter_on(f.field, filter.field_ids.as_ref());
+        filter_on(f.project, filter.project_ids.as_ref());
+        filter_on(f.event, filter.event_ids.as_ref());
+        // The index lists the tags a publication is served in, derived
+        // sr-Latn included, so the list filter's tags match as they are.
+        filter_on(f.language, filter.languages.as_ref());
+        let from = filter.published_from.as_deref().and_then(date_number);
+        let to = filter.published_to.as_deref().and_then(date_number);
+        if from.is_some() || to.is_some() {
+            let bound = |value: Option<u64>| match value {
+                Some(value) => Bound::Included(Term::from_field_u64(f.published_on, value)),
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(from), bound(to))),
+            ));
+        }
+        if clauses.is_empty() {
+            return Box::new(tantivy::query::AllQuery);
+        }
+        if clauses.iter().all(|(occur, _)| *occur == Occur::Must) && text.is_empty() {
+            // Filters alone: match every document, then narrow.
+            clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Runs a query: the ids and scores (0 when ordered by date) of one
+    /// page, and the total.
+    pub fn search(
+        &self,
+        query: &dyn Query,
+        order: SearchOrder,
+        limit: usize,
+        offset: usize,
+    ) -> tantivy::Result<(Vec<(String, f32)>, usize)> {
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
+        let (addresses, total): (Vec<(f32, DocAddress)>, usize) = match order {
+            SearchOrder::Relevance => searcher.search(query, &(top.order_by_score(), Count))?,
+            SearchOrder::PublishedDesc | SearchOrder::PublishedAsc => {
+                let direction = if order == SearchOrder::PublishedDesc {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                };
+                let (docs, total) = searcher.search(
+                    query,
+                    &(top.order_by_u64_field("published_on", direction), Count),
+                )?;
+                (
+                    docs.into_iter()
+                        .map(|(_, address)| (0.0, address))
+                        .collect(),
+                    total,
+                )
+            }
+        };
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, address) in addresses {
+            if let Some(id) = self.id_at(&searcher, address)? {
+                hits.push((id, score));
+            }
+        }
+        Ok((hits, total))
+    }
+
+    /// Returns the publication id of a hit.
+    pub fn id_at(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+    ) -> tantivy::Result<Option<String>> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        Ok(doc
+            .get_first(self.fields.id)
+            .and_then(|value| value.as_str())
+            .map(str::to_owned))
+    }
+
+    /// How many documents the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn clear_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(path)?;
+        } else {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Keeps the search index in step with the change log, and rebuilds it.
+//!
+//! The indexer reads changes after the sequence number of the index's last
+//! commit, in batches; for each batch it deletes every touched publication
+//! by id, re-adds the ones that are public, and commits with the batch's
+//! last sequence number as the payload. A kill between batches loses
+//! nothing: the next start resumes from the payload, and re-applying a
+//! change is harmless (delete, then add).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use indicatif::ProgressBar;
+
+use super::index::SearchIndex;
+use crate::db::schema::{
+    changes, project_funders, project_partners, publication_fields, publications,
+};
+use crate::db::{publications as queries, vocabulary, AnyConnection, Db};
+
+/// How many change-log entries one commit applies.
+pub const BATCH: i64 = 1_000;
+
+/// How long the indexer waits between looks at the change log.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Returns the publications a vocabulary change touches: those of a changed
+/// project or event, in a changed field, or under a project a changed
+/// organisation funds or implements.
+fn publications_touched_by(
+    conn: &mut AnyConnection,
+    entity: &str,
+    id: &str,
+) -> QueryResult<Vec<String>> {
+    match entity {
+        "project" => publications::table
+            .filter(publications::project_id.eq(id))
+            .select(publications::id)
+            .load(conn),
+        "event" => publications::table
+            .filter(publications::event_id.eq(id))
+            .select(publications::id)
+            .load(conn),
+        "field" => publication_fields::table
+            .filter(publication_fields::field_id.eq(id))
+            .select(publication_fields::publication_id)
+            .load(conn),
+        "organisation" => {
+            let mut projects: Vec<String> = project_funders::table
+                .filter(project_funders::organisation_id.eq(id))
+                .select(project_funders::project_id)
+                .load(conn)?;
+            projects.extend(
+                project_partners::table
+                    .filter(project_partners::organisation_id.eq(id))
+                    .select(project_partners::project_id)
+                    .load::<String>(conn)?,
+            );
+            // Organisers are not in the index; funders and partners are.
+            publications::table
+                .filter(publications::project_id.eq_any(projects))
+                .select(publications::id)
+                .load(conn)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Applies every change after the index's payload, a batch per commit.
+/// Returns how many change-log entries were applied.
+pub fn catch_up(conn: &mut AnyConnection, index: &SearchIndex) -> anyhow::Result<usize> {
+    let mut applied = 0;
+    loop {
+        let from = index.applied_seq() as i64;
+        let batch: Vec<(i64, String, String)> = changes::table
+            .filter(changes::seq.gt(from))
+            .order(changes::seq)
+            .limit(BATCH)
+            .select((changes::seq, changes::entity, changes::entity_id))
+            .load(conn)?;
+        let Some(&(last_seq, _, _)) = batch.last() else {
+            return Ok(applied);
+        };
+        let mut touched = BTreeSet::new();
+        for (_, entity, id) in &batch {
+            if entity == "publication" {
+                touched.insert(id.clone());
+            } else {
+                touched.extend(publications_touched_by(conn, entity, id)?);
+            }
+        }
+        let catalog = vocabulary::load_catalog(conn)?;
+        let ids: Vec<String> = touched.into_iter().collect();
+        let mut docs = Vec::new();
+        for id in &ids {
+            if let Some(full) = queries::find(conn, Some(id), None)? {
+                docs.extend(index.document(&full, &catalog));
+            }
+        }
+        index.apply(&ids, docs, last_seq as u64)?;
+        applied += batch.len();
+    }
+}
+
+/// Rebuilds the index from the database: every published publication, in
+/// one commit whose payload is the change-log position read first (so a
+/// change made meanwhile is applied again by the next catch-up).
+pub fn rebuild(
+    conn: &mut AnyConnection,
+    index: &SearchIndex,
+    progress: &ProgressBar,
+) -> anyhow::Result<u64> {
+    let seq = crate::db::changes::latest_seq(conn)?;
+    let total: i64 = publications::table.count().get_result(conn)?;
+    progress.set_length(total as u64);
+    let catalog = vocabulary::load_catalog(conn)?;
+    index.clear()?;
+    let mut docs = Vec::new();
+    queries::all_in_batches(conn, 500, |full| {
+        docs.extend(index.document(&full, &catalog));
+        progress.inc(1);
+        Ok(())
+    })?;
+    let added = docs.len() as u64;
+    index.apply(&[], docs, seq as u64)?;
+    Ok(added)
+}
+
+/// Runs the indexer until the process ends: catch up, wait, repeat. Errors
+/// are logged and retried after a pause; the index never moves past a
+/// change it has not applied.
+pub fn spawn_indexer(
+    db: Db,
+    index: Arc<SearchIndex>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("indexer".into())
+        .spawn(move || loop {
+            let result = db
+                .conn()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| catch_up(&mut conn, &index));
+            match result {
+                Ok(0) => std::thread::sleep(POLL_INTERVAL),
+                Ok(applied) => {
+                    tracing::debug!(applied, seq = index.applied_seq(), "indexed changes")
+                }
+                Err(error) => {
+                    tracing::error!(%error, "indexing failed; retrying in a second");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        })
+}

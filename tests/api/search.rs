@@ -1,0 +1,215 @@
+//! `/v1/search`, and the index kept in step with the change log.
+
+use super::publications::fixture;
+use super::{assert_problem, TestApp, TestDb};
+use crate::on_both_backends;
+
+fn slugs(results: &serde_json::Value) -> Vec<String> {
+    results["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["slug"].as_str().map(str::to_owned))
+        .collect()
+}
+
+on_both_backends!(
+    one_publication_is_found_in_every_language_and_script,
+    |backend| {
+        let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+        let target = "conclusions-expert-discussion-2024-10-31";
+        // The Serbian variant is stored only in Cyrillic; Latin with or without
+        // diacritics finds it too, and so do Albanian and English words.
+        for q in [
+            "Приштини",
+            "Prištini",
+            "Pristini",
+            "Prishtinë",
+            "Prishtine",
+            "normalization process",
+            "\"expert discussion\"",
+        ] {
+            let uri = format!(
+                "/v1/search?q={}",
+                percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+            );
+            let reply = app.get(&uri).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{q}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            let results = reply.json();
+            assert!(
+                slugs(&results).contains(&target.to_owned()),
+                "{q}: {:?}",
+                slugs(&results)
+            );
+            let mut unique = slugs(&results);
+            unique.dedup();
+            assert_eq!(unique.len(), slugs(&results).len(), "each publication once");
+        }
+        // Served in the negotiated language, whatever variant matched.
+        let results = app
+            .get("/v1/search?q=%D0%9F%D1%80%D0%B8%D1%88%D1%82%D0%B8%D0%BD%D0%B8&lang=sq")
+            .await
+            .json();
+        let hit = results["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["slug"] == target)
+            .cloned()
+            .expect("hit");
+        assert_eq!(hit["language"], "sq");
+        assert!(hit["score"].as_f64().is_some_and(|s| s > 0.0));
+    }
+);
+
+on_both_backends!(filters_sorts_and_paging, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&fixture(30));
+    let app = TestApp::with_search(db);
+    let all = app.get("/v1/search").await.json();
+    assert_eq!(
+        all["total"], 30,
+        "an empty query lists every public publication"
+    );
+    let dates: Vec<&str> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["published_on"].as_str())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first without a query");
+    assert_eq!(
+        app.get("/v1/search?q=title&kind=report").await.json()["total"],
+        15
+    );
+    assert_eq!(
+        app.get("/v1/search?q=title&project=project-p&year=2023")
+            .await
+            .json()["total"],
+        5
+    );
+    assert_eq!(
+        app.get("/v1/search?q=titulli").await.json()["total"],
+        8,
+        "Albanian titles"
+    );
+    assert_eq!(app.get("/v1/search?language=sq").await.json()["total"], 8);
+    let page = app.get("/v1/search?q=title&limit=7&offset=28").await.json();
+    assert_eq!(page["total"], 30);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        app.get("/v1/search?q=draft").await.json()["total"],
+        0,
+        "drafts are not in the index"
+    );
+    assert_eq!(
+        app.get("/v1/search?q=secret").await.json()["total"],
+        0,
+        "nor withdrawn work"
+    );
+});
+
+on_both_backends!(odd_queries_never_fail, |backend| {
+    let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+    for q in [
+        "%22unbalanced",
+        "-",
+        "OR",
+        ":",
+        "title_en:",
+        "a%20OR",
+        "%01%02control",
+        "(((",
+        "%2B%2B",
+        "*",
+    ] {
+        let reply = app.get(&format!("/v1/search?q={q}")).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{q}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    assert_problem(
+        &app.get(&format!("/v1/search?q={}", "a".repeat(5_000)))
+            .await,
+        400,
+        "invalid_parameter",
+    );
+    assert_problem(
+        &app.get("/v1/search?limit=0").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_problem(
+        &app.get("/v1/search?offset=-1").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_problem(
+        &app.get("/v1/search?sort=best").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_problem(
+        &app.get("/v1/search?q=%FF").await,
+        400,
+        "invalid_query_string",
+    );
+    let past_the_end = app.get("/v1/search?q=dialogue&offset=10000").await.json();
+    assert_eq!(past_the_end["items"], serde_json::json!([]));
+    // Without an index the endpoint says so.
+    let plain = TestApp::new(TestDb::new(backend).expect("backend"));
+    assert_problem(&plain.get("/v1/search?q=x").await, 503, "unavailable");
+});
+
+on_both_backends!(the_index_follows_the_change_log_and_resumes, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&fixture(4));
+    let app = TestApp::with_search(db);
+    assert_eq!(
+        app.get("/v1/search?q=%22Title%20002%22").await.json()["total"],
+        1
+    );
+
+    // Unpublish one, rename another, rename a project: after a catch-up the
+    // index reflects all three.
+    let edited = fixture(4)
+        .replace(
+            r#""slug":"pub-002","kind":"report","status":"published","#,
+            r#""slug":"pub-002","kind":"report","status":"draft","#,
+        )
+        .replace("\"Title 001\"", "\"Renamed one\"");
+    app.db.import(&edited);
+    assert!(app.sync() > 0);
+    assert_eq!(
+        app.get("/v1/search?q=%22Title%20002%22").await.json()["total"],
+        0,
+        "unpublished is gone"
+    );
+    assert_eq!(app.get("/v1/search?q=renamed").await.json()["total"], 1);
+
+    // A new index on the same directory (a restart) resumes from the
+    // commit's payload: nothing to do, nothing lost.
+    let index_dir = app.index_dir.as_ref().expect("index dir").path().to_owned();
+    let seq_before = app.state.search.as_ref().expect("index").applied_seq();
+    drop(app.state.clone());
+    let TestApp { db, state, .. } = app;
+    drop(state);
+    let reopened = arkiv::search::index::SearchIndex::open(&index_dir).expect("reopen");
+    assert_eq!(reopened.applied_seq(), seq_before);
+    assert_eq!(
+        arkiv::search::sync::catch_up(&mut db.db.conn().expect("connection"), &reopened)
+            .expect("catch up"),
+        0
+    );
+    assert_eq!(reopened.len(), 3, "four published, one unpublished");
+});
