@@ -1,6 +1,6 @@
 //! `/v1/search`: full-text search over every language of every publication.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -13,9 +13,9 @@ use super::render::Render;
 use super::respond;
 use super::views::PublicationSummary;
 use crate::db::publications;
-use crate::domain::PublicationStatus;
+use crate::domain::{PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::search::index::SearchOrder;
+use crate::search::index::{Facet, SearchOrder};
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
@@ -68,8 +68,25 @@ pub struct SearchParams {
     /// How many hits to skip, 0 to 10,000.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     offset: Option<String>,
+    /// Count all matches by these: `kind`, `field`, `project`, `funder`,
+    /// `language`, `year` (comma-separated).
+    #[param(example = "kind,field,language,year")]
+    facets: Option<String>,
     /// Language to serve (overrides `Accept-Language`).
     lang: Option<String>,
+}
+
+/// One value of a facet, with how many matches have it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetValue {
+    /// What to pass back as a filter (a slug, a wire name, a tag, a year).
+    #[schema(example = "report")]
+    pub value: String,
+    /// The value's label in the served language.
+    #[schema(example = "Report")]
+    pub label: String,
+    #[schema(example = 12)]
+    pub count: u64,
 }
 
 /// One hit: the publication as lists show it, and its score.
@@ -89,7 +106,70 @@ pub struct SearchResults {
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
+    /// With `facets=`: counts over all matches, not just this page.
+    pub facets: BTreeMap<String, Vec<FacetValue>>,
     pub requested_languages: Vec<String>,
+}
+
+/// Returns a language tag's name in that language.
+fn language_autonym(tag: &str) -> &str {
+    match tag {
+        "en" => "English",
+        "sq" => "Shqip",
+        "sr-Latn" => "Srpski (latinica)",
+        "sr-Cyrl" => "Српски (ћирилица)",
+        other => other,
+    }
+}
+
+/// Turns index values into filter values and labels, most frequent first
+/// (years newest first).
+fn facet_values(
+    facet: Facet,
+    counts: HashMap<String, u64>,
+    render: &Render<'_>,
+) -> Vec<FacetValue> {
+    let label_language = render.label_language(crate::domain::Lang::En);
+    let catalog = render.catalog;
+    let mut values: Vec<FacetValue> = counts
+        .into_iter()
+        .filter_map(|(value, count)| {
+            let (value, label) = match facet {
+                Facet::Kind => {
+                    let kind = PublicationKind::parse(&value).ok()?;
+                    (value, kind.label(label_language).to_owned())
+                }
+                Facet::Field => {
+                    let field = catalog.fields.by_id(&value)?;
+                    (field.slug.clone(), render.pick(&field.label).text)
+                }
+                Facet::Project => {
+                    let project = catalog.projects.by_id(&value)?;
+                    (project.slug.clone(), render.pick(&project.title).text)
+                }
+                Facet::Funder => {
+                    let funder = catalog.organisations.by_id(&value)?;
+                    (funder.slug.clone(), render.pick(&funder.name).text)
+                }
+                Facet::Language => {
+                    let label = language_autonym(&value).to_owned();
+                    (value, label)
+                }
+                Facet::Year => (value.clone(), value),
+            };
+            Some(FacetValue {
+                value,
+                label,
+                count,
+            })
+        })
+        .collect();
+    if facet == Facet::Year {
+        values.sort_by(|a, b| b.value.cmp(&a.value));
+    } else {
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    }
+    values
 }
 
 fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
@@ -152,6 +232,9 @@ pub async fn search_publications(
     let sort = params.parsed("sort", parse_sort)?.unwrap_or(default_sort);
     let limit = params.parsed("limit", params::parse_limit)?.unwrap_or(20) as usize;
     let offset = params.parsed("offset", parse_offset)?.unwrap_or(0);
+    let mut facets = params.parsed_list("facets", Facet::parse)?;
+    facets.sort();
+    facets.dedup();
     let Some(index) = state.search.clone() else {
         return Err(ApiError::new(
             ErrorCode::Unavailable,
@@ -164,12 +247,20 @@ pub async fn search_publications(
     // cached results live as long as the index stays where it is.
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let (hits, total) = actix_web::rt::task::spawn_blocking(move || {
-            index.search(&*index.query(&text, &filter), sort, limit, offset)
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        let (hits, total, counts) =
+            actix_web::rt::task::spawn_blocking(move || -> tantivy::Result<_> {
+                let query = index.query(&text, &filter);
+                let (hits, total) = index.search(&*query, sort, limit, offset)?;
+                let counts = if facets.is_empty() {
+                    Vec::new()
+                } else {
+                    index.facet_counts(&*query, &facets)?
+                };
+                Ok((hits, total, counts))
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
 
         let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
         let listed = state
@@ -203,11 +294,21 @@ pub async fn search_publications(
             })
             .collect();
         let languages = requested.list_languages(items.iter().map(|hit| hit.publication.language));
+        let facets = counts
+            .into_iter()
+            .map(|(facet, counts)| {
+                (
+                    facet.as_str().to_owned(),
+                    facet_values(facet, counts, &render),
+                )
+            })
+            .collect();
         let results = SearchResults {
             items,
             total,
             offset,
             limit,
+            facets,
             requested_languages: requested.tags(),
         };
         respond::encode(&results, &languages)

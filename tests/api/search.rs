@@ -213,3 +213,56 @@ on_both_backends!(the_index_follows_the_change_log_and_resumes, |backend| {
     );
     assert_eq!(reopened.len(), 3, "four published, one unpublished");
 });
+
+on_both_backends!(facets_count_every_match_with_labels, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&fixture(30));
+    let app = TestApp::with_search(db);
+    let results = app
+        .get("/v1/search?q=title&limit=1&facets=kind,field,project,funder,language,year")
+        .await
+        .json();
+    let facet = |name: &str| {
+        results["facets"][name]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let count_of = |name: &str, value: &str| {
+        facet(name)
+            .iter()
+            .find(|v| v["value"] == value)
+            .and_then(|v| v["count"].as_u64())
+            .unwrap_or(0)
+    };
+    assert_eq!(count_of("kind", "report"), 15, "{results}");
+    assert_eq!(count_of("kind", "policy_paper"), 15);
+    assert_eq!(count_of("project", "project-p"), 15, "values are slugs");
+    assert_eq!(count_of("funder", "funder-a"), 15);
+    assert_eq!(count_of("field", "field-x"), 10);
+    assert_eq!(count_of("language", "en"), 30);
+    assert_eq!(count_of("language", "sq"), 8);
+    assert_eq!(facet("year").len(), 3, "2022, 2023 and 2024");
+    assert_eq!(facet("year")[0]["value"], "2024", "years newest first");
+    assert_eq!(
+        facet("kind")
+            .iter()
+            .find(|v| v["value"] == "report")
+            .map(|v| v["label"].clone()),
+        Some("Report".into())
+    );
+    // Labels follow the language; counts follow the filters.
+    let sq = app
+        .get("/v1/search?q=title&facets=kind&lang=sq&kind=report")
+        .await
+        .json();
+    assert_eq!(
+        sq["facets"]["kind"],
+        serde_json::json!([{"value": "report", "label": "Raport", "count": 15}])
+    );
+    assert_problem(
+        &app.get("/v1/search?facets=colour").await,
+        400,
+        "invalid_parameter",
+    );
+});
