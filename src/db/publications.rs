@@ -350,3 +350,20 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Listed> {
         field_ids: field_ids(conn, ids)?,
     })
 }
+
+/// Titles and bodies of the variants of some publications, for highlights:
+/// (publication id, language tag, title, body).
+pub fn variant_texts(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String, String, String)>> {
+    variants::table
+        .filter(variants::publication_id.eq_any(ids))
+        .select((
+            variants::publication_id,
+            variants::lang,
+            variants::title,
+            variants::body,
+        ))
+        .load(conn)
+}

@@ -13,9 +13,12 @@ use super::render::Render;
 use super::respond;
 use super::views::PublicationSummary;
 use crate::db::publications;
-use crate::domain::{PublicationKind, PublicationStatus};
+use std::sync::Arc;
+
+use crate::domain::translit::cyrillic_to_latin;
+use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::search::index::{Facet, SearchOrder};
+use crate::search::index::{Facet, Marked, SearchOrder};
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
@@ -96,6 +99,53 @@ pub struct SearchHit {
     pub publication: PublicationSummary,
     /// Relevance (BM25 over every language's fields); 0 when sorted by date.
     pub score: f32,
+    /// What matched, from the served language's variant when it matched.
+    pub highlights: Highlights,
+}
+
+/// What matched, marked with `<mark>`; the rest of the text is HTML-escaped.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Highlights {
+    /// The title, when it matched.
+    #[schema(
+        example = "Conclusions: Challenges in the Kosovo-Serbia <mark>normalization</mark> process"
+    )]
+    pub title: Option<String>,
+    /// The best-matching fragments of the body.
+    pub body: Vec<String>,
+}
+
+/// Picks the highlights of a hit: from the variant it is served in when that
+/// matched, otherwise from the first variant that did. Latin derived from
+/// Cyrillic is highlighted in Latin too.
+fn choose_highlights(
+    marked: &HashMap<(String, Lang), Marked>,
+    id: &str,
+    hit: &PublicationSummary,
+) -> Highlights {
+    let source = hit.derived_from.unwrap_or(hit.language);
+    let key = |lang: Lang| (id.to_owned(), lang);
+    let (lang, found) = match marked.get(&key(source)) {
+        Some(found) => (source, found),
+        None => match Lang::ALL
+            .into_iter()
+            .find_map(|lang| marked.get(&key(lang)).map(|found| (lang, found)))
+        {
+            Some(pair) => pair,
+            None => return Highlights::default(),
+        },
+    };
+    let convert = |text: &String| {
+        if lang == Lang::SrCyrl && hit.language == Lang::SrLatn {
+            cyrillic_to_latin(text)
+        } else {
+            text.clone()
+        }
+    };
+    Highlights {
+        title: found.title.as_ref().map(convert),
+        body: found.body.iter().map(convert).collect(),
+    }
 }
 
 /// A page of search results.
@@ -247,8 +297,9 @@ pub async fn search_publications(
     // cached results live as long as the index stays where it is.
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let (hits, total, counts) =
-            actix_web::rt::task::spawn_blocking(move || -> tantivy::Result<_> {
+        let (hits, total, counts) = actix_web::rt::task::spawn_blocking({
+            let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
+            move || -> tantivy::Result<_> {
                 let query = index.query(&text, &filter);
                 let (hits, total) = index.search(&*query, sort, limit, offset)?;
                 let counts = if facets.is_empty() {
@@ -257,10 +308,11 @@ pub async fn search_publications(
                     index.facet_counts(&*query, &facets)?
                 };
                 Ok((hits, total, counts))
-            })
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
+            }
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
 
         let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
         let listed = state
@@ -272,6 +324,24 @@ pub async fn search_publications(
             .iter()
             .map(|row| (row.id.as_str(), row))
             .collect();
+        let marked = if text.trim().is_empty() || listed.rows.is_empty() {
+            HashMap::new()
+        } else {
+            let ids: Vec<String> = listed.rows.iter().map(|row| row.id.clone()).collect();
+            let texts = state
+                .db
+                .run(move |conn| -> Result<_, ApiError> {
+                    Ok(publications::variant_texts(conn, &ids)?)
+                })
+                .await?;
+            let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
+            actix_web::rt::task::spawn_blocking(move || {
+                index.highlights(&*index.query(&text, &filter), &texts)
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+        };
         let render = Render::new(&snapshot.catalog, &requested.ranges);
         let published = PublicationStatus::Published.as_str();
         let items: Vec<SearchHit> = hits
@@ -287,9 +357,12 @@ pub async fn search_publications(
                     .get(id)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
+                let publication = render.publication_summary(row, heads, fields);
+                let highlights = choose_highlights(&marked, id, &publication);
                 Some(SearchHit {
-                    publication: render.publication_summary(row, heads, fields),
+                    publication,
                     score: *score,
+                    highlights,
                 })
             })
             .collect();

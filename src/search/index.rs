@@ -17,6 +17,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
+use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
@@ -142,6 +143,13 @@ impl Facet {
                 format!("{raw:?} is not one of kind, field, project, funder, language, year")
             })
     }
+}
+
+/// What a query matched in one variant, marked up.
+#[derive(Debug, Clone, Default)]
+pub struct Marked {
+    pub title: Option<String>,
+    pub body: Option<String>,
 }
 
 /// How search results are ordered.
@@ -486,6 +494,48 @@ impl SearchIndex {
             }
         }
         Ok(counts)
+    }
+
+    /// Marks what a query matched in each variant's title and body, with
+    /// `<mark>` around matches and the rest HTML-escaped: for each
+    /// (id, language) with a match, (title, best body fragment).
+    pub fn highlights(
+        &self,
+        query: &dyn Query,
+        texts: &[(String, String, String, String)],
+    ) -> tantivy::Result<HashMap<(String, Lang), Marked>> {
+        let searcher = self.reader.searcher();
+        let generator = |field: Field, max_chars: usize| -> tantivy::Result<SnippetGenerator> {
+            let mut generator = SnippetGenerator::create(&searcher, query, field)?;
+            generator.set_max_num_chars(max_chars);
+            Ok(generator)
+        };
+        let mut titles = Vec::new();
+        let mut bodies = Vec::new();
+        for i in 0..TEXT_LANGUAGES.len() {
+            titles.push(generator(self.fields.title[i], 1_000)?);
+            bodies.push(generator(self.fields.body[i], 240)?);
+        }
+        let marked = |generator: &SnippetGenerator, text: &str| {
+            let mut snippet = generator.snippet(text);
+            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+            (!snippet.highlighted().is_empty()).then(|| snippet.to_html())
+        };
+        let mut found = HashMap::new();
+        for (id, tag, title, body) in texts {
+            let Some(lang) = Lang::from_stored(tag) else {
+                continue;
+            };
+            let i = slot(lang);
+            let pair = Marked {
+                title: marked(&titles[i], title),
+                body: marked(&bodies[i], body),
+            };
+            if pair.title.is_some() || pair.body.is_some() {
+                found.insert((id.clone(), lang), pair);
+            }
+        }
+        Ok(found)
     }
 
     /// Returns the publication id of a hit.

@@ -266,3 +266,51 @@ on_both_backends!(facets_count_every_match_with_labels, |backend| {
         "invalid_parameter",
     );
 });
+
+on_both_backends!(
+    highlights_mark_the_served_variant_or_the_one_that_matched,
+    |backend| {
+        let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+        let target = "conclusions-expert-discussion-2024-10-31";
+        let hit_of = |results: serde_json::Value| {
+            results["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|i| i["slug"] == target)
+                .cloned()
+                .expect("hit")
+        };
+        // Served in Albanian, matched in Albanian: the Albanian body is marked.
+        let hit = hit_of(app.get("/v1/search?q=Prishtin%C3%AB&lang=sq").await.json());
+        let body = hit["highlights"]["body"][0]
+            .as_str()
+            .expect("a body fragment")
+            .to_owned();
+        assert!(body.contains("<mark>"), "{body}");
+        assert_eq!(hit["language"], "sq");
+        // Matched only in Cyrillic, served as derived Latin: marked in Latin.
+        let hit = hit_of(
+            app.get("/v1/search?q=%D0%BF%D1%80%D0%BE%D1%86%D0%B5%D1%81%D1%83&lang=sr-Latn")
+                .await
+                .json(),
+        );
+        let marked = hit["highlights"].to_string();
+        assert!(
+            marked.contains("<mark>")
+                && !marked
+                    .chars()
+                    .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)),
+            "{marked}"
+        );
+        // No query, no highlights.
+        let listed = app
+            .get("/v1/search?kind=discussion_conclusions")
+            .await
+            .json();
+        assert_eq!(
+            listed["items"][0]["highlights"],
+            serde_json::json!({"title": null, "body": []})
+        );
+    }
+);
