@@ -8,6 +8,7 @@ mod import;
 mod languages;
 mod openapi;
 mod publications;
+mod relevance;
 mod search;
 mod vocabulary;
 
