@@ -34,6 +34,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(events::list_events)
         .service(events::find_event)
         .service(search::search_publications)
+        .service(search::suggest_titles)
         .service(health::list_errors);
 }
 

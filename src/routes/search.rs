@@ -388,3 +388,138 @@ pub async fn search_publications(
     })
     .await
 }
+
+/// Query parameters of `GET /v1/search/suggest`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct SuggestParams {
+    /// What the user has typed so far; the last word may be unfinished.
+    #[param(example = "normaliz")]
+    q: Option<String>,
+    /// How many completions, 1 to 20 (default 8).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 20)]
+    limit: Option<String>,
+    /// Language to serve (overrides `Accept-Language`).
+    lang: Option<String>,
+}
+
+/// One completion: a publication's title in the served language.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub id: String,
+    #[schema(example = "conclusions-expert-discussion-2024-10-31")]
+    pub slug: String,
+    #[schema(
+        example = "Conclusions: Challenges and opportunities in the Kosovo-Serbia normalization process"
+    )]
+    pub title: String,
+    pub language: Lang,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<Lang>,
+}
+
+/// Title completions, newest publication first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Suggestions {
+    pub items: Vec<Suggestion>,
+    pub requested_languages: Vec<String>,
+}
+
+fn parse_suggest_limit(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(limit) if (1..=20).contains(&limit) && raw.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(limit)
+        }
+        _ => Err(format!("{raw:?} is not an integer from 1 to 20")),
+    }
+}
+
+/// Complete a title
+///
+/// For a search box, on every keystroke: publications whose title, in any
+/// language or script, has every finished word typed and a word starting
+/// with the last one — `pri` finds Priština, Prishtinë and Приштина —
+/// with the title in the served language.
+#[utoipa::path(
+    tag = "search",
+    params(SuggestParams, AcceptLanguage),
+    responses(
+        (status = 200, description = "Completions", body = Suggestions, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/search/suggest")]
+pub async fn suggest_titles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<SuggestParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let text: String = params
+        .one("q")?
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(
+            "q",
+            format!("must be at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let limit = params.parsed("limit", parse_suggest_limit)?.unwrap_or(8);
+    let Some(index) = state.search.clone() else {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "this server has no search index",
+        ));
+    };
+    let snapshot = state.snapshot().await?;
+    let seq = index.applied_seq() as i64;
+    respond::cached(&state, &req, &requested, seq, async {
+        let ids = actix_web::rt::task::spawn_blocking(move || index.suggest(&text, limit))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+        let order = ids.clone();
+        let listed = state
+            .db
+            .run(move |conn| -> Result<_, ApiError> { Ok(publications::by_ids(conn, &ids)?) })
+            .await?;
+        let render = Render::new(&snapshot.catalog, &requested.ranges);
+        let published = PublicationStatus::Published.as_str();
+        let items: Vec<Suggestion> = order
+            .iter()
+            .filter_map(|id| {
+                let row = listed
+                    .rows
+                    .iter()
+                    .find(|row| &row.id == id && row.status == published)?;
+                let heads = listed.heads.get(id).map(Vec::as_slice).unwrap_or_default();
+                let summary = render.publication_summary(row, heads, &[]);
+                Some(Suggestion {
+                    id: summary.id,
+                    slug: summary.slug,
+                    title: summary.title,
+                    language: summary.language,
+                    derived_from: summary.derived_from,
+                })
+            })
+            .collect();
+        let languages = requested.list_languages(items.iter().map(|item| item.language));
+        respond::encode(
+            &Suggestions {
+                items,
+                requested_languages: requested.tags(),
+            },
+            &languages,
+        )
+    })
+    .await
+}

@@ -151,11 +151,30 @@ pub fn serbian_analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// Registers the three analyzers under `en`, `sq` and `sr`.
+/// Folds every diacritic arkiv's languages use and Cyrillic to Latin:
+/// what a search box compares while the user is still typing.
+fn suggest_fold(word: &str) -> String {
+    fold_serbian(&cyrillic_to_latin(word))
+        .replace(['ë', 'é'], "e")
+        .replace('ç', "c")
+}
+
+/// For title completions: no stemming (a half-typed word has no stem), but
+/// every script and diacritic folded.
+pub fn suggest() -> TextAnalyzer {
+    TextAnalyzer::builder(NfcTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(MapText(suggest_fold))
+        .build()
+}
+
+/// Registers the analyzers under `en`, `sq`, `sr` and `suggest`.
 pub fn register(manager: &TokenizerManager) {
     manager.register("en", english());
     manager.register("sq", albanian());
     manager.register("sr", serbian_analyzer());
+    manager.register("suggest", suggest());
 }
 
 /// Returns the terms an analyzer makes of a text.

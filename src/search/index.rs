@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -42,6 +42,8 @@ pub struct Fields {
     pub body: [Field; 3],
     pub keywords: Field,
     pub authors: Field,
+    /// Every title, unstemmed and folded, for completions.
+    pub title_suggest: Field,
     pub kind: Field,
     pub field: Field,
     pub project: Field,
@@ -74,6 +76,7 @@ fn schema() -> (Schema, Fields) {
         summary,
         body,
         keywords: builder.add_text_field("keywords", text("en")),
+        title_suggest: builder.add_text_field("title_suggest", text("suggest")),
         authors: builder.add_text_field("authors", text("default")),
         kind: builder.add_text_field("kind", STRING | FAST),
         field: builder.add_text_field("field", STRING | FAST),
@@ -260,6 +263,7 @@ impl SearchIndex {
             stored.push(lang);
             let i = slot(lang);
             doc.add_text(f.title[i], &variant.title);
+            doc.add_text(f.title_suggest, &variant.title);
             doc.add_text(f.summary[i], &variant.summary);
             doc.add_text(f.body[i], &variant.body);
             if let Some(text) = &variant.file_text {
@@ -536,6 +540,51 @@ impl SearchIndex {
             }
         }
         Ok(found)
+    }
+
+    /// Completes a half-typed title: publications with a title (in any
+    /// language or script) that has every finished word of `text` and a
+    /// word starting with its last one, newest first.
+    pub fn suggest(&self, text: &str, limit: usize) -> tantivy::Result<Vec<String>> {
+        let mut analyzer = super::analyzers::suggest();
+        let words = super::analyzers::terms(&mut analyzer, text);
+        let Some((last, finished)) = words.split_last() else {
+            return Ok(Vec::new());
+        };
+        let field = self.fields.title_suggest;
+        let typing = !text.ends_with(char::is_whitespace);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in finished {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, word),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if typing {
+            // Tokens are letters and digits only, so the pattern needs no escaping.
+            clauses.push((
+                Occur::Must,
+                Box::new(RegexQuery::from_pattern(&format!("{last}.*"), field)?),
+            ));
+        } else {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, last),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        let (hits, _) = self.search(
+            &BooleanQuery::new(clauses),
+            SearchOrder::PublishedDesc,
+            limit,
+            0,
+        )?;
+        Ok(hits.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Returns the publication id of a hit.

@@ -314,3 +314,66 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(suggest_completes_titles_in_any_script, |backend| {
+    let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+    let target = "conclusions-expert-discussion-2024-10-31";
+    for (typed, lang) in [
+        ("normaliz", "sr-Cyrl"),
+        ("%D0%BD%D0%BE%D1%80%D0%BC%D0%B0%D0%BB", "sr-Cyrl"),
+        ("challenges%20and%20opp", "en"),
+        ("Sfidat", "sq"),
+    ] {
+        let results = app
+            .get(&format!("/v1/search/suggest?q={typed}&lang={lang}"))
+            .await
+            .json();
+        let items = results["items"].as_array().cloned().unwrap_or_default();
+        let hit = items
+            .iter()
+            .find(|item| item["slug"] == target)
+            .unwrap_or_else(|| panic!("{typed}: {results}"));
+        assert_eq!(hit["language"], lang, "{typed}");
+        assert!(hit["title"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+    let cyrillic = app
+        .get("/v1/search/suggest?q=normaliz&lang=sr-Cyrl")
+        .await
+        .json();
+    let title = cyrillic["items"][0]["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        title
+            .chars()
+            .any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)),
+        "{title}"
+    );
+    assert_eq!(
+        app.get("/v1/search/suggest?q=").await.json()["items"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        app.get("/v1/search/suggest?q=zzqx").await.json()["items"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        app.get("/v1/search/suggest?q=normaliz&limit=1")
+            .await
+            .json()["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_problem(
+        &app.get("/v1/search/suggest?limit=0").await,
+        400,
+        "invalid_parameter",
+    );
+    assert_problem(
+        &app.get("/v1/search/suggest?q=a&page=2").await,
+        400,
+        "unknown_query_parameter",
+    );
+});
