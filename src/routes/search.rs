@@ -156,6 +156,9 @@ pub struct SearchResults {
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
+    /// True when nothing matched as typed and these results allow one typo
+    /// in each word of five letters or more.
+    pub fuzzy: bool,
     /// With `facets=`: counts over all matches, not just this page.
     pub facets: BTreeMap<String, Vec<FacetValue>>,
     pub requested_languages: Vec<String>,
@@ -297,17 +300,26 @@ pub async fn search_publications(
     // cached results live as long as the index stays where it is.
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let (hits, total, counts) = actix_web::rt::task::spawn_blocking({
+        let (hits, total, counts, fuzzy) = actix_web::rt::task::spawn_blocking({
             let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
             move || -> tantivy::Result<_> {
-                let query = index.query(&text, &filter);
-                let (hits, total) = index.search(&*query, sort, limit, offset)?;
+                let mut query = index.query(&text, &filter);
+                let (mut hits, mut total) = index.search(&*query, sort, limit, offset)?;
+                // Nothing found as typed: allow one typo in each longer word.
+                let mut fuzzy = false;
+                if total == 0 {
+                    if let Some(tolerant) = index.fuzzy_query(&text, &filter) {
+                        (hits, total) = index.search(&*tolerant, sort, limit, offset)?;
+                        query = tolerant;
+                        fuzzy = true;
+                    }
+                }
                 let counts = if facets.is_empty() {
                     Vec::new()
                 } else {
                     index.facet_counts(&*query, &facets)?
                 };
-                Ok((hits, total, counts))
+                Ok((hits, total, counts, fuzzy))
             }
         })
         .await
@@ -336,7 +348,11 @@ pub async fn search_publications(
                 .await?;
             let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
             actix_web::rt::task::spawn_blocking(move || {
-                index.highlights(&*index.query(&text, &filter), &texts)
+                let query = match fuzzy.then(|| index.fuzzy_query(&text, &filter)).flatten() {
+                    Some(tolerant) => tolerant,
+                    None => index.query(&text, &filter),
+                };
+                index.highlights(&*query, &texts)
             })
             .await
             .map_err(ApiError::internal)?
@@ -381,6 +397,7 @@ pub async fn search_publications(
             total,
             offset,
             limit,
+            fuzzy,
             facets,
             requested_languages: requested.tags(),
         };

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, FuzzyTermQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -342,25 +344,95 @@ impl SearchIndex {
     /// Builds the query of a search: the text query (words, phrases,
     /// `-exclusion`, `OR`, `field:`), parsed leniently, AND the filters.
     pub fn query(&self, text: &str, filter: &Filter) -> Box<dyn Query> {
-        let f = &self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text = text.trim();
-        if !text.is_empty() {
-            let mut defaults: Vec<Field> = Vec::new();
-            defaults.extend(f.title);
-            defaults.extend(f.summary);
-            defaults.extend(f.body);
-            defaults.push(f.keywords);
-            defaults.push(f.authors);
-            let mut parser = QueryParser::for_index(&self.index, defaults);
+        let text_query = (!text.is_empty()).then(|| {
+            let mut parser = QueryParser::for_index(&self.index, self.text_fields());
             parser.set_conjunction_by_default();
-            for title in f.title {
+            for title in self.fields.title {
                 parser.set_field_boost(title, 3.0);
             }
-            for summary in f.summary {
+            for summary in self.fields.summary {
                 parser.set_field_boost(summary, 1.5);
             }
-            let (query, _errors) = parser.parse_query_lenient(text);
+            parser.parse_query_lenient(text).0
+        });
+        self.filtered(text_query, filter)
+    }
+
+    /// The fields a query's words are looked for in.
+    fn text_fields(&self) -> Vec<Field> {
+        let f = &self.fields;
+        let mut fields: Vec<Field> = Vec::new();
+        fields.extend(f.title);
+        fields.extend(f.summary);
+        fields.extend(f.body);
+        fields.push(f.keywords);
+        fields.push(f.authors);
+        fields
+    }
+
+    /// Builds a typo-tolerant version of a query, for when the exact one
+    /// finds nothing: every word must match, a word of five letters or more
+    /// within one edit (a transposition counts as one). None when no word is
+    /// that long.
+    pub fn fuzzy_query(&self, text: &str, filter: &Filter) -> Option<Box<dyn Query>> {
+        const MIN_FUZZY_CHARS: usize = 5;
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .collect();
+        if !words
+            .iter()
+            .any(|word| word.chars().count() >= MIN_FUZZY_CHARS)
+        {
+            return None;
+        }
+        let schema = self.index.schema();
+        let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in words {
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            // The stemmed fields, and the unstemmed titles: a typo near the
+            // end of a word defeats its stemmer, not the title's spelling.
+            let mut fields = self.text_fields();
+            fields.push(self.fields.title_suggest);
+            for field in fields {
+                let tokenizer = match schema.get_field_entry(field).field_type() {
+                    tantivy::schema::FieldType::Str(options) => options
+                        .get_indexing_options()
+                        .map(|indexing| indexing.tokenizer().to_owned()),
+                    _ => None,
+                };
+                let Some(mut analyzer) =
+                    tokenizer.and_then(|name| self.index.tokenizers().get(&name))
+                else {
+                    continue;
+                };
+                for token in super::analyzers::terms(&mut analyzer, word) {
+                    let term = Term::from_field_text(field, &token);
+                    let query: Box<dyn Query> = if word.chars().count() >= MIN_FUZZY_CHARS {
+                        Box::new(FuzzyTermQuery::new(term, 1, true))
+                    } else {
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+                    };
+                    alternatives.push((Occur::Should, query));
+                }
+            }
+            if !alternatives.is_empty() {
+                per_word.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+            }
+        }
+        if per_word.is_empty() {
+            return None;
+        }
+        Some(self.filtered(Some(Box::new(BooleanQuery::new(per_word))), filter))
+    }
+
+    /// Combines a text query (or none) with the list filters, all required.
+    fn filtered(&self, text_query: Option<Box<dyn Query>>, filter: &Filter) -> Box<dyn Query> {
+        let f = &self.fields;
+        let has_text = text_query.is_some();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(query) = text_query {
             clauses.push((Occur::Must, query));
         }
         let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
@@ -403,7 +475,7 @@ impl SearchIndex {
         if clauses.is_empty() {
             return Box::new(tantivy::query::AllQuery);
         }
-        if clauses.iter().all(|(occur, _)| *occur == Occur::Must) && text.is_empty() {
+        if !has_text {
             // Filters alone: match every document, then narrow.
             clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
         }

@@ -73,35 +73,48 @@ fn publications_touched_by(
 pub fn catch_up(conn: &mut AnyConnection, index: &SearchIndex) -> anyhow::Result<usize> {
     let mut applied = 0;
     loop {
-        let from = index.applied_seq() as i64;
-        let batch: Vec<(i64, String, String)> = changes::table
-            .filter(changes::seq.gt(from))
-            .order(changes::seq)
-            .limit(BATCH)
-            .select((changes::seq, changes::entity, changes::entity_id))
-            .load(conn)?;
-        let Some(&(last_seq, _, _)) = batch.last() else {
-            return Ok(applied);
-        };
-        let mut touched = BTreeSet::new();
-        for (_, entity, id) in &batch {
-            if entity == "publication" {
-                touched.insert(id.clone());
-            } else {
-                touched.extend(publications_touched_by(conn, entity, id)?);
-            }
+        match apply_next_batch(conn, index, BATCH)? {
+            0 => return Ok(applied),
+            count => applied += count,
         }
-        let catalog = vocabulary::load_catalog(conn)?;
-        let ids: Vec<String> = touched.into_iter().collect();
-        let mut docs = Vec::new();
-        for id in &ids {
-            if let Some(full) = queries::find(conn, Some(id), None)? {
-                docs.extend(index.document(&full, &catalog));
-            }
-        }
-        index.apply(&ids, docs, last_seq as u64)?;
-        applied += batch.len();
     }
+}
+
+/// Applies the next `size` changes after the index's payload in one
+/// commit; returns how many there were (0: the index is up to date).
+pub fn apply_next_batch(
+    conn: &mut AnyConnection,
+    index: &SearchIndex,
+    size: i64,
+) -> anyhow::Result<usize> {
+    let from = index.applied_seq() as i64;
+    let batch: Vec<(i64, String, String)> = changes::table
+        .filter(changes::seq.gt(from))
+        .order(changes::seq)
+        .limit(size)
+        .select((changes::seq, changes::entity, changes::entity_id))
+        .load(conn)?;
+    let Some(&(last_seq, _, _)) = batch.last() else {
+        return Ok(0);
+    };
+    let mut touched = BTreeSet::new();
+    for (_, entity, id) in &batch {
+        if entity == "publication" {
+            touched.insert(id.clone());
+        } else {
+            touched.extend(publications_touched_by(conn, entity, id)?);
+        }
+    }
+    let catalog = vocabulary::load_catalog(conn)?;
+    let ids: Vec<String> = touched.into_iter().collect();
+    let mut docs = Vec::new();
+    for id in &ids {
+        if let Some(full) = queries::find(conn, Some(id), None)? {
+            docs.extend(index.document(&full, &catalog));
+        }
+    }
+    index.apply(&ids, docs, last_seq as u64)?;
+    Ok(batch.len())
 }
 
 /// Rebuilds the index from the database: every published publication, in

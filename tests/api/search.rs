@@ -377,3 +377,99 @@ on_both_backends!(suggest_completes_titles_in_any_script, |backend| {
         "unknown_query_parameter",
     );
 });
+
+on_both_backends!(
+    a_kill_between_batches_loses_nothing_and_adds_nothing_twice,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        db.import(&fixture(40));
+        let index_dir = tempfile::tempdir().expect("temporary directory");
+        {
+            let index = arkiv::search::index::SearchIndex::open(index_dir.path()).expect("index");
+            // One batch of 10 changes, then the process "dies": the writer is
+            // dropped without a word, mid-log.
+            let applied = arkiv::search::sync::apply_next_batch(
+                &mut db.db.conn().expect("connection"),
+                &index,
+                10,
+            )
+            .expect("batch");
+            assert_eq!(applied, 10);
+            assert_eq!(index.applied_seq(), 10);
+        }
+        // Meanwhile the archive changes: one publication is withdrawn, one renamed.
+        let edited = fixture(40)
+        .replace(
+            r#""slug":"pub-003","kind":"policy_paper","status":"published","#,
+            r#""slug":"pub-003","kind":"policy_paper","status":"withdrawn","withdrawn_reason":"retracted","#,
+        )
+        .replace("\"Title 005\"", "\"Fifth title\"");
+        db.import(&edited);
+
+        let index = arkiv::search::index::SearchIndex::open(index_dir.path()).expect("reopen");
+        assert_eq!(
+            index.applied_seq(),
+            10,
+            "resumes from the last commit's payload"
+        );
+        arkiv::search::sync::catch_up(&mut db.db.conn().expect("connection"), &index)
+            .expect("catch up");
+        assert_eq!(
+            index.len(),
+            39,
+            "every published publication once; the withdrawn one gone"
+        );
+        let no_filter = arkiv::db::publications::Filter {
+            statuses: vec!["published".into()],
+            ..Default::default()
+        };
+        for i in 0..40 {
+            let query = format!("\"Title {i:03}\"");
+            let (hits, total) = index
+                .search(
+                    &*index.query(&query, &no_filter),
+                    arkiv::search::index::SearchOrder::Relevance,
+                    10,
+                    0,
+                )
+                .expect("search");
+            let expected = usize::from(i != 3 && i != 5);
+            assert_eq!(total, expected, "{query}: {hits:?}");
+        }
+        let (_, renamed) = index
+            .search(
+                &*index.query("fifth", &no_filter),
+                arkiv::search::index::SearchOrder::Relevance,
+                10,
+                0,
+            )
+            .expect("search");
+        assert_eq!(renamed, 1, "nothing stale");
+    }
+);
+
+on_both_backends!(a_typo_in_a_longer_word_still_finds, |backend| {
+    let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+    let exact = app.get("/v1/search?q=normalization").await.json();
+    assert_eq!(exact["fuzzy"], false);
+    let exact_total = exact["total"].as_u64().unwrap_or(0);
+    assert!(exact_total > 0);
+    // One transposition, one substitution: found, and said to be approximate.
+    for typo in [
+        "normaliaztion",
+        "normalizatoin",
+        "Muncipalities",
+        "negotaitions",
+    ] {
+        let results = app.get(&format!("/v1/search?q={typo}")).await.json();
+        assert_eq!(results["fuzzy"], true, "{typo}: {results}");
+        assert!(results["total"].as_u64().unwrap_or(0) > 0, "{typo}");
+    }
+    // Short words are never fuzzed; nonsense finds nothing.
+    let short = app.get("/v1/search?q=xyz").await.json();
+    assert_eq!(
+        (short["total"].clone(), short["fuzzy"].clone()),
+        (serde_json::json!(0), serde_json::json!(false))
+    );
+    assert_eq!(app.get("/v1/search?q=qwrtzpl").await.json()["total"], 0);
+});
