@@ -139,14 +139,19 @@ impl Params {
     }
 }
 
+/// Parses a whole number written in plain digits (no sign) within `min..=max`.
+pub fn parse_bounded(raw: &str, min: u64, max: u64) -> Result<u64, String> {
+    match raw.parse::<u64>() {
+        Ok(value) if (min..=max).contains(&value) && raw.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(value)
+        }
+        _ => Err(format!("{raw:?} is not an integer from {min} to {max}")),
+    }
+}
+
 /// Parses a page size: an integer from 1 to 100.
 pub fn parse_limit(raw: &str) -> Result<i64, String> {
-    match raw.parse::<i64>() {
-        Ok(limit) if (1..=100).contains(&limit) && raw.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(limit)
-        }
-        _ => Err(format!("{raw:?} is not an integer from 1 to 100")),
-    }
+    parse_bounded(raw, 1, 100).map(|limit| limit as i64)
 }
 
 /// Parses a year from 1000 to 9999.

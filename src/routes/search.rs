@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::search::index::{Facet, Marked, SearchOrder};
+use crate::search::index::{Facet, Marked, SearchIndex, SearchOrder};
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
@@ -236,11 +236,33 @@ fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
     }
 }
 
-fn parse_offset(raw: &str) -> Result<usize, String> {
-    match raw.parse::<usize>() {
-        Ok(offset) if offset <= MAX_OFFSET && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(offset),
-        _ => Err(format!("{raw:?} is not an integer from 0 to {MAX_OFFSET}")),
+/// Reads `q`: control characters dropped, at most [`MAX_QUERY_CHARS`].
+fn query_text(params: &Params) -> Result<String, ApiError> {
+    let text: String = params
+        .one("q")?
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(
+            "q",
+            format!("must be at most {MAX_QUERY_CHARS} characters"),
+        ));
     }
+    Ok(text)
+}
+
+/// Returns the search index, or 503 on a server without one.
+fn search_index(state: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
+    state
+        .search
+        .clone()
+        .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "this server has no search index"))
+}
+
+fn parse_offset(raw: &str) -> Result<usize, String> {
+    params::parse_bounded(raw, 0, MAX_OFFSET as u64).map(|offset| offset as usize)
 }
 
 /// Search publications
@@ -265,18 +287,7 @@ pub async fn search_publications(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &names_of::<SearchParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let text: String = params
-        .one("q")?
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    if text.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        ));
-    }
+    let text = query_text(&params)?;
     let default_sort = if text.trim().is_empty() {
         SearchOrder::PublishedDesc
     } else {
@@ -288,12 +299,7 @@ pub async fn search_publications(
     let mut facets = params.parsed_list("facets", Facet::parse)?;
     facets.sort();
     facets.dedup();
-    let Some(index) = state.search.clone() else {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "this server has no search index",
-        ));
-    };
+    let index = search_index(&state)?;
     let snapshot = state.snapshot().await?;
     let filter = read_filter(&params, &snapshot.catalog)?;
     // Hits come from the index, which follows the database a moment behind:
@@ -447,12 +453,7 @@ pub struct Suggestions {
 }
 
 fn parse_suggest_limit(raw: &str) -> Result<usize, String> {
-    match raw.parse::<usize>() {
-        Ok(limit) if (1..=20).contains(&limit) && raw.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(limit)
-        }
-        _ => Err(format!("{raw:?} is not an integer from 1 to 20")),
-    }
+    params::parse_bounded(raw, 1, 20).map(|limit| limit as usize)
 }
 
 /// Complete a title
@@ -478,25 +479,9 @@ pub async fn suggest_titles(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &names_of::<SuggestParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let text: String = params
-        .one("q")?
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    if text.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        ));
-    }
+    let text = query_text(&params)?;
     let limit = params.parsed("limit", parse_suggest_limit)?.unwrap_or(8);
-    let Some(index) = state.search.clone() else {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "this server has no search index",
-        ));
-    };
+    let index = search_index(&state)?;
     let snapshot = state.snapshot().await?;
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
