@@ -79,6 +79,9 @@ pub fn has_cyrillic(text: &str) -> bool {
 /// as it is. A capital digraph letter next to another capital is written in
 /// capitals (`ЉУБОВ` → `LJUBOV`), otherwise in title case (`Љубов` → `Ljubov`).
 pub fn cyrillic_to_latin(text: &str) -> String {
+    if !has_cyrillic(text) {
+        return text.to_owned();
+    }
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {

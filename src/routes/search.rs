@@ -15,6 +15,7 @@ use super::views::PublicationSummary;
 use crate::db::publications;
 use std::sync::Arc;
 
+use crate::domain::lang::negotiate;
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -71,6 +72,9 @@ pub struct SearchParams {
     /// How many hits to skip, 0 to 10,000.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     offset: Option<String>,
+    /// `false` leaves out the `highlights` (faster); default `true`.
+    #[param(value_type = Option<bool>, example = true)]
+    highlight: Option<String>,
     /// Count all matches by these: `kind`, `field`, `project`, `funder`,
     /// `language`, `year` (comma-separated).
     #[param(example = "kind,field,language,year")]
@@ -296,6 +300,13 @@ pub async fn search_publications(
     let sort = params.parsed("sort", parse_sort)?.unwrap_or(default_sort);
     let limit = params.parsed("limit", params::parse_limit)?.unwrap_or(20) as usize;
     let offset = params.parsed("offset", parse_offset)?.unwrap_or(0);
+    let highlight = params
+        .parsed("highlight", |raw| match raw {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            other => Err(format!("{other:?} is not true or false")),
+        })?
+        .unwrap_or(true);
     let mut facets = params.parsed_list("facets", Facet::parse)?;
     facets.sort();
     facets.dedup();
@@ -342,10 +353,23 @@ pub async fn search_publications(
             .iter()
             .map(|row| (row.id.as_str(), row))
             .collect();
-        let marked = if text.trim().is_empty() || listed.rows.is_empty() {
+        let marked = if !highlight || text.trim().is_empty() || listed.rows.is_empty() {
             HashMap::new()
         } else {
             let ids: Vec<String> = listed.rows.iter().map(|row| row.id.clone()).collect();
+            // The variant each hit will be served in, to highlight first.
+            let preferred: HashMap<String, Lang> = listed
+                .heads
+                .iter()
+                .filter_map(|(id, heads)| {
+                    let stored: Vec<Lang> = heads
+                        .iter()
+                        .filter_map(|h| Lang::from_stored(&h.lang))
+                        .collect();
+                    negotiate(&requested.ranges, &stored)
+                        .map(|served| (id.clone(), served.source()))
+                })
+                .collect();
             let texts = state
                 .db
                 .run(move |conn| -> Result<_, ApiError> {
@@ -358,7 +382,7 @@ pub async fn search_publications(
                     Some(tolerant) => tolerant,
                     None => index.query(&text, &filter),
                 };
-                index.highlights(&*query, &texts)
+                index.highlights(&*query, &texts, &preferred)
             })
             .await
             .map_err(ApiError::internal)?

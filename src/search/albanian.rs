@@ -61,8 +61,12 @@ pub fn stem(word: &str) -> String {
     // The longest suffix in letters; among equals, the first listed.
     let mut longest: Option<&str> = None;
     for suffix in SUFFIXES {
-        let letters = suffix.chars().count();
-        let fits = word.ends_with(suffix) && length >= letters + MIN_STEM_CHARS;
+        if !word.ends_with(suffix) {
+            continue;
+        }
+        // The suffixes are ASCII once folded: bytes are letters.
+        let letters = suffix.len();
+        let fits = length >= letters + MIN_STEM_CHARS;
         if fits && longest.is_none_or(|best| letters > best.chars().count()) {
             longest = Some(suffix);
         }

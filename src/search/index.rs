@@ -23,6 +23,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::catalog::Catalog;
 use crate::db::publications::{Filter, Full};
@@ -572,13 +573,16 @@ impl SearchIndex {
         Ok(counts)
     }
 
-    /// Marks what a query matched in each variant's title and body, with
+    /// Marks what a query matched in a variant's title and body, with
     /// `<mark>` around matches and the rest HTML-escaped: for each
-    /// (id, language) with a match, (title, best body fragment).
+    /// (id, language) with a match, (title, best body fragment). The
+    /// `preferred` variant of each id is tried first; the others only when
+    /// it matched nothing.
     pub fn highlights(
         &self,
         query: &dyn Query,
         texts: &[(String, String, String, String)],
+        preferred: &HashMap<String, Lang>,
     ) -> tantivy::Result<HashMap<(String, Lang), Marked>> {
         let searcher = self.reader.searcher();
         let generator = |field: Field, max_chars: usize| -> tantivy::Result<SnippetGenerator> {
@@ -593,22 +597,38 @@ impl SearchIndex {
             bodies.push(generator(self.fields.body[i], 240)?);
         }
         let marked = |generator: &SnippetGenerator, text: &str| {
-            let mut snippet = generator.snippet(text);
+            // The analyzers tokenize NFC text; offsets into anything else
+            // would fall inside characters.
+            let text: std::borrow::Cow<'_, str> = match is_nfc_quick(text.chars()) {
+                IsNormalized::Yes => text.into(),
+                _ => text.nfc().collect::<String>().into(),
+            };
+            let mut snippet = generator.snippet(&text);
             snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
             (!snippet.highlighted().is_empty()).then(|| snippet.to_html())
         };
-        let mut found = HashMap::new();
-        for (id, tag, title, body) in texts {
-            let Some(lang) = Lang::from_stored(tag) else {
-                continue;
-            };
-            let i = slot(lang);
-            let pair = Marked {
-                title: marked(&titles[i], title),
-                body: marked(&bodies[i], body),
-            };
-            if pair.title.is_some() || pair.body.is_some() {
-                found.insert((id.clone(), lang), pair);
+        // Cutting snippets means analysing whole texts, so the variant each
+        // hit is served in goes first, and the others only where it had no match.
+        let mut found: HashMap<(String, Lang), Marked> = HashMap::new();
+        for preferred_pass in [true, false] {
+            for (id, tag, title, body) in texts {
+                let Some(lang) = Lang::from_stored(tag) else {
+                    continue;
+                };
+                let is_preferred = preferred.get(id) == Some(&lang);
+                if is_preferred != preferred_pass
+                    || (!preferred_pass && found.keys().any(|(hit, _)| hit == id))
+                {
+                    continue;
+                }
+                let i = slot(lang);
+                let pair = Marked {
+                    title: marked(&titles[i], title),
+                    body: marked(&bodies[i], body),
+                };
+                if pair.title.is_some() || pair.body.is_some() {
+                    found.insert((id.clone(), lang), pair);
+                }
             }
         }
         Ok(found)
