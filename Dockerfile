@@ -5,7 +5,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+# Cargo.toml names the test and bench targets, so their files come along.
 COPY tests ./tests
+COPY benches ./benches
 RUN cargo build --release --locked
 
 # Run: a slim image, a non-root user, the data directory as a volume.
