@@ -62,6 +62,7 @@ pub struct Event {
 pub struct Table<T> {
     by_slug: BTreeMap<String, T>,
     slug_of_id: HashMap<String, String>,
+    id_of_slug: HashMap<String, String>,
 }
 
 impl<T> Default for Table<T> {
@@ -69,13 +70,15 @@ impl<T> Default for Table<T> {
         Self {
             by_slug: BTreeMap::new(),
             slug_of_id: HashMap::new(),
+            id_of_slug: HashMap::new(),
         }
     }
 }
 
 impl<T> Table<T> {
     pub fn insert(&mut self, id: String, slug: String, value: T) {
-        self.slug_of_id.insert(id, slug.clone());
+        self.slug_of_id.insert(id.clone(), slug.clone());
+        self.id_of_slug.insert(slug.clone(), id);
         self.by_slug.insert(slug, value);
     }
 
@@ -112,10 +115,7 @@ impl<T> Table<T> {
         if self.slug_of_id.contains_key(key) {
             return Some(key.to_owned());
         }
-        self.slug_of_id
-            .iter()
-            .find(|(_, slug)| slug.as_str() == key)
-            .map(|(id, _)| id.clone())
+        self.id_of_slug.get(key).cloned()
     }
 }
 

@@ -273,8 +273,14 @@ impl<'a> Render<'a> {
     }
 }
 
+/// Returns a stored text as served: transliterated when the served tag is
+/// derived from Cyrillic.
 fn derived(served: Served, text: &str) -> String {
-    match served.derived_from {
+    derived_text(served.derived_from, text)
+}
+
+fn derived_text(derived_from: Option<Lang>, text: &str) -> String {
+    match derived_from {
         Some(_) => cyrillic_to_latin(text),
         None => text.to_owned(),
     }
@@ -298,13 +304,7 @@ fn file_view(v: &VariantRow) -> Option<FileView> {
 }
 
 fn variant_view(v: &VariantRow, derived_from: Option<Lang>) -> VariantView {
-    let convert = |text: &str| {
-        if derived_from.is_some() {
-            cyrillic_to_latin(text)
-        } else {
-            text.to_owned()
-        }
-    };
+    let convert = |text: &str| derived_text(derived_from, text);
     VariantView {
         title: convert(&v.title),
         summary: convert(&v.summary),
