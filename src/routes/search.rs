@@ -1,6 +1,7 @@
 //! `/v1/search`: full-text search over every language of every publication.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -13,12 +14,12 @@ use super::render::Render;
 use super::respond;
 use super::views::PublicationSummary;
 use crate::db::publications;
-use std::sync::Arc;
 
 use crate::domain::lang::negotiate;
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
+use crate::search::highlight;
 use crate::search::index::{Facet, Marked, SearchIndex, SearchOrder};
 use crate::state::AppState;
 
@@ -317,16 +318,17 @@ pub async fn search_publications(
     // cached results live as long as the index stays where it is.
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let (hits, total, counts, fuzzy) = actix_web::rt::task::spawn_blocking({
+        let want_highlights = highlight && !text.trim().is_empty();
+        let (hits, total, counts, fuzzy, matches) = actix_web::rt::task::spawn_blocking({
             let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
             move || -> tantivy::Result<_> {
                 let mut query = index.query(&text, &filter);
-                let (mut hits, mut total) = index.search(&*query, sort, limit, offset)?;
+                let mut page = index.search(&*query, sort, limit, offset)?;
                 // Nothing found as typed: allow one typo in each longer word.
                 let mut fuzzy = false;
-                if total == 0 {
+                if page.total == 0 {
                     if let Some(tolerant) = index.fuzzy_query(&text, &filter) {
-                        (hits, total) = index.search(&*tolerant, sort, limit, offset)?;
+                        page = index.search(&*tolerant, sort, limit, offset)?;
                         query = tolerant;
                         fuzzy = true;
                     }
@@ -336,7 +338,17 @@ pub async fn search_publications(
                 } else {
                     index.facet_counts(&*query, &facets)?
                 };
-                Ok((hits, total, counts, fuzzy))
+                let matches = if want_highlights {
+                    index.matches(&page, &*query)?
+                } else {
+                    HashMap::new()
+                };
+                let hits: Vec<(String, f32)> = page
+                    .hits
+                    .into_iter()
+                    .map(|hit| (hit.id, hit.score))
+                    .collect();
+                Ok((hits, page.total, counts, fuzzy, matches))
             }
         })
         .await
@@ -344,50 +356,42 @@ pub async fn search_publications(
         .map_err(ApiError::internal)?;
 
         let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
-        let listed = state
+        // Only the hits that matched in a title or body have anything to mark.
+        let marked_ids: Vec<String> = ids
+            .iter()
+            .filter(|id| matches.contains_key(*id))
+            .cloned()
+            .collect();
+        let (listed, texts) = state
             .db
-            .run(move |conn| -> Result<_, ApiError> { Ok(publications::by_ids(conn, &ids)?) })
+            .run(move |conn| -> Result<_, ApiError> {
+                let listed = publications::by_ids(conn, &ids)?;
+                let texts = if marked_ids.is_empty() {
+                    Vec::new()
+                } else {
+                    publications::variant_texts(conn, &marked_ids)?
+                };
+                Ok((listed, texts))
+            })
             .await?;
         let rows: HashMap<&str, _> = listed
             .rows
             .iter()
             .map(|row| (row.id.as_str(), row))
             .collect();
-        let marked = if !highlight || text.trim().is_empty() || listed.rows.is_empty() {
-            HashMap::new()
-        } else {
-            let ids: Vec<String> = listed.rows.iter().map(|row| row.id.clone()).collect();
-            // The variant each hit will be served in, to highlight first.
-            let preferred: HashMap<String, Lang> = listed
-                .heads
-                .iter()
-                .filter_map(|(id, heads)| {
-                    let stored: Vec<Lang> = heads
-                        .iter()
-                        .filter_map(|h| Lang::from_stored(&h.lang))
-                        .collect();
-                    negotiate(&requested.ranges, &stored)
-                        .map(|served| (id.clone(), served.source()))
-                })
-                .collect();
-            let texts = state
-                .db
-                .run(move |conn| -> Result<_, ApiError> {
-                    Ok(publications::variant_texts(conn, &ids)?)
-                })
-                .await?;
-            let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
-            actix_web::rt::task::spawn_blocking(move || {
-                let query = match fuzzy.then(|| index.fuzzy_query(&text, &filter)).flatten() {
-                    Some(tolerant) => tolerant,
-                    None => index.query(&text, &filter),
-                };
-                index.highlights(&*query, &texts, &preferred)
+        // The variant each hit will be served in, to highlight first.
+        let preferred: HashMap<String, Lang> = listed
+            .heads
+            .iter()
+            .filter_map(|(id, heads)| {
+                let stored: Vec<Lang> = heads
+                    .iter()
+                    .filter_map(|h| Lang::from_stored(&h.lang))
+                    .collect();
+                negotiate(&requested.ranges, &stored).map(|served| (id.clone(), served.source()))
             })
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?
-        };
+            .collect();
+        let marked = highlight::mark(&texts, &matches, &preferred);
         let render = Render::new(&snapshot.catalog, &requested.ranges);
         let published = PublicationStatus::Published.as_str();
         let items: Vec<SearchHit> = hits

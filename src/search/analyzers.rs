@@ -7,18 +7,21 @@
 //!   `č ć → c`, `š → s`, `ž → z`, `đ → dj` — so "Priština", "Pristina" and
 //!   "Приштина" meet.
 
+use std::cell::RefCell;
 use std::mem;
+use std::thread::LocalKey;
 
+use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token,
+    TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::domain::translit::cyrillic_to_latin;
 
 /// Tokens longer than this many bytes are dropped (base64 blobs, URLs).
-const MAX_TOKEN_BYTES: usize = 80;
+pub const MAX_TOKEN_BYTES: usize = 80;
 
 /// Splits NFC-normalised text: a word typed with combining accents
 /// (`e` + `\u{308}`) becomes the same token as one typed precomposed (`ë`).
@@ -41,9 +44,11 @@ impl Tokenizer for NfcTokenizer {
     }
 }
 
-/// A token filter that rewrites each token's text with a function.
+/// A token filter that rewrites each token's text with a function writing
+/// into a buffer: the stream swaps the buffer with the token's text, so no
+/// token costs an allocation.
 #[derive(Clone)]
-pub struct MapText(pub fn(&str) -> String);
+pub struct MapText(pub fn(&str, &mut String));
 
 impl TokenFilter for MapText {
     type Tokenizer<T: Tokenizer> = MapTextTokenizer<T>;
@@ -59,7 +64,7 @@ impl TokenFilter for MapText {
 #[derive(Clone)]
 pub struct MapTextTokenizer<T> {
     tokenizer: T,
-    map: fn(&str) -> String,
+    map: fn(&str, &mut String),
 }
 
 impl<T: Tokenizer> Tokenizer for MapTextTokenizer<T> {
@@ -69,13 +74,15 @@ impl<T: Tokenizer> Tokenizer for MapTextTokenizer<T> {
         MapTextStream {
             tail: self.tokenizer.token_stream(text),
             map: self.map,
+            buffer: String::new(),
         }
     }
 }
 
 pub struct MapTextStream<S> {
     tail: S,
-    map: fn(&str) -> String,
+    map: fn(&str, &mut String),
+    buffer: String,
 }
 
 impl<S: TokenStream> TokenStream for MapTextStream<S> {
@@ -84,8 +91,9 @@ impl<S: TokenStream> TokenStream for MapTextStream<S> {
             return false;
         }
         let token = self.tail.token_mut();
-        let mapped = (self.map)(&token.text);
-        let _ = mem::replace(&mut token.text, mapped);
+        self.buffer.clear();
+        (self.map)(&token.text, &mut self.buffer);
+        mem::swap(&mut token.text, &mut self.buffer);
         true
     }
 
@@ -96,6 +104,50 @@ impl<S: TokenStream> TokenStream for MapTextStream<S> {
     fn token_mut(&mut self) -> &mut Token {
         self.tail.token_mut()
     }
+}
+
+/// One thread's memo of a word-to-term function. Stemming a word costs
+/// far more than looking it up, and the words of any text repeat, so each
+/// analyzer thread (indexing, highlighting, query parsing) stems a word
+/// once. Emptied when full, which keeps it to a few megabytes.
+type Memo = RefCell<FxHashMap<Box<str>, Box<str>>>;
+
+/// Distinct words a memo holds before it is emptied.
+const MEMO_WORDS: usize = 50_000;
+
+/// Writes `term(word)` into `out`, through `memo`.
+fn memoized(memo: &'static LocalKey<Memo>, term: fn(&str) -> String, word: &str, out: &mut String) {
+    memo.with_borrow_mut(|memo| {
+        if let Some(known) = memo.get(word) {
+            out.push_str(known);
+            return;
+        }
+        let made = term(word);
+        out.push_str(&made);
+        if memo.len() >= MEMO_WORDS {
+            memo.clear();
+        }
+        memo.insert(word.into(), made.into_boxed_str());
+    });
+}
+
+/// Stems a lowercase, ASCII-folded English word with the Snowball English
+/// (Porter2) stemmer.
+fn english_stem(word: &str) -> String {
+    thread_local! {
+        static STEMMER: frostem::Stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
+    }
+    STEMMER.with(|stemmer| stemmer.stem(word).into_owned())
+}
+
+fn english_term(word: &str, out: &mut String) {
+    thread_local! { static MEMO: Memo = Memo::default(); }
+    memoized(&MEMO, english_stem, word, out);
+}
+
+fn albanian_term(word: &str, out: &mut String) {
+    thread_local! { static MEMO: Memo = Memo::default(); }
+    memoized(&MEMO, super::albanian::stem, word, out);
 }
 
 /// Stems a lowercase Serbian Latin word with the Snowball Serbian stemmer.
@@ -126,12 +178,17 @@ fn serbian(word: &str) -> String {
     fold_serbian(&serbian_stem(&cyrillic_to_latin(word)))
 }
 
+fn serbian_term(word: &str, out: &mut String) {
+    thread_local! { static MEMO: Memo = Memo::default(); }
+    memoized(&MEMO, serbian, word, out);
+}
+
 pub fn english() -> TextAnalyzer {
     TextAnalyzer::builder(NfcTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(MapText(english_term))
         .build()
 }
 
@@ -139,7 +196,7 @@ pub fn albanian() -> TextAnalyzer {
     TextAnalyzer::builder(NfcTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
-        .filter(MapText(super::albanian::stem))
+        .filter(MapText(albanian_term))
         .build()
 }
 
@@ -147,16 +204,20 @@ pub fn serbian_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(NfcTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
-        .filter(MapText(serbian))
+        .filter(MapText(serbian_term))
         .build()
 }
 
 /// Folds every diacritic arkiv's languages use and Cyrillic to Latin:
 /// what a search box compares while the user is still typing.
-fn suggest_fold(word: &str) -> String {
-    fold_serbian(&cyrillic_to_latin(word))
-        .replace(['ë', 'é'], "e")
-        .replace('ç', "c")
+fn suggest_fold(word: &str, out: &mut String) {
+    for c in fold_serbian(&cyrillic_to_latin(word)).chars() {
+        match c {
+            'ë' | 'é' => out.push('e'),
+            'ç' => out.push('c'),
+            other => out.push(other),
+        }
+    }
 }
 
 /// For title completions: no stemming (a half-typed word has no stem), but

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
+use tantivy::postings::Postings;
 use tantivy::query::{
     BooleanQuery, FuzzyTermQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
 };
@@ -19,11 +21,12 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
-use tantivy::snippet::SnippetGenerator;
+use tantivy::DocSet;
+
+use super::highlight::Matches;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
-use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::catalog::Catalog;
 use crate::db::publications::{Filter, Full};
@@ -31,7 +34,7 @@ use crate::domain::lang::available;
 use crate::domain::{Lang, PublicationStatus};
 
 /// The languages with text fields of their own; both Serbian scripts go to `sr`.
-const TEXT_LANGUAGES: [&str; 3] = ["en", "sq", "sr"];
+pub const TEXT_LANGUAGES: [&str; 3] = ["en", "sq", "sr"];
 
 /// Memory for the index writer.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -95,7 +98,7 @@ fn schema() -> (Schema, Fields) {
 }
 
 /// Maps a stored language tag to its text field slot.
-fn slot(lang: Lang) -> usize {
+pub fn slot(lang: Lang) -> usize {
     match lang {
         Lang::En => 0,
         Lang::Sq => 1,
@@ -156,6 +159,23 @@ impl Facet {
 pub struct Marked {
     pub title: Option<String>,
     pub body: Option<String>,
+}
+
+/// One hit: the publication id, its score (0 when ordered by date), and
+/// where the index holds it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+    pub address: DocAddress,
+}
+
+/// A page of hits, with the index snapshot they were found in (addresses
+/// mean something only there).
+pub struct Page {
+    pub searcher: tantivy::Searcher,
+    pub hits: Vec<Hit>,
+    pub total: usize,
 }
 
 /// How search results are ordered.
@@ -258,19 +278,26 @@ impl SearchIndex {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &full.row.id);
+        // Variants in language-tag order, files' text after every body:
+        // the order highlighting numbers words in (see `highlight`).
+        let mut variants: Vec<_> = full
+            .variants
+            .iter()
+            .filter_map(|variant| Some((Lang::from_stored(&variant.lang)?, variant)))
+            .collect();
+        variants.sort_by_key(|(lang, _)| lang.as_str());
         let mut stored = Vec::new();
-        for variant in &full.variants {
-            let Some(lang) = Lang::from_stored(&variant.lang) else {
-                continue;
-            };
-            stored.push(lang);
-            let i = slot(lang);
+        for (lang, variant) in &variants {
+            stored.push(*lang);
+            let i = slot(*lang);
             doc.add_text(f.title[i], &variant.title);
             doc.add_text(f.title_suggest, &variant.title);
             doc.add_text(f.summary[i], &variant.summary);
             doc.add_text(f.body[i], &variant.body);
+        }
+        for (lang, variant) in &variants {
             if let Some(text) = &variant.file_text {
-                doc.add_text(f.body[i], text);
+                doc.add_text(f.body[slot(*lang)], text);
             }
         }
         for lang in available(&stored) {
@@ -332,13 +359,48 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Empties the index (for a full rebuild), keeping the writer.
-    pub fn clear(&self) -> tantivy::Result<()> {
-        let writer = self
+    /// Replaces everything in the index with the documents `fill` adds,
+    /// as one commit with `seq` as its payload: a rebuild that stops
+    /// half-way leaves the old index as it was. The segments are then
+    /// merged into one, which every later query walks once instead of
+    /// once per segment.
+    pub fn rebuild<E>(
+        &self,
+        seq: u64,
+        fill: impl FnOnce(&mut dyn FnMut(TantivyDocument) -> tantivy::Result<()>) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<tantivy::TantivyError>,
+    {
+        let mut writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        writer.delete_all_documents()?;
+        // Background merges would only be redone by the final one.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let filled = writer
+            .delete_all_documents()
+            .map_err(E::from)
+            .and_then(|_| fill(&mut |doc| writer.add_document(doc).map(drop)))
+            .and_then(|()| {
+                let mut commit = writer.prepare_commit()?;
+                commit.set_payload(&seq.to_string());
+                commit.commit()?;
+                let segments = self.index.searchable_segment_ids()?;
+                if segments.len() > 1 {
+                    writer.merge(&segments).wait()?;
+                }
+                Ok(())
+            });
+        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        if filled.is_err() {
+            // Drop the half-made rebuild, so that the next commit does not publish it.
+            writer.rollback()?;
+        }
+        filled?;
+        drop(writer);
+        self.reader.reload()?;
+        self.applied.store(seq, AtomicOrdering::Release);
         Ok(())
     }
 
@@ -483,15 +545,14 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Runs a query: the ids and scores (0 when ordered by date) of one
-    /// page, and the total.
+    /// Runs a query: one page of hits and the total.
     pub fn search(
         &self,
         query: &dyn Query,
         order: SearchOrder,
         limit: usize,
         offset: usize,
-    ) -> tantivy::Result<(Vec<(String, f32)>, usize)> {
+    ) -> tantivy::Result<Page> {
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
         let (addresses, total): (Vec<(f32, DocAddress)>, usize) = match order {
@@ -517,10 +578,63 @@ impl SearchIndex {
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
             if let Some(id) = self.id_at(&searcher, address)? {
-                hits.push((id, score));
+                hits.push(Hit { id, score, address });
             }
         }
-        Ok((hits, total))
+        Ok(Page {
+            searcher,
+            hits,
+            total,
+        })
+    }
+
+    /// Where `query` matched each hit of `page`: the positions of its terms
+    /// in the hit's title and body fields, read from the index's postings.
+    /// Hits without any are left out.
+    pub fn matches(
+        &self,
+        page: &Page,
+        query: &dyn Query,
+    ) -> tantivy::Result<HashMap<String, Matches>> {
+        let mut terms: Vec<Term> = Vec::new();
+        query.query_terms(&mut |term, _| terms.push(term.clone()));
+        terms.sort();
+        terms.dedup();
+        let mut found: HashMap<String, Matches> = HashMap::new();
+        let mut positions = Vec::new();
+        for slot in 0..TEXT_LANGUAGES.len() {
+            for (field, is_title) in [
+                (self.fields.title[slot], true),
+                (self.fields.body[slot], false),
+            ] {
+                for term in terms.iter().filter(|term| term.field() == field) {
+                    for hit in &page.hits {
+                        let segment = page.searcher.segment_reader(hit.address.segment_ord);
+                        let Some(mut postings) = segment
+                            .inverted_index(field)?
+                            .read_postings(term, IndexRecordOption::WithFreqsAndPositions)?
+                        else {
+                            continue;
+                        };
+                        // `seek` only moves forward.
+                        let doc = hit.address.doc_id;
+                        if postings.doc() > doc || postings.seek(doc) != doc {
+                            continue;
+                        }
+                        positions.clear();
+                        postings.positions(&mut positions);
+                        let matches = found.entry(hit.id.clone()).or_default();
+                        let set = if is_title {
+                            &mut matches.title[slot]
+                        } else {
+                            &mut matches.body[slot]
+                        };
+                        set.extend(positions.iter().copied());
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Counts every match of `query` by each facet: (value, count) pairs,
@@ -573,67 +687,6 @@ impl SearchIndex {
         Ok(counts)
     }
 
-    /// Marks what a query matched in a variant's title and body, with
-    /// `<mark>` around matches and the rest HTML-escaped: for each
-    /// (id, language) with a match, (title, best body fragment). The
-    /// `preferred` variant of each id is tried first; the others only when
-    /// it matched nothing.
-    pub fn highlights(
-        &self,
-        query: &dyn Query,
-        texts: &[(String, String, String, String)],
-        preferred: &HashMap<String, Lang>,
-    ) -> tantivy::Result<HashMap<(String, Lang), Marked>> {
-        let searcher = self.reader.searcher();
-        let generator = |field: Field, max_chars: usize| -> tantivy::Result<SnippetGenerator> {
-            let mut generator = SnippetGenerator::create(&searcher, query, field)?;
-            generator.set_max_num_chars(max_chars);
-            Ok(generator)
-        };
-        let mut titles = Vec::new();
-        let mut bodies = Vec::new();
-        for i in 0..TEXT_LANGUAGES.len() {
-            titles.push(generator(self.fields.title[i], 1_000)?);
-            bodies.push(generator(self.fields.body[i], 240)?);
-        }
-        let marked = |generator: &SnippetGenerator, text: &str| {
-            // The analyzers tokenize NFC text; offsets into anything else
-            // would fall inside characters.
-            let text: std::borrow::Cow<'_, str> = match is_nfc_quick(text.chars()) {
-                IsNormalized::Yes => text.into(),
-                _ => text.nfc().collect::<String>().into(),
-            };
-            let mut snippet = generator.snippet(&text);
-            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-            (!snippet.highlighted().is_empty()).then(|| snippet.to_html())
-        };
-        // Cutting snippets means analysing whole texts, so the variant each
-        // hit is served in goes first, and the others only where it had no match.
-        let mut found: HashMap<(String, Lang), Marked> = HashMap::new();
-        for preferred_pass in [true, false] {
-            for (id, tag, title, body) in texts {
-                let Some(lang) = Lang::from_stored(tag) else {
-                    continue;
-                };
-                let is_preferred = preferred.get(id) == Some(&lang);
-                if is_preferred != preferred_pass
-                    || (!preferred_pass && found.keys().any(|(hit, _)| hit == id))
-                {
-                    continue;
-                }
-                let i = slot(lang);
-                let pair = Marked {
-                    title: marked(&titles[i], title),
-                    body: marked(&bodies[i], body),
-                };
-                if pair.title.is_some() || pair.body.is_some() {
-                    found.insert((id.clone(), lang), pair);
-                }
-            }
-        }
-        Ok(found)
-    }
-
     /// Completes a half-typed title: publications with a title (in any
     /// language or script) that has every finished word of `text` and a
     /// word starting with its last one, newest first.
@@ -670,13 +723,13 @@ impl SearchIndex {
                 )),
             ));
         }
-        let (hits, _) = self.search(
+        let page = self.search(
             &BooleanQuery::new(clauses),
             SearchOrder::PublishedDesc,
             limit,
             0,
         )?;
-        Ok(hits.into_iter().map(|(id, _)| id).collect())
+        Ok(page.hits.into_iter().map(|hit| hit.id).collect())
     }
 
     /// Returns the publication id of a hit.

@@ -3,5 +3,6 @@
 
 pub mod albanian;
 pub mod analyzers;
+pub mod highlight;
 pub mod index;
 pub mod sync;

@@ -129,15 +129,18 @@ pub fn rebuild(
     let total: i64 = publications::table.count().get_result(conn)?;
     progress.set_length(total as u64);
     let catalog = vocabulary::load_catalog(conn)?;
-    index.clear()?;
-    let mut docs = Vec::new();
-    queries::all_in_batches(conn, 500, |full| {
-        docs.extend(index.document(&full, &catalog));
-        progress.inc(1);
+    let mut added = 0;
+    index.rebuild(seq as u64, |add| -> anyhow::Result<()> {
+        queries::all_in_batches(conn, 500, |full| {
+            if let Some(doc) = index.document(&full, &catalog) {
+                add(doc).map_err(std::io::Error::other)?;
+                added += 1;
+            }
+            progress.inc(1);
+            Ok(())
+        })?;
         Ok(())
     })?;
-    let added = docs.len() as u64;
-    index.apply(&[], docs, seq as u64)?;
     Ok(added)
 }
 

@@ -222,7 +222,7 @@ async fn known_items_are_found_in_every_language_and_script() {
         for (kind, query, lang) in queries {
             // Ranks come from the index itself (fast); the cross-language kind
             // also goes through the API, for a sample, to see what is served.
-            let (hits, _) = index
+            let page = index
                 .search(
                     &*index.query(&query, &no_filter),
                     SearchOrder::Relevance,
@@ -230,7 +230,7 @@ async fn known_items_are_found_in_every_language_and_script() {
                     0,
                 )
                 .expect("search");
-            let rank = hits.iter().position(|(id, _)| *id == ids[&target]);
+            let rank = page.hits.iter().position(|hit| hit.id == ids[&target]);
             let entry = scores.entry(kind).or_default();
             entry.0 += 1;
             if let Some(rank) = rank {

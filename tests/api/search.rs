@@ -425,7 +425,7 @@ on_both_backends!(
         };
         for i in 0..40 {
             let query = format!("\"Title {i:03}\"");
-            let (hits, total) = index
+            let page = index
                 .search(
                     &*index.query(&query, &no_filter),
                     arkiv::search::index::SearchOrder::Relevance,
@@ -434,16 +434,17 @@ on_both_backends!(
                 )
                 .expect("search");
             let expected = usize::from(i != 3 && i != 5);
-            assert_eq!(total, expected, "{query}: {hits:?}");
+            assert_eq!(page.total, expected, "{query}: {:?}", page.hits);
         }
-        let (_, renamed) = index
+        let renamed = index
             .search(
                 &*index.query("fifth", &no_filter),
                 arkiv::search::index::SearchOrder::Relevance,
                 10,
                 0,
             )
-            .expect("search");
+            .expect("search")
+            .total;
         assert_eq!(renamed, 1, "nothing stale");
     }
 );
@@ -498,3 +499,42 @@ on_both_backends!(highlights_survive_text_that_is_not_nfc, |backend| {
         .to_owned();
     assert!(fragment.contains("<mark>Приштина</mark>"), "{fragment}");
 });
+
+on_both_backends!(
+    highlights_find_the_words_of_either_serbian_script,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        // Both Serbian variants share the index's `sr` fields, Cyrillic first:
+        // a word only in the Latin one is numbered after every Cyrillic word.
+        db.import(
+        r#"{"type":"publication","slug":"two-scripts","kind":"report","status":"published","published_on":"2024-01-01","variants":{"en":{"title":"Water in the north","body":"The water supply in the north was discussed."},"sr-Cyrl":{"title":"Вода на северу","body":"Разговарано је о води на северу и о општинама."},"sr-Latn":{"title":"Voda na severu & jugu","body":"Razgovarano je o vodi na severu, a posebno o Zubinom Potoku i Ibru."}}}"#,
+    );
+        let app = TestApp::with_search(db);
+        let first = |reply: &crate::api::Reply| reply.json()["items"][0]["highlights"].clone();
+        let latin = first(&app.get("/v1/search?q=potoku&lang=sr-Latn").await);
+        assert_eq!(
+            latin["body"][0].as_str().unwrap_or_default(),
+            "Razgovarano je o vodi na severu, a posebno o Zubinom <mark>Potoku</mark> i Ibru."
+        );
+        assert_eq!(latin["title"], serde_json::Value::Null);
+        let both = first(&app.get("/v1/search?q=jugu&lang=sr-Latn").await);
+        assert_eq!(
+            both["title"].as_str().unwrap_or_default(),
+            "Voda na severu &amp; <mark>jugu</mark>"
+        );
+        let cyrillic = first(&app.get("/v1/search?q=opstinama&lang=sr-Cyrl").await);
+        assert_eq!(
+            cyrillic["body"][0].as_str().unwrap_or_default(),
+            "Разговарано је о води на северу и о <mark>општинама</mark>."
+        );
+        // Served in English, which did not match: the variant that did.
+        let fallback = first(&app.get("/v1/search?q=potoku&lang=en").await);
+        assert!(
+            fallback["body"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("<mark>Potoku</mark>"),
+            "{fallback}"
+        );
+    }
+);

@@ -1,0 +1,347 @@
+//! Highlights without re-analysing text. The index already knows where a
+//! query matched: the positions of its terms in each hit's title and body
+//! fields ([`SearchIndex::matches`](super::index::SearchIndex::matches)).
+//! A position is the number of the word in the field, so marking a text
+//! only needs the text split into words the way the analyzers split it,
+//! not lowercased, transliterated or stemmed again. That costs a fraction
+//! of what a snippet generator pays for running the whole analyzer chain
+//! over every hit's text.
+//!
+//! A field holds several values when a publication has both Serbian
+//! scripts: their words are numbered on, one after the other, with a gap
+//! of one between values (tantivy's rule), in the order
+//! [`document`](super::index::SearchIndex::document) adds them: variants
+//! sorted by language tag.
+
+use std::collections::{BTreeSet, HashMap};
+
+use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer, TokenStream as _};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
+use super::analyzers::MAX_TOKEN_BYTES;
+use super::index::{Marked, TEXT_LANGUAGES};
+use crate::domain::Lang;
+
+/// The most characters of a body fragment.
+pub const FRAGMENT_CHARS: usize = 240;
+
+/// Where a query matched one hit: word positions, per text language slot
+/// (en, sq, sr), in the title field and in the body field.
+#[derive(Debug, Clone, Default)]
+pub struct Matches {
+    pub title: [BTreeSet<u32>; TEXT_LANGUAGES.len()],
+    pub body: [BTreeSet<u32>; TEXT_LANGUAGES.len()],
+}
+
+impl Matches {
+    pub fn is_empty(&self) -> bool {
+        self.title.iter().chain(&self.body).all(BTreeSet::is_empty)
+    }
+}
+
+/// One variant's text to highlight: (publication id, language tag, title, body).
+pub type VariantText = (String, String, String, String);
+
+/// The words of a text as the analyzers number them: byte ranges into the
+/// NFC form of the text, by position, and where the next value of the
+/// same field starts numbering.
+struct Words {
+    text: String,
+    /// (position, start byte, end byte) of each word the index holds.
+    spans: Vec<(u32, usize, usize)>,
+    /// Positions this value takes up, gap included.
+    width: u32,
+}
+
+impl Words {
+    fn split(text: &str) -> Self {
+        let text = match is_nfc_quick(text.chars()) {
+            IsNormalized::Yes => text.to_owned(),
+            _ => text.nfc().collect(),
+        };
+        // The same splitting and dropping as the analyzers; the filters after
+        // these rewrite words but never drop one.
+        let mut splitter = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .build();
+        let mut spans = Vec::new();
+        {
+            let mut stream = splitter.token_stream(&text);
+            while let Some(token) = stream.next() {
+                spans.push((token.position as u32, token.offset_from, token.offset_to));
+            }
+        }
+        let end = spans.last().map_or(0, |(position, _, _)| position + 1);
+        Self {
+            text,
+            spans,
+            width: end + 1,
+        }
+    }
+
+    /// The indices into `spans` of the words at `positions` (relative to
+    /// this value's first word).
+    fn marked(&self, positions: impl Iterator<Item = u32>) -> Vec<usize> {
+        let mut marked: Vec<usize> = positions
+            .filter_map(|position| {
+                self.spans
+                    .binary_search_by_key(&position, |(p, _, _)| *p)
+                    .ok()
+            })
+            .collect();
+        marked.sort_unstable();
+        marked.dedup();
+        marked
+    }
+
+    /// The words from `first` to `last` (indices into `spans`), with the
+    /// `marked` ones in `<mark>` and everything HTML-escaped; from the
+    /// start or to the end of the text when they are its first or last word.
+    fn render(&self, first: usize, last: usize, marked: &[usize]) -> String {
+        let mut html = String::new();
+        let mut at = if first == 0 { 0 } else { self.spans[first].1 };
+        let end = if last + 1 == self.spans.len() {
+            self.text.len()
+        } else {
+            self.spans[last].2
+        };
+        for &i in marked.iter().filter(|&&i| (first..=last).contains(&i)) {
+            let (_, start, end) = self.spans[i];
+            escape_into(&mut html, &self.text[at..start]);
+            html.push_str("<mark>");
+            escape_into(&mut html, &self.text[start..end]);
+            html.push_str("</mark>");
+            at = end;
+        }
+        escape_into(&mut html, &self.text[at..end]);
+        html
+    }
+}
+
+/// A title with every matched word marked; None when none matched.
+fn mark_title(words: &Words, positions: impl Iterator<Item = u32>) -> Option<String> {
+    let marked = words.marked(positions);
+    if marked.is_empty() {
+        return None;
+    }
+    let (first, last) = if words.text.chars().count() > 1_000 {
+        window(words, &marked, 1_000)
+    } else {
+        (0, words.spans.len() - 1)
+    };
+    Some(words.render(first, last, &marked))
+}
+
+/// The body fragment of at most `max_chars` characters with the most
+/// matched words, widened to whole words on both sides; None when none matched.
+fn mark_fragment(
+    words: &Words,
+    positions: impl Iterator<Item = u32>,
+    max_chars: usize,
+) -> Option<String> {
+    let marked = words.marked(positions);
+    if marked.is_empty() {
+        return None;
+    }
+    let (first, last) = window(words, &marked, max_chars);
+    Some(words.render(first, last, &marked))
+}
+
+/// The span of words (first, last indices into `spans`) of at most
+/// `max_chars` characters holding the most marked words, centred on them.
+fn window(words: &Words, marked: &[usize], max_chars: usize) -> (usize, usize) {
+    // Character offsets of each word's start and end, in one pass.
+    let mut chars_at = Vec::with_capacity(words.spans.len());
+    let (mut byte, mut chars) = (0, 0);
+    for &(_, start, end) in &words.spans {
+        chars += words.text[byte..start].chars().count();
+        let word = words.text[start..end].chars().count();
+        chars_at.push((chars, chars + word));
+        chars += word;
+        byte = end;
+    }
+    // The densest run of marked words that fits.
+    let (mut best, mut best_count) = ((marked[0], marked[0]), 0);
+    let mut j = 0;
+    for i in 0..marked.len() {
+        j = j.max(i);
+        while j + 1 < marked.len() && chars_at[marked[j + 1]].1 - chars_at[marked[i]].0 <= max_chars
+        {
+            j += 1;
+        }
+        if j - i + 1 > best_count {
+            best_count = j - i + 1;
+            best = (marked[i], marked[j]);
+        }
+    }
+    // Widen with context: half the room before, the rest after.
+    let (mut first, mut last) = best;
+    let used = |first: usize, last: usize| chars_at[last].1 - chars_at[first].0;
+    let room_before = max_chars.saturating_sub(used(first, last)) / 2;
+    while first > 0 && chars_at[best.0].0 - chars_at[first - 1].0 <= room_before {
+        first -= 1;
+    }
+    while last + 1 < words.spans.len() && used(first, last + 1) <= max_chars {
+        last += 1;
+    }
+    (first, last)
+}
+
+fn escape_into(html: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#x27;"),
+            other => html.push(other),
+        }
+    }
+}
+
+/// Marks what a query matched in each hit's variants: for each
+/// (id, language) with a match, (title, best body fragment). The
+/// `preferred` variant of each id is tried first; the others only when it
+/// matched nothing.
+pub fn mark(
+    texts: &[VariantText],
+    matches: &HashMap<String, Matches>,
+    preferred: &HashMap<String, Lang>,
+) -> HashMap<(String, Lang), Marked> {
+    let mut by_id: HashMap<&str, Vec<(Lang, &str, &str)>> = HashMap::new();
+    for (id, tag, title, body) in texts {
+        if let Some(lang) = Lang::from_stored(tag) {
+            by_id.entry(id).or_default().push((lang, title, body));
+        }
+    }
+    let mut found = HashMap::new();
+    for (id, mut variants) in by_id {
+        let Some(matched) = matches.get(id) else {
+            continue;
+        };
+        // The order the index numbered them in.
+        variants.sort_by_key(|(lang, _, _)| lang.as_str());
+        let bases = value_bases(&variants);
+        // The served variant first, then the others in order, until one matched.
+        let preferred = preferred.get(id).copied();
+        let mut order: Vec<usize> = (0..variants.len()).collect();
+        order.sort_by_key(|&k| Some(variants[k].0) != preferred);
+        for k in order {
+            let (lang, title, body) = variants[k];
+            let slot = super::index::slot(lang);
+            let (title_base, body_base) = bases[k];
+            // Positions past this value's words match none of them.
+            let from = |set: &BTreeSet<u32>, base: u32| -> Vec<u32> {
+                set.range(base..).map(|position| position - base).collect()
+            };
+            let (title_at, body_at) = (
+                from(&matched.title[slot], title_base),
+                from(&matched.body[slot], body_base),
+            );
+            let pair = Marked {
+                title: (!title_at.is_empty())
+                    .then(|| mark_title(&Words::split(title), title_at.into_iter()))
+                    .flatten(),
+                body: (!body_at.is_empty())
+                    .then(|| {
+                        mark_fragment(&Words::split(body), body_at.into_iter(), FRAGMENT_CHARS)
+                    })
+                    .flatten(),
+            };
+            if pair.title.is_some() || pair.body.is_some() {
+                found.insert((id.to_owned(), lang), pair);
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Where each variant's words start in its language's title and body
+/// fields: after the words of the variants before it in the same field.
+/// Only a publication with both Serbian scripts has such a variant, so
+/// only then are texts split to count their words.
+fn value_bases(variants: &[(Lang, &str, &str)]) -> Vec<(u32, u32)> {
+    let mut next = [(0u32, 0u32); TEXT_LANGUAGES.len()];
+    variants
+        .iter()
+        .enumerate()
+        .map(|(k, (lang, title, body))| {
+            let slot = super::index::slot(*lang);
+            let base = next[slot];
+            let shared_later = variants[k + 1..]
+                .iter()
+                .any(|(other, _, _)| super::index::slot(*other) == slot);
+            if shared_later {
+                next[slot] = (
+                    base.0 + Words::split(title).width,
+                    base.1 + Words::split(body).width,
+                );
+            }
+            base
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_words_by_position_and_escapes_the_rest() {
+        let words = Words::split("Kosovo & Serbia: <normalization> of relations");
+        // Positions: Kosovo 0, Serbia 1, normalization 2, of 3, relations 4.
+        assert_eq!(
+            mark_title(&words, [0, 2].into_iter()).as_deref(),
+            Some(
+                "<mark>Kosovo</mark> &amp; Serbia: &lt;<mark>normalization</mark>&gt; of relations"
+            )
+        );
+        assert_eq!(mark_title(&words, [9].into_iter()), None);
+    }
+
+    #[test]
+    fn a_fragment_fits_and_holds_the_densest_matches() {
+        let text = format!(
+            "{} needle one needle two {} needle three",
+            "filler ".repeat(100),
+            "padding ".repeat(100)
+        );
+        let words = Words::split(&text);
+        let needles: Vec<u32> = words
+            .spans
+            .iter()
+            .filter(|(_, s, e)| &words.text[*s..*e] == "needle")
+            .map(|(p, _, _)| *p)
+            .collect();
+        let fragment = mark_fragment(&words, needles.into_iter(), 60).unwrap();
+        assert_eq!(
+            fragment.matches("<mark>needle</mark>").count(),
+            2,
+            "{fragment}"
+        );
+        let plain = fragment.replace("<mark>", "").replace("</mark>", "");
+        assert!(plain.chars().count() <= 60, "{plain}");
+        assert!(plain.starts_with("filler"), "{plain}");
+    }
+
+    #[test]
+    fn long_words_keep_their_numbers_and_combining_marks_become_nfc() {
+        // The long word is dropped by the analyzers but still numbered.
+        let text = format!("Pris\u{030C}tina {} grad", "x".repeat(100));
+        let words = Words::split(&text);
+        assert_eq!(words.spans.len(), 2);
+        assert_eq!(words.width, 3 + 1);
+        assert_eq!(
+            mark_title(&words, [0, 2].into_iter()).as_deref(),
+            Some(
+                format!(
+                    "<mark>Priština</mark> {} <mark>grad</mark>",
+                    "x".repeat(100)
+                )
+                .as_str()
+            )
+        );
+    }
+}
