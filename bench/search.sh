@@ -3,6 +3,8 @@
 # rotating query set (make-corpus --queries):
 #
 #   1. /v1/search latency, 4 clients, response cache off (ARKIV_CACHE_MB=0);
+#      then /v1/search/suggest latency, the same clients, typing the first
+#      three words of 500 titles keystroke by keystroke;
 #   2. full reindex: MB/s of text, index size on disk / text size;
 #   3. time from a write (`arkiv import` of one publication) to its
 #      visibility in /v1/search, polled every 10 ms;
@@ -270,6 +272,7 @@ if [[ " $SYSTEMS " == *" arkiv "* ]]; then
     log "arkiv: serving on $BASE (pid $SERVER_PID, $WORKERS workers, ARKIV_CACHE_MB=0)"
 
     driver arkiv arkiv "$BASE" "$QUERIES"
+    driver suggest suggest "$BASE" "$CORPUS"
 
     if [[ $WRK == 1 ]] && command -v wrk >/dev/null; then
         # Cross-check with wrk: the same paths, URL-encoded, rotated by Lua.
@@ -394,7 +397,9 @@ RESULTS=$WORK/search-results-$(date +%Y%m%d-%H%M%S).txt
         "$(verdict "$(get visibility.median_after_import_ms)" '<' 1000)"
     printf "$fmt" "write -> visible, max ms" "$(get visibility.max_after_import_ms)" "" "" "" ""
     printf "$fmt" "import start -> visible, med" "$(get visibility.median_from_import_start_ms)" "" "" "" ""
-    printf "$fmt" "suggest" "not implemented" "" "" "" "skipped"
+    printf "$fmt" "suggest p50 ms" "$(get suggest.p50_ms)" "" "" "" ""
+    printf "$fmt" "suggest p99 ms" "$(get suggest.p99_ms)" "" "" "" ""
+    printf "$fmt" "suggest requests/s" "$(get suggest.qps)" "" "" "" ""
     printf '\n'
     printf 'arkiv with wrk -t1 -c%s (cross-check): p50 %s ms, p99 %s ms, %s req/s, non-2xx %s\n' \
         "$CLIENTS" "$(get wrk.p50_ms)" "$(get wrk.p99_ms)" "$(get wrk.qps)" "$(get wrk.errors)"

@@ -6,6 +6,7 @@
 //! search pg DATABASE_URL QUERIES CORPUS        load, then PostgreSQL FTS latency
 //! search fts5 DB_FILE QUERIES CORPUS           load, then SQLite FTS5 latency
 //! search visibility BASE_URL ARKIV_BIN TRIES   write-to-search-visibility time
+//! search suggest BASE_URL CORPUS               /v1/search/suggest latency, keystroke by keystroke
 //! ```
 //!
 //! The latency runs use `SEARCH_CLIENTS` threads (4), each with its own
@@ -52,6 +53,7 @@ fn main() {
         "arkiv" => bench_arkiv(arg(1), arg(2)),
         "pg" => bench_pg(arg(1), arg(2), arg(3)),
         "fts5" => bench_fts5(arg(1), arg(2), arg(3)),
+        "suggest" => bench_suggest(arg(1), arg(2)),
         "visibility" => visibility(arg(1), arg(2), arg(3).parse().expect("TRIES")),
         other => {
             eprintln!("unknown mode {other:?}: see the top of benches/search.rs");
@@ -358,6 +360,79 @@ fn bench_arkiv(base: &str, queries: &str) {
             }
             let total = total_of(&body).ok_or_else(|| format!("{path}: no total"))?;
             Ok(total.min(10) as usize)
+        },
+    );
+}
+
+/// What a search box sends while a title is typed: for 500 titles spread
+/// over the corpus, each prefix of its first three words from two letters
+/// on, word by word ("na", "nat", …, "national", "national p", …).
+fn keystrokes(corpus: &str) -> Vec<String> {
+    let titles: Vec<String> = read_titles(corpus);
+    let step = (titles.len() / 500).max(1);
+    let mut typed = Vec::new();
+    for title in titles.iter().step_by(step).take(500) {
+        let words: Vec<&str> = title.split_whitespace().take(3).collect();
+        for (k, word) in words.iter().enumerate() {
+            let done = words[..k].join(" ");
+            let chars: Vec<char> = word.chars().collect();
+            for end in 2..=chars.len() {
+                let part: String = chars[..end].iter().collect();
+                typed.push(if done.is_empty() {
+                    part
+                } else {
+                    format!("{done} {part}")
+                });
+            }
+        }
+    }
+    assert!(!typed.is_empty(), "no titles in {corpus}");
+    typed
+}
+
+/// The first variant's title of each published publication.
+fn read_titles(path: &str) -> Vec<String> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut titles = Vec::new();
+    for line in BufReader::with_capacity(1 << 20, file).lines() {
+        let line = line.unwrap();
+        let Ok(record) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if record["type"] != "publication" || record["status"] != "published" {
+            continue;
+        }
+        let title = record["variants"]
+            .as_object()
+            .and_then(|all| all.values().next())
+            .and_then(|variant| variant["title"].as_str());
+        titles.extend(title.map(str::to_owned));
+    }
+    titles
+}
+
+fn bench_suggest(base: &str, corpus: &str) {
+    let paths: Vec<String> = keystrokes(corpus)
+        .iter()
+        .map(|typed| {
+            format!(
+                "/v1/search/suggest?q={}",
+                utf8_percent_encode(typed, NON_ALPHANUMERIC)
+            )
+        })
+        .collect();
+    drive(
+        "suggest",
+        "rust-http1.1-keepalive",
+        &paths,
+        || Http::new(base),
+        |http, path| {
+            let (status, body) = http.get(path)?;
+            if status != 200 {
+                return Err(format!("{path}: HTTP {status}"));
+            }
+            let key = b"\"slug\":";
+            Ok(body.windows(key.len()).filter(|w| w == key).count())
         },
     );
 }
