@@ -48,10 +48,13 @@ error_codes! {
     InvalidParameter = "invalid_parameter", BAD_REQUEST, "A query or path parameter has a value that is not allowed";
     InvalidCursor = "invalid_cursor", BAD_REQUEST, "The pagination cursor is not one this endpoint issued for this sort";
     InvalidBody = "invalid_body", BAD_REQUEST, "The request body is not valid JSON of the expected shape";
+    Unauthorized = "unauthorized", UNAUTHORIZED, "This needs a valid API key (Authorization: Bearer <key>); none was sent, or it is unknown or revoked";
+    Forbidden = "forbidden", FORBIDDEN, "The API key's role does not allow this";
     NotFound = "not_found", NOT_FOUND, "No resource has this id or slug";
     Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
+    ReindexRunning = "reindex_running", CONFLICT, "A search index rebuild is already running";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
@@ -132,6 +135,20 @@ impl ApiError {
         }
     }
 
+    /// A request body field with a bad value.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            code: ErrorCode::InvalidBody,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError {
+                field: field.to_owned(),
+                message,
+            }],
+            allowed: None,
+        }
+    }
+
     pub fn not_found(what: &str, key: &str) -> Self {
         Self::new(
             ErrorCode::NotFound,
@@ -173,9 +190,14 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
-        HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .body(body)
+        let mut response = HttpResponse::build(self.status_code());
+        if self.code == ErrorCode::Unauthorized {
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"arkiv\"",
+            ));
+        }
+        response.content_type("application/problem+json").body(body)
     }
 }
 

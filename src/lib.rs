@@ -6,6 +6,7 @@
 //! that both `arkiv serve` and the tests run.
 
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod cli;

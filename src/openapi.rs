@@ -1,7 +1,8 @@
 //! The OpenAPI document: collected from the handlers as they are
 //! registered, plus the document-level information below.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 
@@ -27,10 +28,34 @@ an `ETag` and honours `If-None-Match`.",
         (name = "fields", description = "Fields of work"),
         (name = "events", description = "Discussions, summits, focus groups, conferences"),
         (name = "service", description = "Health and the error table"),
+        (name = "admin", description = "API keys and the search index (admin keys only)"),
     ),
-    components(schemas(Problem))
+    components(schemas(Problem)),
+    modifiers(&BearerKeys)
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme: an arkiv API key sent as
+/// `Authorization: Bearer <key>`.
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("arkiv API key")
+                    .description(Some(
+                        "An API key made with `arkiv keys create` or `POST /v1/admin/keys`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Builds the OpenAPI document exactly as the server serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {

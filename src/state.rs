@@ -24,6 +24,20 @@ pub struct Snapshot {
     pub catalog: Arc<Catalog>,
 }
 
+/// The state of the server's search index rebuild (`POST /v1/admin/reindex`).
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct RebuildStatus {
+    /// Whether a rebuild runs now.
+    pub running: bool,
+    /// When the last rebuild started and finished (null before the first).
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Published publications the last finished rebuild indexed.
+    pub indexed: Option<u64>,
+    /// Why the last rebuild failed, when it did (the old index stayed).
+    pub error: Option<String>,
+}
+
 pub struct AppState {
     pub db: Db,
     pub cache: ResponseCache,
@@ -32,6 +46,7 @@ pub struct AppState {
     pub search: Option<Arc<SearchIndex>>,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
+    rebuild: Arc<Mutex<RebuildStatus>>,
 }
 
 impl AppState {
@@ -50,6 +65,7 @@ impl AppState {
             search: None,
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
+            rebuild: Arc::default(),
         })
     }
 
@@ -57,6 +73,70 @@ impl AppState {
     pub fn with_search(mut self, index: Arc<SearchIndex>) -> Self {
         self.search = Some(index);
         self
+    }
+
+    pub fn rebuild_status(&self) -> RebuildStatus {
+        lock(&self.rebuild).clone()
+    }
+
+    /// Starts rebuilding the search index from the database on a thread of
+    /// its own; 409 while one runs. The indexer waits for the rebuild's
+    /// commit (they share the index writer), then goes on from there.
+    pub fn start_rebuild(&self) -> Result<RebuildStatus, ApiError> {
+        let Some(index) = self.search.clone() else {
+            return Err(ApiError::new(
+                crate::error::ErrorCode::Unavailable,
+                "this server runs without a search index",
+            ));
+        };
+        let started = {
+            let mut status = lock(&self.rebuild);
+            if status.running {
+                return Err(ApiError::new(
+                    crate::error::ErrorCode::ReindexRunning,
+                    format!(
+                        "a rebuild has been running since {}",
+                        status.started_at.as_deref().unwrap_or("a moment ago")
+                    ),
+                ));
+            }
+            *status = RebuildStatus {
+                running: true,
+                started_at: Some(crate::domain::now_timestamp()),
+                ..RebuildStatus::default()
+            };
+            status.clone()
+        };
+        let (db, shared) = (self.db.clone(), Arc::clone(&self.rebuild));
+        let spawned = std::thread::Builder::new()
+            .name("rebuild".into())
+            .spawn(move || {
+                let result = db.conn().map_err(anyhow::Error::from).and_then(|mut conn| {
+                    crate::search::sync::rebuild(
+                        &mut conn,
+                        &index,
+                        &indicatif::ProgressBar::hidden(),
+                    )
+                });
+                let mut status = lock(&shared);
+                status.running = false;
+                status.finished_at = Some(crate::domain::now_timestamp());
+                match result {
+                    Ok(indexed) => {
+                        tracing::info!(indexed, "search index rebuilt");
+                        status.indexed = Some(indexed);
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "search index rebuild failed");
+                        status.error = Some(error.to_string());
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            lock(&self.rebuild).running = false;
+            return Err(ApiError::internal(error));
+        }
+        Ok(started)
     }
 
     fn current(&self) -> Snapshot {
@@ -120,4 +200,10 @@ impl AppState {
         }
         Ok(guard.clone())
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

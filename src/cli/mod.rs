@@ -45,6 +45,29 @@ pub enum Command {
     /// Rebuild the search index from the database (refused while a server
     /// holds the index).
     Reindex,
+    /// Make, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it: the only time it is shown.
+    Create {
+        /// partner (reads), editor (writes) or admin (everything).
+        #[arg(long, value_parser = crate::auth::Role::parse)]
+        role: crate::auth::Role,
+        /// Who or what will hold it.
+        #[arg(long)]
+        name: String,
+    },
+    /// List every key (never the keys themselves).
+    List,
+    /// Revoke a key by its id or listed prefix; it stops working at once.
+    Revoke {
+        /// The key's id, or the prefix `arkiv keys list` shows.
+        key: String,
+    },
 }
 
 /// Sets up logging: text for people, JSON when `ARKIV_LOG_FORMAT=json`.
@@ -90,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { file } => import(&cli.config, &file),
         Command::Export { output } => export(&cli.config, output.as_deref()),
         Command::Reindex => reindex(&cli.config),
+        Command::Keys(command) => keys(&cli.config, command),
         Command::Openapi => {
             std::io::stdout().write_all(crate::openapi::spec_json().as_bytes())?;
             Ok(())
@@ -147,6 +171,51 @@ fn reindex(config: &Config) -> anyhow::Result<()> {
         "indexed {added} published publications in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let db = open_database(config)?;
+    let mut conn = db.conn()?;
+    match command {
+        KeysCommand::Create { role, name } => {
+            let name = name.trim().to_owned();
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= 200,
+                "the name must be 1 to 200 characters"
+            );
+            let created = crate::routes::admin::store_key(&mut conn, name, role)?;
+            eprintln!(
+                "made the {role} key {:?} (id {}); it is shown only now:",
+                created.view.name, created.view.id
+            );
+            println!("{}", created.key);
+        }
+        KeysCommand::List => {
+            println!(
+                "{:<38} {:<13} {:<8} {:<28} {:<28} name",
+                "id", "prefix", "role", "created", "revoked"
+            );
+            for row in crate::db::keys::list(&mut conn)? {
+                println!(
+                    "{:<38} {:<13} {:<8} {:<28} {:<28} {}",
+                    row.id,
+                    row.prefix,
+                    row.role,
+                    row.created_at,
+                    row.revoked_at.as_deref().unwrap_or("-"),
+                    row.name
+                );
+            }
+        }
+        KeysCommand::Revoke { key } => {
+            let row = crate::db::keys::find(&mut conn, &key)?
+                .ok_or_else(|| anyhow::anyhow!("no key has the id or prefix {key:?}"))?;
+            let now = crate::domain::now_timestamp();
+            crate::db::keys::revoke(&mut conn, &row.id, &now)?;
+            eprintln!("revoked the key {:?} ({})", row.name, row.id);
+        }
+    }
     Ok(())
 }
 

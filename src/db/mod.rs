@@ -3,6 +3,7 @@
 //! reach the database without blocking the actix reactor.
 
 pub mod changes;
+pub mod keys;
 pub mod models;
 pub mod publications;
 pub mod schema;

@@ -147,6 +147,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        prefix -> Text,
+        hash -> Text,
+        created_at -> Text,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));

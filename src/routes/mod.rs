@@ -1,6 +1,8 @@
 //! HTTP: one function registers every endpoint (which also documents it in
 //! the OpenAPI spec), one file per resource.
 
+pub mod admin;
+pub mod body;
 pub mod events;
 pub mod fields;
 pub mod files;
@@ -35,7 +37,12 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(events::find_event)
         .service(search::search_publications)
         .service(search::suggest_titles)
-        .service(health::list_errors);
+        .service(health::list_errors)
+        .service(admin::list_keys)
+        .service(admin::create_key)
+        .service(admin::revoke_key)
+        .service(admin::reindex_status)
+        .service(admin::start_reindex);
 }
 
 /// Registers the endpoints outside `/v1`.
@@ -43,18 +50,30 @@ pub fn service(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
 }
 
-/// Answers any request no endpoint takes: 405 when the path exists (every
-/// endpoint is read-only so far), 404 when it does not.
+/// The methods a path takes, for 405 answers. Read endpoints take GET and
+/// HEAD; the others are listed here.
+fn allowed_methods(path: &str) -> &'static str {
+    let path = path.trim_end_matches('/');
+    match path {
+        "/v1/admin/keys" | "/v1/admin/reindex" => "GET, HEAD, POST",
+        _ if path.starts_with("/v1/admin/keys/") => "DELETE",
+        _ => "GET, HEAD",
+    }
+}
+
+/// Answers any request no endpoint takes: 405 when the path exists, 404
+/// when it does not.
 pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
     if req.resource_map().has_resource(req.path()) {
+        let allowed = allowed_methods(req.path());
         let error = ApiError::new(
             ErrorCode::MethodNotAllowed,
-            format!("{} takes GET and HEAD, not {}", req.path(), req.method()),
+            format!("{} takes {allowed}, not {}", req.path(), req.method()),
         );
         let mut response = actix_web::ResponseError::error_response(&error);
         response.headers_mut().insert(
             actix_web::http::header::ALLOW,
-            actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
+            actix_web::http::header::HeaderValue::from_static(allowed),
         );
         return response;
     }

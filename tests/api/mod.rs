@@ -5,6 +5,7 @@
 mod errors;
 mod files;
 mod import;
+mod keys;
 mod languages;
 mod openapi;
 mod publications;
@@ -235,6 +236,32 @@ impl TestApp {
 
     pub async fn get(&self, uri: &str) -> Reply {
         self.get_with(uri, &[]).await
+    }
+
+    /// Makes an API key with this role, as `arkiv keys create` does.
+    pub fn key(&self, role: arkiv::auth::Role) -> String {
+        let mut conn = self.db.db.conn().expect("connection");
+        arkiv::routes::admin::store_key(&mut conn, format!("test {role}"), role)
+            .expect("key")
+            .key
+    }
+
+    /// Sends a request with a JSON body and, when given, a bearer key.
+    pub async fn send_json(
+        &self,
+        method: actix_web::http::Method,
+        uri: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let mut request = test::TestRequest::default()
+            .method(method)
+            .uri(uri)
+            .set_json(body);
+        if let Some(key) = key {
+            request = request.insert_header(("Authorization", format!("Bearer {key}")));
+        }
+        self.send(request).await
     }
 
     /// Sends any request built by the caller.

@@ -1,0 +1,258 @@
+//! What only admins do: manage API keys, rebuild the search index.
+
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::body;
+use super::params::Params;
+use super::respond;
+use crate::auth::{self, Caller, Role};
+use crate::db::keys::{self, KeyRow, KeyView};
+use crate::domain::{new_id, now_timestamp};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::state::{AppState, RebuildStatus};
+
+/// Every key, revoked ones included.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<KeyView>,
+    pub total: i64,
+    /// Always null: the list comes whole.
+    pub next_cursor: Option<String>,
+}
+
+/// A key to make.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyRequest {
+    /// Who or what will hold it (1 to 200 characters).
+    #[schema(example = "website editors")]
+    pub name: String,
+    pub role: Role,
+}
+
+/// A key just made: the only time the key itself is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The key: send it as `Authorization: Bearer <key>`. It cannot be shown again.
+    #[schema(example = "arkiv_Xq3v9ZsQ0c1kq2bV7u4yT8pN5mW6rE3aD0fG9hJ2kL1")]
+    pub key: String,
+    #[serde(flatten)]
+    pub view: KeyView,
+}
+
+/// List API keys
+///
+/// Every key with its name, role and state; never the keys themselves.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every key", body = KeyList),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/keys")]
+pub async fn list_keys(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    caller.require(Role::Admin)?;
+    let rows = state
+        .db
+        .run(|conn| -> Result<_, ApiError> { Ok(keys::list(conn)?) })
+        .await?;
+    let items: Vec<KeyView> = rows.into_iter().map(KeyView::from).collect();
+    let list = KeyList {
+        total: items.len() as i64,
+        items,
+        next_cursor: None,
+    };
+    respond::json(&req, &list, &[])
+}
+
+/// Make an API key
+///
+/// Answers with the new key, once: only its hash is kept.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewKeyRequest,
+    responses(
+        (status = 201, description = "The key, shown this once", body = CreatedKey, headers(("Location" = String))),
+        (status = 400, description = "A bad name or role", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/keys")]
+pub async fn create_key(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    payload: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    caller.require(Role::Admin)?;
+    let request: NewKeyRequest = body::json(&req, &payload)?;
+    let name = request.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid_field(
+            "name",
+            "must be 1 to 200 characters",
+        ));
+    }
+    let created = make_key(&state, name, request.role).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/admin/keys/{}", created.view.id),
+        ))
+        .json(created))
+}
+
+/// Makes and stores a key; shared by the API and `arkiv keys create`.
+pub fn store_key(
+    conn: &mut crate::db::AnyConnection,
+    name: String,
+    role: Role,
+) -> anyhow::Result<CreatedKey> {
+    let new = auth::generate()?;
+    let row = KeyRow {
+        id: new_id(),
+        name,
+        role: role.as_str().to_owned(),
+        prefix: new.prefix,
+        hash: new.hash,
+        created_at: now_timestamp(),
+        revoked_at: None,
+    };
+    keys::insert(conn, &row)?;
+    Ok(CreatedKey {
+        key: new.secret,
+        view: row.into(),
+    })
+}
+
+async fn make_key(state: &AppState, name: String, role: Role) -> Result<CreatedKey, ApiError> {
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            store_key(conn, name, role).map_err(ApiError::internal)
+        })
+        .await
+}
+
+/// Revoke an API key
+///
+/// The key stops working at once; it stays listed, with `revoked_at`.
+/// Revoking a revoked key changes nothing.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The key's id or its listed prefix")),
+    responses(
+        (status = 200, description = "The key, revoked", body = KeyView),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No key has this id or prefix", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/keys/{id}")]
+pub async fn revoke_key(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    caller.require(Role::Admin)?;
+    let key = path.into_inner();
+    let revoked = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let Some(row) = keys::find(conn, &key)? else {
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no key has the id or prefix {key:?}"),
+                ));
+            };
+            Ok(keys::revoke(conn, &row.id, &now_timestamp())?)
+        })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "the key is gone"))?;
+    Ok(HttpResponse::Ok().json(KeyView::from(revoked)))
+}
+
+/// Search index rebuild status
+///
+/// Whether a rebuild runs, and how the last one ended.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The rebuild's state", body = RebuildStatus),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/reindex")]
+pub async fn reindex_status(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    caller.require(Role::Admin)?;
+    search_enabled(&state)?;
+    Ok(HttpResponse::Ok().json(state.rebuild_status()))
+}
+
+/// Rebuild the search index
+///
+/// Rebuilds the index from the database in the background, as
+/// `arkiv reindex` does, while search keeps answering from the old index
+/// until the new one is committed. Poll `GET /v1/admin/reindex`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The rebuild started", body = RebuildStatus, headers(("Location" = String))),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rebuild is already running", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/reindex")]
+pub async fn start_reindex(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let admin = caller.require(Role::Admin)?;
+    search_enabled(&state)?;
+    tracing::info!(key = %admin.name, "search index rebuild requested");
+    let status = state.start_rebuild()?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, "/v1/admin/reindex"))
+        .json(status))
+}
+
+fn search_enabled(state: &AppState) -> Result<(), ApiError> {
+    match state.search {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "this server runs without a search index",
+        )),
+    }
+}
