@@ -56,6 +56,7 @@ pub fn app(
 > {
     let (app, api) = utoipa_app().split_for_parts();
     let spec = serde_json::to_value(&api).unwrap_or_default();
+    let cors = state.cors.middleware();
     let path_config = web::PathConfig::default().error_handler(|error, _| {
         ApiError::invalid("path", format!("is not valid: {error}")).into()
     });
@@ -73,4 +74,5 @@ pub fn app(
             }
             service.call(req)
         })
+        .wrap(cors)
 }

@@ -41,6 +41,22 @@ pub struct Config {
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
+
+    /// Browser origins allowed to call the API cross-origin, comma-separated
+    /// (`https://example.org`), or `*` for any. None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "ARKIV_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Let browsers send credentials on cross-origin requests (only with
+    /// exact origins). Off by default: API keys go in a header, not cookies.
+    #[arg(long, env = "ARKIV_CORS_CREDENTIALS", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub cors_credentials: bool,
 }
 
 impl Config {

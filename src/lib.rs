@@ -11,6 +11,7 @@ pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod demo;
 pub mod domain;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub files: FileStore,
     /// The search index, when this process serves search.
     pub search: Option<Arc<SearchIndex>>,
+    /// Which browser origins may call the API.
+    pub cors: crate::cors::CorsSettings,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -63,10 +65,17 @@ impl AppState {
             cache: ResponseCache::new(cache_bytes),
             files,
             search: None,
+            cors: crate::cors::CorsSettings::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
         })
+    }
+
+    /// Answers cross-origin requests from these origins.
+    pub fn with_cors(mut self, cors: crate::cors::CorsSettings) -> Self {
+        self.cors = cors;
+        self
     }
 
     /// Serves search from this index.

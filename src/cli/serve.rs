@@ -54,10 +54,13 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             "the database was empty: loaded the demo archive"
         );
     }
+    let cors = crate::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
+        .map_err(|error| anyhow::anyhow!(error))?;
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
-    let state =
-        AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?.with_search(index);
+    let state = AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?
+        .with_search(index)
+        .with_cors(cors);
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args
