@@ -68,6 +68,7 @@ pub fn app(
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::route_not_found))
         // HEAD is GET without the body; the HTTP layer drops the body.
+        .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap_fn(|mut req, service| {
             if req.method() == Method::HEAD {
                 req.head_mut().method = Method::GET;

@@ -7,12 +7,13 @@
 //! - `editor`: writes content, sees drafts;
 //! - `admin`: deletes, manages keys, rebuilds the search index.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{ready, Ready};
 
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -177,42 +178,80 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.to_owned()))
 }
 
+/// Middleware: authenticates a request's bearer key once, before any
+/// handler, and leaves the [`Caller`] in the request's extensions. A header
+/// that is not a valid key is a 401 on every endpoint, reads included: a
+/// client with a broken key should hear about it, not be served as
+/// anonymous.
+pub async fn authenticate<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    match caller_of(&req).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        // Answered here, as a response, so that the middleware around
+        // (CORS) still sees it.
+        Err(error) => Ok(req
+            .into_response(error.error_response())
+            .map_into_right_body()),
+    }
+}
+
+async fn caller_of(req: &ServiceRequest) -> Result<Caller, ApiError> {
+    let Some(token) = bearer(req.request())? else {
+        return Ok(Caller::Anonymous);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("no application state"))?;
+    look_up(&state, token).await
+}
+
+/// The holder of a key, or 401 when it is unknown or revoked.
+async fn look_up(state: &AppState, token: String) -> Result<Caller, ApiError> {
+    let hashed = hash(&token);
+    let found = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> { Ok(keys::find_active(conn, &hashed)?) })
+        .await?;
+    let unknown = || {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "this API key is unknown or has been revoked",
+        )
+    };
+    let row = found.ok_or_else(unknown)?;
+    // The row was found by its hash; compare again in constant time so
+    // that no timing depends on how much of a guess was right.
+    if !constant_time_eq(&row.hash, &hash(&token)) {
+        return Err(unknown());
+    }
+    let role = Role::parse(&row.role).map_err(ApiError::internal)?;
+    Ok(Caller::Key(KeyHolder {
+        id: row.id,
+        name: row.name,
+        role,
+    }))
+}
+
+/// A handler's caller, as [`authenticate`] found it (anonymous when the
+/// middleware did not run).
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let Some(token) = token? else {
-                return Ok(Caller::Anonymous);
-            };
-            let state = state.ok_or_else(|| ApiError::internal("no application state"))?;
-            let hashed = hash(&token);
-            let found = state
-                .db
-                .run(move |conn| -> Result<_, ApiError> { Ok(keys::find_active(conn, &hashed)?) })
-                .await?;
-            let unknown = || {
-                ApiError::new(
-                    ErrorCode::Unauthorized,
-                    "this API key is unknown or has been revoked",
-                )
-            };
-            let row = found.ok_or_else(unknown)?;
-            // The row was found by its hash; compare again in constant time
-            // so that no timing depends on how much of a guess was right.
-            if !constant_time_eq(&row.hash, &hash(&token)) {
-                return Err(unknown());
-            }
-            let role = Role::parse(&row.role).map_err(ApiError::internal)?;
-            Ok(Caller::Key(KeyHolder {
-                id: row.id,
-                name: row.name,
-                role,
-            }))
-        })
+        ready(Ok(req
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or(Caller::Anonymous)))
     }
 }
 

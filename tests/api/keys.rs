@@ -52,6 +52,21 @@ on_both_backends!(only_admins_manage_keys, |backend| {
             .await;
         assert_problem(&made, 403, "forbidden");
     }
+    // Reads need no key, but a bad one is reported, not ignored.
+    let (name, value) = bearer("arkiv_not-a-real-key");
+    assert_problem(
+        &app.get_with("/v1/publications", &[(name, &value)]).await,
+        401,
+        "unauthorized",
+    );
+    let (name, value) = bearer(&partner);
+    assert_eq!(
+        app.get_with("/v1/publications", &[(name, &value)])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.get("/v1/publications").await.status, 200);
     let (name, value) = bearer(&admin);
     let listed = app.get_with("/v1/admin/keys", &[(name, &value)]).await;
     assert_eq!(listed.status, 200);
