@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::postings::Postings;
 use tantivy::query::{
-    BooleanQuery, FuzzyTermQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
+    AutomatonWeight, BooleanQuery, DfaWrapper, EnableScoring, FuzzyTermQuery, Occur, Query,
+    QueryParser, RangeQuery, RegexQuery, TermQuery, Weight,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
@@ -176,6 +177,33 @@ pub struct Page {
     pub searcher: tantivy::Searcher,
     pub hits: Vec<Hit>,
     pub total: usize,
+}
+
+/// Matches the terms of one field within one edit of a word, with a
+/// Levenshtein automaton built once per word and shared by every field it
+/// is looked for in (building one costs more than walking a dictionary
+/// with it). Scores like tantivy's fuzzy query: a constant.
+#[derive(Clone)]
+struct SharedFuzzy {
+    field: Field,
+    automaton: Arc<DfaWrapper>,
+}
+
+impl std::fmt::Debug for SharedFuzzy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedFuzzy")
+            .field("field", &self.field)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Query for SharedFuzzy {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
+            self.field,
+            Arc::clone(&self.automaton),
+        )))
+    }
 }
 
 /// How search results are ordered.
@@ -451,6 +479,7 @@ impl SearchIndex {
             return None;
         }
         let schema = self.index.schema();
+        let mut automata: HashMap<String, Arc<DfaWrapper>> = HashMap::new();
         let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in words {
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -473,7 +502,20 @@ impl SearchIndex {
                 for token in super::analyzers::terms(&mut analyzer, word) {
                     let term = Term::from_field_text(field, &token);
                     let query: Box<dyn Query> = if word.chars().count() >= MIN_FUZZY_CHARS {
-                        Box::new(FuzzyTermQuery::new(term, 1, true))
+                        // One automaton per distinct word form, shared by the fields.
+                        let automaton = match automata.get(&token) {
+                            Some(built) => Arc::clone(built),
+                            None => {
+                                let Ok(built) = FuzzyTermQuery::new(term, 1, true).automaton()
+                                else {
+                                    continue;
+                                };
+                                let built = Arc::new(built);
+                                automata.insert(token.clone(), Arc::clone(&built));
+                                built
+                            }
+                        };
+                        Box::new(SharedFuzzy { field, automaton })
                     } else {
                         Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
                     };
