@@ -54,7 +54,11 @@ error_codes! {
     Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
+    SlugTaken = "slug_taken", CONFLICT, "Another resource already has this slug or id";
     ReindexRunning = "reindex_running", CONFLICT, "A search index rebuild is already running";
+    PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource changed since the version If-Match names; the ETag header has the current one";
+    ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, "Fields of the body have values that are not allowed or refer to nothing; each is listed";
+    PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "This change needs If-Match with the ETag of the version it was made against";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
@@ -109,6 +113,8 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub allowed: Option<Vec<String>>,
+    /// The resource's current ETag, sent with a 412.
+    pub etag: Option<String>,
 }
 
 impl ApiError {
@@ -118,6 +124,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             allowed: None,
+            etag: None,
         }
     }
 
@@ -132,6 +139,7 @@ impl ApiError {
                 message,
             }],
             allowed: None,
+            etag: None,
         }
     }
 
@@ -146,6 +154,7 @@ impl ApiError {
                 message,
             }],
             allowed: None,
+            etag: None,
         }
     }
 
@@ -191,6 +200,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = HttpResponse::build(self.status_code());
+        if let Some(etag) = &self.etag {
+            response.insert_header((actix_web::http::header::ETAG, etag.as_str()));
+        }
         if self.code == ErrorCode::Unauthorized {
             response.insert_header((
                 actix_web::http::header::WWW_AUTHENTICATE,

@@ -84,6 +84,16 @@ impl AppState {
         self
     }
 
+    /// Says this process just wrote: the next request looks at the change
+    /// log instead of trusting the last look, so a writer (and everyone
+    /// after) reads its own write at once.
+    pub fn wrote(&self) {
+        let mut checked_at = lock(&self.checked_at);
+        if let Some(long_ago) = Instant::now().checked_sub(CHANGE_CHECK_INTERVAL) {
+            *checked_at = long_ago;
+        }
+    }
+
     pub fn rebuild_status(&self) -> RebuildStatus {
         lock(&self.rebuild).clone()
     }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod editing;
 pub mod events;
 pub mod fields;
 pub mod files;
@@ -38,6 +39,12 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(search::search_publications)
         .service(search::suggest_titles)
         .service(health::list_errors)
+        .service(editing::create_publication)
+        .service(editing::replace_publication)
+        .service(editing::patch_publication)
+        .service(editing::delete_publication)
+        .service(editing::publish_publication)
+        .service(editing::withdraw_publication)
         .service(admin::list_keys)
         .service(admin::create_key)
         .service(admin::revoke_key)
@@ -55,8 +62,16 @@ pub fn service(cfg: &mut ServiceConfig) {
 fn allowed_methods(path: &str) -> &'static str {
     let path = path.trim_end_matches('/');
     match path {
-        "/v1/admin/keys" | "/v1/admin/reindex" => "GET, HEAD, POST",
+        "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/publications" => "GET, HEAD, POST",
         _ if path.starts_with("/v1/admin/keys/") => "DELETE",
+        _ if path.starts_with("/v1/publications/")
+            && (path.ends_with("/publish") || path.ends_with("/withdraw")) =>
+        {
+            "POST"
+        }
+        _ if path.starts_with("/v1/publications/") && path.matches('/').count() == 3 => {
+            "GET, HEAD, PUT, PATCH, DELETE"
+        }
         _ => "GET, HEAD",
     }
 }

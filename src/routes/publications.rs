@@ -2,17 +2,19 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::IntoParams;
 
+use super::editing;
 use super::negotiate::{AcceptLanguage, Requested};
 use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
 use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
+use crate::auth::{Caller, Role};
 use crate::catalog::Catalog;
 use crate::db::models::{PublicationRow, VariantHeadRow};
 use crate::db::publications::{self, After, Filter, Full, Sort};
@@ -65,6 +67,10 @@ pub struct PublicationListParams {
     /// Changed at or after this time (RFC 3339, or a date meaning its midnight UTC).
     #[param(example = "2024-11-01T00:00:00Z")]
     updated_since: Option<String>,
+    /// Statuses (editor keys only, for anything but `published`): `draft`,
+    /// `published`, `withdrawn`. Default: `published`.
+    #[param(example = "draft")]
+    status: Option<String>,
     /// Order: `-published_on` (default), `published_on`, `title`, `-updated_at`.
     #[param(example = "-published_on")]
     sort: Option<String>,
@@ -257,6 +263,7 @@ fn next_link(req: &HttpRequest, params: &Params, cursor: &str) -> String {
 #[get("/publications")]
 pub async fn list_publications(
     req: HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &names_of::<PublicationListParams>())?;
@@ -273,7 +280,16 @@ pub async fn list_publications(
         .transpose()?;
     let snapshot = state.snapshot().await?;
     let catalog = &snapshot.catalog;
-    let filter = read_filter(&params, catalog)?;
+    let mut filter = read_filter(&params, catalog)?;
+    let statuses = params.parsed_list("status", PublicationStatus::parse)?;
+    if !statuses.is_empty() {
+        // Checked before the response cache: an answer with drafts is only
+        // ever cached under a query that anonymous callers are refused.
+        if statuses.iter().any(|s| *s != PublicationStatus::Published) {
+            caller.require(Role::Editor)?;
+        }
+        filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
+    }
     respond::cached(&state, &req, &requested, snapshot.seq, async {
         let page = load_page(&state, filter, sort, after, limit).await?;
         let next_cursor = page
@@ -323,6 +339,7 @@ pub async fn list_publications(
 #[get("/publications/{id_or_slug}")]
 pub async fn find_publication(
     req: HttpRequest,
+    caller: Caller,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -331,8 +348,7 @@ pub async fn find_publication(
     let raw = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let snapshot = state.snapshot().await?;
-    respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let full = find_public(&state, &key, &raw).await?;
+    let render_detail = |full: &Full| {
         let render = Render::new(&snapshot.catalog, &requested.ranges);
         let detail = render.publication_detail(
             &full.row,
@@ -345,7 +361,33 @@ pub async fn find_publication(
             Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
             None => vec![detail.summary.language.as_str()],
         };
-        respond::encode(&detail, &languages)
+        let mut encoded = respond::encode(&detail, &languages)?;
+        // The stored version first, for If-Match; the representation after it.
+        let etag = format!(
+            "\"{}.{}\"",
+            editing::version_of(full),
+            encoded.etag.to_str().unwrap_or_default().trim_matches('"')
+        );
+        encoded.etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+        Ok::<_, ApiError>(encoded)
+    };
+    if caller.has(Role::Editor) {
+        // Editors see every status. Their answers skip the response cache,
+        // which anonymous readers share.
+        let (id, slug) = key.key();
+        let slug = slug.map(str::to_owned);
+        let found = state
+            .db
+            .run(move |conn| -> Result<_, ApiError> {
+                Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+            })
+            .await?;
+        let full = found.ok_or_else(|| ApiError::not_found("publication", &raw))?;
+        return Ok(respond::send(&req, &render_detail(&full)?));
+    }
+    respond::cached(&state, &req, &requested, snapshot.seq, async {
+        let full = find_public(&state, &key, &raw).await?;
+        render_detail(&full)
     })
     .await
 }

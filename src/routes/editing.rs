@@ -1,0 +1,632 @@
+//! Editors write publications: create, replace, merge-patch, publish,
+//! withdraw; admins delete. Bodies are the import format's publication
+//! records (without `"type"`), so what `arkiv import` accepts the API
+//! accepts. Every change to an existing publication names the version it
+//! was made against (`If-Match` with the ETag of a GET), so two editors
+//! never silently overwrite each other.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{delete, patch, post, put, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::body;
+use super::negotiate::Requested;
+use super::params::Params;
+use super::render::Render;
+use crate::auth::{Caller, KeyHolder, Role};
+use crate::db::publications::{self, Full};
+use crate::db::{write, AnyConnection};
+use crate::domain::{IdOrSlug, PublicationStatus};
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::import::format::{PublicationRecord, Record};
+use crate::import::{self, ImportError, Line};
+use crate::state::AppState;
+
+/// The version part of a publication's ETag: its content hash.
+pub fn version_of(full: &Full) -> &str {
+    &full.row.content_hash
+}
+
+/// The ETag of a publication's stored version, as write responses and 412
+/// answers carry it. GET responses carry `"<version>.<representation>"`;
+/// `If-Match` accepts either.
+pub fn version_etag(version: &str) -> String {
+    format!("\"{version}\"")
+}
+
+/// Checks `If-Match` against the current version: 428 without one, 412
+/// (with the current ETag) when it names another version.
+fn check_if_match(
+    if_match: Option<&HeaderValue>,
+    current: &str,
+    required: bool,
+) -> Result<(), ApiError> {
+    let Some(raw) = if_match else {
+        return if required {
+            Err(ApiError::new(
+                ErrorCode::PreconditionRequired,
+                "send If-Match with the ETag of the version you edited (GET it first)",
+            ))
+        } else {
+            Ok(())
+        };
+    };
+    let raw = raw.to_str().unwrap_or_default();
+    let matched = raw.split(',').map(str::trim).any(|tag| {
+        if tag == "*" {
+            return true;
+        }
+        let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
+        let version = tag.split('.').next().unwrap_or_default();
+        crate::auth::constant_time_eq(version, current)
+    });
+    if matched {
+        Ok(())
+    } else {
+        Err(stale(current))
+    }
+}
+
+fn stale(current: &str) -> ApiError {
+    let mut error = ApiError::new(
+        ErrorCode::PreconditionFailed,
+        format!(
+            "the publication has changed since that version; its current ETag is {}",
+            version_etag(current)
+        ),
+    );
+    error.etag = Some(version_etag(current));
+    error
+}
+
+/// Parses a request body as a publication record: a JSON object in the
+/// import format, `"type": "publication"` optional, `status` defaulting
+/// to `draft` when `default_status` says so. Every problem the checks find
+/// is listed at once (422).
+fn record_of(mut value: Value, default_draft: bool) -> Result<PublicationRecord, ApiError> {
+    let Value::Object(object) = &mut value else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "the body must be a JSON object: a publication in the import format",
+        ));
+    };
+    match object.remove("type") {
+        None => {}
+        Some(Value::String(kind)) if kind == "publication" => {}
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "must be \"publication\" or left out",
+            ))
+        }
+    }
+    if default_draft && !object.contains_key("status") {
+        object.insert("status".into(), Value::String("draft".into()));
+    }
+    let record: PublicationRecord = serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string().replace(".?", "");
+        ApiError::invalid_field(&field, error.into_inner().to_string())
+    })?;
+    let problems = import::check(&Record::Publication(record.clone()));
+    if !problems.is_empty() {
+        return Err(validation_failed(problems));
+    }
+    Ok(record)
+}
+
+fn validation_failed(problems: Vec<(String, String)>) -> ApiError {
+    let detail = problems
+        .iter()
+        .map(|(field, message)| format!("{field}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut error = ApiError::new(ErrorCode::ValidationFailed, detail);
+    error.errors = problems
+        .into_iter()
+        .map(|(field, message)| FieldError { field, message })
+        .collect();
+    error
+}
+
+/// Writes one record through the import path, in the caller's transaction.
+fn save(conn: &mut AnyConnection, record: PublicationRecord) -> Result<(), ApiError> {
+    let lines = [Line {
+        number: 1,
+        record: Record::Publication(record),
+    }];
+    match import::import(conn, &lines, &indicatif::ProgressBar::hidden()) {
+        Ok(_) => Ok(()),
+        Err(ImportError::Invalid(errors)) => Err(validation_failed(
+            errors
+                .into_iter()
+                .map(|error| (error.field, error.message))
+                .collect(),
+        )),
+        Err(ImportError::Database(error)) => Err(error.into()),
+        Err(other) => Err(ApiError::internal(other)),
+    }
+}
+
+fn uuid_of(id: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(id).map_err(ApiError::internal)
+}
+
+/// Loads a publication by id or slug, whatever its status.
+fn load(conn: &mut AnyConnection, key: &IdOrSlug, raw: &str) -> Result<Full, ApiError> {
+    let (id, slug) = key.key();
+    publications::find(conn, id.as_deref(), slug)?
+        .ok_or_else(|| ApiError::not_found("publication", raw))
+}
+
+fn parse_key(raw: &str) -> Result<IdOrSlug, ApiError> {
+    IdOrSlug::parse(raw).map_err(|message| ApiError::invalid("id_or_slug", message))
+}
+
+/// Answers a write with the publication as it now is (in the negotiated
+/// language, every status shown), its version ETag and Location.
+async fn respond_with(
+    state: &AppState,
+    requested: &Requested,
+    id: String,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let full = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            publications::find(conn, Some(&id), None)?
+                .ok_or_else(|| ApiError::internal("a publication just written is gone"))
+        })
+        .await?;
+    let snapshot = state.snapshot().await?;
+    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let detail = render.publication_detail(
+        &full.row,
+        &full.variants,
+        &full.field_ids,
+        requested.tags(),
+        requested.all,
+    );
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/publications/{}", full.row.id),
+        ))
+        .insert_header((header::ETAG, version_etag(version_of(&full))));
+    if let Ok(language) = HeaderValue::from_str(detail.summary.language.as_str()) {
+        response.insert_header((header::CONTENT_LANGUAGE, language));
+    }
+    Ok(response.json(detail))
+}
+
+fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, id: &str) {
+    state.wrote();
+    tracing::info!(key = %holder.name, key_id = %holder.id, operation, publication = %id, "publication written");
+}
+
+/// Create a publication
+///
+/// The body is a publication in the import format (see the README), without
+/// `"type"`; `status` defaults to `draft`. Every field problem is listed at
+/// once (422); a slug or id already in use is a 409.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    request_body(content = Object, description = "A publication in the import format", example = json!({
+        "slug": "policy-brief-2026-dialogue",
+        "kind": "policy_paper",
+        "published_on": "2026-11-20",
+        "project": "dialogue-solutions-future",
+        "fields": ["dialogue"],
+        "variants": {
+            "en": {"title": "Dialogue after the elections", "summary": "What comes next.", "body": "…"},
+            "sq": {"title": "Dialogu pas zgjedhjeve", "summary": "Çka vjen më pas.", "body": "…"}
+        }
+    })),
+    responses(
+        (status = 201, description = "Created; Location and ETag name it", body = crate::routes::views::PublicationDetail, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug or id is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields with bad values or unknown references, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/publications")]
+pub async fn create_publication(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    payload: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let value: Value = body::json(&req, &payload)?;
+    let mut record = record_of(value, true)?;
+    let id = record.id.unwrap_or_else(uuid::Uuid::now_v7);
+    record.id = Some(id);
+    let id = id.hyphenated().to_string();
+    let written = id.clone();
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            conn.transaction(|conn| {
+                let slug = record.slug.as_str().to_owned();
+                if publications::find(conn, None, Some(&slug))?.is_some() {
+                    return Err(ApiError::new(
+                        ErrorCode::SlugTaken,
+                        format!("a publication already has the slug {slug:?}"),
+                    ));
+                }
+                if publications::find(conn, Some(&written), None)?.is_some() {
+                    return Err(ApiError::new(
+                        ErrorCode::SlugTaken,
+                        format!("a publication already has the id {written}"),
+                    ));
+                }
+                save(conn, record)
+            })
+        })
+        .await?;
+    log_write(&state, &holder, "create", &id);
+    respond_with(&state, &requested, id, true).await
+}
+
+/// Replaces an existing publication with `record` if it is still at the
+/// version `If-Match` names; the record keeps the publication's id.
+async fn replace(
+    state: &AppState,
+    req: &HttpRequest,
+    raw: String,
+    make: impl FnOnce(&Full) -> Result<PublicationRecord, ApiError> + Send + 'static,
+    if_match_required: bool,
+) -> Result<String, ApiError> {
+    let key = parse_key(&raw)?;
+    let if_match = req.headers().get(header::IF_MATCH).cloned();
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            conn.transaction(|conn| {
+                let current = load(conn, &key, &raw)?;
+                let version = version_of(&current).to_owned();
+                check_if_match(if_match.as_ref(), &version, if_match_required)?;
+                let id = current.row.id.clone();
+                // From here on the row is ours until the commit.
+                if !write::lock_version(conn, &id, &version)? {
+                    let now = load(conn, &key, &raw)?;
+                    return Err(stale(version_of(&now)));
+                }
+                let mut record = make(&current)?;
+                record.id = Some(uuid_of(&id)?);
+                if let Some(other) = publications::find(conn, None, Some(record.slug.as_str()))? {
+                    if other.row.id != id {
+                        return Err(ApiError::new(
+                            ErrorCode::SlugTaken,
+                            format!(
+                                "another publication has the slug {:?}",
+                                record.slug.as_str()
+                            ),
+                        ));
+                    }
+                }
+                save(conn, record)?;
+                Ok(id)
+            })
+        })
+        .await
+}
+
+/// Replace a publication
+///
+/// The body is the whole publication in the import format, as for create
+/// (`status` keeps its value when left out). Needs `If-Match` with the
+/// ETag of the version edited: 428 without it, 412 when someone else
+/// changed the publication since.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    request_body(content = Object, description = "The whole publication in the import format"),
+    responses(
+        (status = 200, description = "Replaced", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 400, description = "Not JSON of the expected shape", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new slug is another publication's", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 422, description = "Fields with bad values, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/publications/{id_or_slug}")]
+pub async fn replace_publication(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let mut value: Value = body::json(&req, &payload)?;
+    let id = replace(
+        &state,
+        &req,
+        path.into_inner(),
+        move |current| {
+            if let Value::Object(object) = &mut value {
+                object
+                    .entry("status")
+                    .or_insert_with(|| Value::String(current.row.status.clone()));
+                object.remove("id");
+            }
+            record_of(value, false)
+        },
+        true,
+    )
+    .await?;
+    log_write(&state, &holder, "replace", &id);
+    respond_with(&state, &requested, id, false).await
+}
+
+/// Applies an RFC 7396 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(changes) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Value::Object(object) = target {
+                for (key, change) in changes {
+                    if change.is_null() {
+                        object.remove(&key);
+                    } else {
+                        merge_patch(object.entry(key).or_insert(Value::Null), change);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// Change part of a publication
+///
+/// A JSON merge patch (RFC 7396) over the publication's import-format
+/// record: fields sent replace, `null` removes, objects (such as
+/// `variants`) merge. Needs `If-Match`, as replace does.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        description = "A merge patch of the import-format record",
+        example = json!({"variants": {"sq": {"title": "Titulli i ri"}}, "keywords": ["dialogue"]})),
+    responses(
+        (status = 200, description = "Changed", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 400, description = "Not a JSON object, or the result has the wrong shape", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 422, description = "Fields with bad values, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/publications/{id_or_slug}")]
+pub async fn patch_publication(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let patch: Value = body::json(&req, &payload)?;
+    if !patch.is_object() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "a merge patch must be a JSON object",
+        ));
+    }
+    let snapshot = state.snapshot().await?;
+    let id = replace(
+        &state,
+        &req,
+        path.into_inner(),
+        move |current| {
+            let record =
+                crate::import::export::publication_record(&snapshot.catalog, current.clone())
+                    .map_err(ApiError::internal)?;
+            let mut value = serde_json::to_value(&record).map_err(ApiError::internal)?;
+            merge_patch(&mut value, patch);
+            if let Value::Object(object) = &mut value {
+                object.remove("id");
+            }
+            record_of(value, false)
+        },
+        true,
+    )
+    .await?;
+    log_write(&state, &holder, "patch", &id);
+    respond_with(&state, &requested, id, false).await
+}
+
+/// Publish a publication
+///
+/// Makes a draft (or a withdrawn publication) public, dated today unless it
+/// has a date. `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    responses(
+        (status = 200, description = "Published", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/publications/{id_or_slug}/publish")]
+pub async fn publish_publication(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let snapshot = state.snapshot().await?;
+    let id = replace(
+        &state,
+        &req,
+        path.into_inner(),
+        move |current| {
+            let mut record =
+                crate::import::export::publication_record(&snapshot.catalog, current.clone())
+                    .map_err(ApiError::internal)?;
+            record.status = PublicationStatus::Published;
+            record.withdrawn_reason = None;
+            record
+                .published_on
+                .get_or_insert_with(|| chrono::Utc::now().date_naive());
+            Ok(record)
+        },
+        false,
+    )
+    .await?;
+    log_write(&state, &holder, "publish", &id);
+    respond_with(&state, &requested, id, false).await
+}
+
+/// Why a publication is withdrawn.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    /// Shown to readers in place of the publication (1 to 2,000 characters).
+    #[schema(example = "Superseded by the 2026 edition")]
+    pub reason: String,
+}
+
+/// Withdraw a publication
+///
+/// Takes a publication out of lists, search and feeds; its id, title and
+/// the reason stay public (readers get 410 with the reason). `If-Match` is
+/// checked when sent.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    request_body = WithdrawRequest,
+    responses(
+        (status = 200, description = "Withdrawn", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 400, description = "No reason, or not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/publications/{id_or_slug}/withdraw")]
+pub async fn withdraw_publication(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let request: WithdrawRequest = body::json(&req, &payload)?;
+    let reason = request.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 2_000 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be 1 to 2,000 characters",
+        ));
+    }
+    let snapshot = state.snapshot().await?;
+    let id = replace(
+        &state,
+        &req,
+        path.into_inner(),
+        move |current| {
+            let mut record =
+                crate::import::export::publication_record(&snapshot.catalog, current.clone())
+                    .map_err(ApiError::internal)?;
+            record.status = PublicationStatus::Withdrawn;
+            record.withdrawn_reason = Some(reason);
+            Ok(record)
+        },
+        false,
+    )
+    .await?;
+    log_write(&state, &holder, "withdraw", &id);
+    respond_with(&state, &requested, id, false).await
+}
+
+/// Delete a publication
+///
+/// For admins. Removes the publication; the change log keeps a tombstone
+/// (its id and the time), so search, feeds and harvesters drop it too.
+/// Needs `If-Match`.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/publications/{id_or_slug}")]
+pub async fn delete_publication(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let holder = caller.require(Role::Admin)?.clone();
+    let raw = path.into_inner();
+    let key = parse_key(&raw)?;
+    let if_match = req.headers().get(header::IF_MATCH).cloned();
+    let id = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            conn.transaction(|conn| {
+                let current = load(conn, &key, &raw)?;
+                let version = version_of(&current).to_owned();
+                check_if_match(if_match.as_ref(), &version, true)?;
+                let id = current.row.id.clone();
+                if !write::lock_version(conn, &id, &version)? {
+                    return Err(stale(version_of(&load(conn, &key, &raw)?)));
+                }
+                write::delete_publication(conn, &id, &crate::domain::now_timestamp())?;
+                Ok(id)
+            })
+        })
+        .await?;
+    log_write(&state, &holder, "delete", &id);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,371 @@
+//! Editors write publications: the role matrix, drafts that only editors
+//! see, publish and withdraw, optimistic concurrency with If-Match, and
+//! validation that lists every problem.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use arkiv::auth::Role;
+use serde_json::{json, Value};
+
+use super::{assert_problem, Reply, TestApp, TestDb};
+use crate::on_both_backends;
+
+fn draft(slug: &str) -> Value {
+    json!({
+        "slug": slug,
+        "kind": "policy_paper",
+        "project": "dialogue-solutions-future",
+        "fields": ["normalization-dialogue"],
+        "variants": {
+            "en": {"title": "Water after the agreement", "summary": "Who runs the Ibar-Lepenac system.", "body": "The hydropower question remains open."},
+            "sq": {"title": "Uji pas marrëveshjes", "body": "Çështja e hidrocentralit mbetet e hapur."}
+        }
+    })
+}
+
+fn with_key(request: TestRequest, key: &str) -> TestRequest {
+    request.insert_header(("Authorization", format!("Bearer {key}")))
+}
+
+async fn get_as(app: &TestApp, uri: &str, key: Option<&str>) -> Reply {
+    let mut request = TestRequest::get().uri(uri);
+    if let Some(key) = key {
+        request = with_key(request, key);
+    }
+    app.send(request).await
+}
+
+async fn edit(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    key: &str,
+    if_match: Option<&str>,
+    body: &Value,
+) -> Reply {
+    let mut request = with_key(TestRequest::default().method(method).uri(uri), key).set_json(body);
+    if let Some(tag) = if_match {
+        request = request.insert_header(("If-Match", tag));
+    }
+    app.send(request).await
+}
+
+fn text(reply: &Reply) -> String {
+    String::from_utf8_lossy(&reply.body).into_owned()
+}
+
+on_both_backends!(
+    drafts_are_made_by_editors_and_seen_only_by_them,
+    |backend| {
+        let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+        let (editor, partner, admin) = (
+            app.key(Role::Editor),
+            app.key(Role::Partner),
+            app.key(Role::Admin),
+        );
+        let body = draft("water-after-the-agreement");
+        // Who may create: nobody without a key, not a partner.
+        assert_problem(
+            &app.send(TestRequest::post().uri("/v1/publications").set_json(&body))
+                .await,
+            401,
+            "unauthorized",
+        );
+        assert_problem(
+            &edit(
+                &app,
+                Method::POST,
+                "/v1/publications",
+                &partner,
+                None,
+                &body,
+            )
+            .await,
+            403,
+            "forbidden",
+        );
+
+        let made = edit(&app, Method::POST, "/v1/publications", &editor, None, &body).await;
+        assert_eq!(made.status, 201, "{}", text(&made));
+        let location = made.header("location").expect("Location");
+        assert!(made.header("etag").is_some());
+        let created = made.json();
+        assert_eq!(created["status"], "draft");
+        assert_eq!(created["available_languages"], json!(["en", "sq"]));
+        let id = created["id"].as_str().expect("id").to_owned();
+        assert_eq!(location, format!("/v1/publications/{id}"));
+
+        // Anonymous callers never see it: detail, list, search.
+        assert_problem(&app.get(&location).await, 404, "not_found");
+        assert_problem(
+            &app.get("/v1/publications/water-after-the-agreement").await,
+            404,
+            "not_found",
+        );
+        let listed = app.get("/v1/publications?limit=100").await.json();
+        assert!(!listed.to_string().contains(&id));
+        assert_problem(
+            &app.get("/v1/publications?status=draft").await,
+            401,
+            "unauthorized",
+        );
+        assert_problem(
+            &get_as(&app, "/v1/publications?status=draft", Some(&partner)).await,
+            403,
+            "forbidden",
+        );
+        app.sync();
+        assert_eq!(app.get("/v1/search?q=hydropower").await.json()["total"], 0);
+        // Editors do.
+        let seen = get_as(&app, &location, Some(&editor)).await;
+        assert_eq!(seen.status, 200);
+        assert_eq!(seen.json()["status"], "draft");
+        let drafts = get_as(&app, "/v1/publications?status=draft", Some(&editor))
+            .await
+            .json();
+        assert_eq!(drafts["total"], 1);
+        assert_eq!(drafts["items"][0]["id"], id.as_str());
+
+        // Published: everyone sees it, search finds it.
+        let published = edit(
+            &app,
+            Method::POST,
+            &format!("{location}/publish"),
+            &editor,
+            None,
+            &json!({}),
+        )
+        .await;
+        assert_eq!(published.status, 200, "{}", text(&published));
+        assert_eq!(published.json()["status"], "published");
+        assert!(published.json()["published_on"].is_string());
+        assert_eq!(app.get(&location).await.status, 200);
+        app.sync();
+        assert_eq!(app.get("/v1/search?q=hydropower").await.json()["total"], 1);
+
+        // Withdrawn: 410 with the reason; gone from search.
+        let no_reason = edit(
+            &app,
+            Method::POST,
+            &format!("{location}/withdraw"),
+            &editor,
+            None,
+            &json!({"reason": " "}),
+        )
+        .await;
+        assert_problem(&no_reason, 400, "invalid_body");
+        let withdrawn = edit(
+            &app,
+            Method::POST,
+            &format!("{location}/withdraw"),
+            &editor,
+            None,
+            &json!({"reason": "Superseded by the 2026 edition"}),
+        )
+        .await;
+        assert_eq!(withdrawn.status, 200, "{}", text(&withdrawn));
+        let gone = assert_problem(&app.get(&location).await, 410, "withdrawn");
+        assert!(gone["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Superseded"));
+        app.sync();
+        assert_eq!(app.get("/v1/search?q=hydropower").await.json()["total"], 0);
+
+        // Deleting is for admins, against the current version.
+        let etag = get_as(&app, &location, Some(&admin))
+            .await
+            .header("etag")
+            .expect("etag");
+        let delete = |key: &str, tag: Option<&str>| {
+            let mut request = with_key(TestRequest::delete().uri(&location), key);
+            if let Some(tag) = tag {
+                request = request.insert_header(("If-Match", tag.to_owned()));
+            }
+            request
+        };
+        assert_problem(
+            &app.send(delete(&editor, Some(&etag))).await,
+            403,
+            "forbidden",
+        );
+        assert_problem(
+            &app.send(delete(&admin, None)).await,
+            428,
+            "precondition_required",
+        );
+        let deleted = app.send(delete(&admin, Some(&etag))).await;
+        assert_eq!(deleted.status, 204, "{}", text(&deleted));
+        assert_problem(
+            &get_as(&app, &location, Some(&admin)).await,
+            404,
+            "not_found",
+        );
+    }
+);
+
+on_both_backends!(two_editors_never_overwrite_each_other, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let (alice, bob) = (app.key(Role::Editor), app.key(Role::Editor));
+    let made = edit(
+        &app,
+        Method::POST,
+        "/v1/publications",
+        &alice,
+        None,
+        &draft("shared-draft"),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", text(&made));
+    let uri = made.header("location").expect("Location");
+    // Both read the same version.
+    let seen_by_alice = get_as(&app, &uri, Some(&alice))
+        .await
+        .header("etag")
+        .expect("etag");
+    let seen_by_bob = get_as(&app, &uri, Some(&bob))
+        .await
+        .header("etag")
+        .expect("etag");
+    assert_eq!(seen_by_alice, seen_by_bob);
+    // Serbian readers get another representation of the same version: it
+    // is accepted too.
+    let in_serbian = get_as(&app, &format!("{uri}?lang=sr"), Some(&bob))
+        .await
+        .header("etag")
+        .expect("etag");
+    assert_ne!(in_serbian, seen_by_bob);
+
+    // Alice changes the English title.
+    let patch = json!({"variants": {"en": {"title": "Water after the Brussels agreement"}}});
+    assert_problem(
+        &edit(&app, Method::PATCH, &uri, &alice, None, &patch).await,
+        428,
+        "precondition_required",
+    );
+    let alice_done = edit(
+        &app,
+        Method::PATCH,
+        &uri,
+        &alice,
+        Some(&seen_by_alice),
+        &patch,
+    )
+    .await;
+    assert_eq!(alice_done.status, 200, "{}", text(&alice_done));
+    let current = alice_done.header("etag").expect("etag");
+    // Bob, still on the old version, is refused and told the current one.
+    let bob_patch = json!({"keywords": ["water", "energy"]});
+    let refused = edit(
+        &app,
+        Method::PATCH,
+        &uri,
+        &bob,
+        Some(&in_serbian),
+        &bob_patch,
+    )
+    .await;
+    assert_problem(&refused, 412, "precondition_failed");
+    assert_eq!(refused.header("etag").as_deref(), Some(current.as_str()));
+    // With it, his change goes in and Alice's stays.
+    let bob_done = edit(&app, Method::PATCH, &uri, &bob, Some(&current), &bob_patch).await;
+    assert_eq!(bob_done.status, 200, "{}", text(&bob_done));
+    let both = get_as(&app, &format!("{uri}?lang=en"), Some(&alice))
+        .await
+        .json();
+    assert_eq!(both["title"], "Water after the Brussels agreement");
+    assert_eq!(both["keywords"], json!(["water", "energy"]));
+    assert_eq!(both["variants"], Value::Null);
+    let export = get_as(&app, &format!("{uri}?lang=all"), Some(&alice))
+        .await
+        .json();
+    assert_eq!(
+        export["variants"]["sq"]["title"], "Uji pas marrëveshjes",
+        "the patch merged"
+    );
+
+    // A replacement is checked the same way.
+    let mut whole = draft("shared-draft-renamed");
+    whole["variants"]["en"]["title"] = json!("Water, renamed");
+    let stale = edit(&app, Method::PUT, &uri, &alice, Some(&current), &whole).await;
+    assert_problem(&stale, 412, "precondition_failed");
+    let fresh = bob_done.header("etag").expect("etag");
+    let replaced = edit(&app, Method::PUT, &uri, &alice, Some(&fresh), &whole).await;
+    assert_eq!(replaced.status, 200, "{}", text(&replaced));
+    assert_eq!(replaced.json()["slug"], "shared-draft-renamed");
+    assert_eq!(
+        replaced.json()["status"],
+        "draft",
+        "status kept when left out"
+    );
+    assert_eq!(
+        replaced.json()["keywords"],
+        json!([]),
+        "a replacement replaces"
+    );
+});
+
+on_both_backends!(bad_bodies_are_refused_whole_and_write_nothing, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let editor = app.key(Role::Editor);
+    let post = |body: Value| {
+        let (app, editor) = (&app, editor.clone());
+        async move { edit(app, Method::POST, "/v1/publications", &editor, None, &body).await }
+    };
+    let before = get_as(
+        &app,
+        "/v1/publications?status=draft,published,withdrawn&limit=1",
+        Some(&editor),
+    )
+    .await
+    .json()["total"]
+        .clone();
+
+    let mut unknown = draft("x-unknown");
+    unknown["colour"] = json!("red");
+    assert_problem(&post(unknown).await, 400, "invalid_body");
+    let mut bad_kind = draft("x-kind");
+    bad_kind["kind"] = json!("novel");
+    let reply = post(bad_kind).await;
+    let problem = assert_problem(&reply, 400, "invalid_body");
+    assert_eq!(problem["errors"][0]["field"], "kind");
+
+    // Every problem at once.
+    let mut many = draft("x-many");
+    many["variants"]["en"]["title"] = json!(" ");
+    many["variants"]["sq"]["title"] = json!("");
+    many["status"] = json!("published");
+    let problem = assert_problem(&post(many).await, 422, "validation_failed");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    for field in ["variants.en.title", "variants.sq.title", "published_on"] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+    // A reference to nothing is named.
+    let mut dangling = draft("x-dangling");
+    dangling["project"] = json!("no-such-project");
+    let problem = assert_problem(&post(dangling).await, 422, "validation_failed");
+    assert!(problem.to_string().contains("no-such-project"), "{problem}");
+    // A slug in use.
+    let taken = post(draft("conclusions-expert-discussion-2024-10-31")).await;
+    assert_problem(&taken, 409, "slug_taken");
+    // Not JSON.
+    let as_text = with_key(TestRequest::post().uri("/v1/publications"), &editor)
+        .insert_header(("Content-Type", "text/plain"))
+        .set_payload("slug=x");
+    assert_problem(&app.send(as_text).await, 415, "unsupported_media_type");
+
+    let after = get_as(
+        &app,
+        "/v1/publications?status=draft,published,withdrawn&limit=1",
+        Some(&editor),
+    )
+    .await
+    .json()["total"]
+        .clone();
+    assert_eq!(before, after, "nothing was written");
+});
