@@ -104,6 +104,24 @@ pub struct Problem {
     /// For unknown query parameters: the parameters the endpoint takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// For a withdrawn publication (410): what stays public of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publication: Option<Tombstone>,
+}
+
+/// What stays public of a withdrawn publication: no body, no files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Tombstone {
+    pub id: String,
+    #[schema(example = "media-monitoring-report-2023")]
+    pub slug: String,
+    /// Its title in each stored language.
+    #[schema(example = json!({"en": "Media monitoring report 2023", "sq": "Raporti i monitorimit të mediave 2023"}))]
+    pub titles: std::collections::BTreeMap<String, String>,
+    /// When it was withdrawn (its last change; RFC 3339, UTC).
+    pub withdrawn_at: String,
+    #[schema(example = "Superseded by the 2024 edition")]
+    pub reason: String,
 }
 
 /// The error type of every HTTP handler.
@@ -115,6 +133,8 @@ pub struct ApiError {
     pub allowed: Option<Vec<String>>,
     /// The resource's current ETag, sent with a 412.
     pub etag: Option<String>,
+    /// A withdrawn publication's tombstone, sent with a 410.
+    pub tombstone: Option<Box<Tombstone>>,
 }
 
 impl ApiError {
@@ -125,6 +145,7 @@ impl ApiError {
             errors: Vec::new(),
             allowed: None,
             etag: None,
+            tombstone: None,
         }
     }
 
@@ -140,6 +161,7 @@ impl ApiError {
             }],
             allowed: None,
             etag: None,
+            tombstone: None,
         }
     }
 
@@ -155,6 +177,7 @@ impl ApiError {
             }],
             allowed: None,
             etag: None,
+            tombstone: None,
         }
     }
 
@@ -182,6 +205,7 @@ impl ApiError {
             detail: self.detail.clone(),
             errors: self.errors.clone(),
             allowed: self.allowed.clone(),
+            publication: self.tombstone.as_deref().cloned(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! r2d2 pool, the embedded migrations, and [`Db::run`], the one way handlers
 //! reach the database without blocking the actix reactor.
 
+pub mod audit;
 pub mod changes;
 pub mod keys;
 pub mod models;

@@ -159,6 +159,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Text,
+        key_id -> Text,
+        key_name -> Text,
+        role -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        operation -> Text,
+    }
+}
+
 diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));

@@ -2,6 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -9,6 +10,7 @@ use super::body;
 use super::params::Params;
 use super::respond;
 use crate::auth::{self, Caller, Role};
+use crate::db::audit::{self, AuditEntry};
 use crate::db::keys::{self, KeyRow, KeyView};
 use crate::domain::{new_id, now_timestamp};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -99,7 +101,7 @@ pub async fn create_key(
     payload: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
-    caller.require(Role::Admin)?;
+    let admin = caller.require(Role::Admin)?.clone();
     let request: NewKeyRequest = body::json(&req, &payload)?;
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
@@ -108,7 +110,24 @@ pub async fn create_key(
             "must be 1 to 200 characters",
         ));
     }
-    let created = make_key(&state, name, request.role).await?;
+    let role = request.role;
+    let created = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            conn.transaction(|conn| {
+                let created = store_key(conn, name, role).map_err(ApiError::internal)?;
+                audit::record(
+                    conn,
+                    &admin,
+                    "api_key",
+                    &created.view.id,
+                    "create",
+                    &now_timestamp(),
+                )?;
+                Ok(created)
+            })
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -140,15 +159,6 @@ pub fn store_key(
     })
 }
 
-async fn make_key(state: &AppState, name: String, role: Role) -> Result<CreatedKey, ApiError> {
-    state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            store_key(conn, name, role).map_err(ApiError::internal)
-        })
-        .await
-}
-
 /// Revoke an API key
 ///
 /// The key stops working at once; it stays listed, with `revoked_at`.
@@ -172,18 +182,24 @@ pub async fn revoke_key(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
-    caller.require(Role::Admin)?;
+    let admin = caller.require(Role::Admin)?.clone();
     let key = path.into_inner();
     let revoked = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let Some(row) = keys::find(conn, &key)? else {
-                return Err(ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("no key has the id or prefix {key:?}"),
-                ));
-            };
-            Ok(keys::revoke(conn, &row.id, &now_timestamp())?)
+            conn.transaction(|conn| {
+                let Some(row) = keys::find(conn, &key)? else {
+                    return Err(ApiError::new(
+                        ErrorCode::NotFound,
+                        format!("no key has the id or prefix {key:?}"),
+                    ));
+                };
+                let now = now_timestamp();
+                if row.revoked_at.is_none() {
+                    audit::record(conn, &admin, "api_key", &row.id, "revoke", &now)?;
+                }
+                Ok(keys::revoke(conn, &row.id, &now)?)
+            })
         })
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "the key is gone"))?;
@@ -238,10 +254,23 @@ pub async fn start_reindex(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
-    let admin = caller.require(Role::Admin)?;
+    let admin = caller.require(Role::Admin)?.clone();
     search_enabled(&state)?;
     tracing::info!(key = %admin.name, "search index rebuild requested");
     let status = state.start_rebuild()?;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(audit::record(
+                conn,
+                &admin,
+                "search_index",
+                "search_index",
+                "rebuild",
+                &now_timestamp(),
+            )?)
+        })
+        .await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, "/v1/admin/reindex"))
         .json(status))
@@ -255,4 +284,89 @@ fn search_enabled(state: &AppState) -> Result<(), ApiError> {
             "this server runs without a search index",
         )),
     }
+}
+
+/// A page of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// How many entries there are, over all pages.
+    pub total: i64,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Query parameters of `GET /v1/admin/audit`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct AuditParams {
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// Only the writes to this entity (a publication's or key's id).
+    entity_id: Option<String>,
+}
+
+/// Read the audit log
+///
+/// Every write made through the API, oldest first: which key (by id and
+/// its name at the time), when, what entity and which operation.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of writes", body = AuditPage),
+        (status = 400, description = "A malformed cursor or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/audit")]
+pub async fn read_audit(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &super::params::names_of::<AuditParams>())?;
+    caller.require(Role::Admin)?;
+    let after = params
+        .parsed("cursor", |raw| {
+            raw.parse::<i64>()
+                .ok()
+                .filter(|seq| *seq >= 0)
+                .ok_or_else(|| "is not a cursor this API issued".to_owned())
+        })?
+        .unwrap_or(0);
+    let limit = params
+        .parsed("limit", super::params::parse_limit)?
+        .unwrap_or(20);
+    let entity_id = params.one("entity_id")?.map(str::to_owned);
+    let (mut items, total) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok((
+                audit::page(conn, after, limit + 1, entity_id.as_deref())?,
+                audit::count(conn, entity_id.as_deref())?,
+            ))
+        })
+        .await?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|entry| entry.seq.to_string())
+    } else {
+        None
+    };
+    let page = AuditPage {
+        total,
+        items,
+        next_cursor,
+    };
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -18,8 +18,8 @@ use super::params::Params;
 use super::render::Render;
 use crate::auth::{Caller, KeyHolder, Role};
 use crate::db::publications::{self, Full};
-use crate::db::{write, AnyConnection};
-use crate::domain::{IdOrSlug, PublicationStatus};
+use crate::db::{audit, write, AnyConnection};
+use crate::domain::{now_timestamp, IdOrSlug, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::import::format::{PublicationRecord, Record};
 use crate::import::{self, ImportError, Line};
@@ -206,6 +206,8 @@ async fn respond_with(
     Ok(response.json(detail))
 }
 
+/// After a write has committed: says so in the log, and makes the next
+/// request read the change log (see [`AppState::wrote`]).
 fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, id: &str) {
     state.wrote();
     tracing::info!(key = %holder.name, key_id = %holder.id, operation, publication = %id, "publication written");
@@ -256,10 +258,19 @@ pub async fn create_publication(
     record.id = Some(id);
     let id = id.hyphenated().to_string();
     let written = id.clone();
+    let auditor = holder.clone();
     state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             conn.transaction(|conn| {
+                audit::record(
+                    conn,
+                    &auditor,
+                    "publication",
+                    &written,
+                    "create",
+                    &now_timestamp(),
+                )?;
                 let slug = record.slug.as_str().to_owned();
                 if publications::find(conn, None, Some(&slug))?.is_some() {
                     return Err(ApiError::new(
@@ -287,8 +298,8 @@ async fn replace(
     state: &AppState,
     req: &HttpRequest,
     raw: String,
+    edit: Edit,
     make: impl FnOnce(&Full) -> Result<PublicationRecord, ApiError> + Send + 'static,
-    if_match_required: bool,
 ) -> Result<String, ApiError> {
     let key = parse_key(&raw)?;
     let if_match = req.headers().get(header::IF_MATCH).cloned();
@@ -298,7 +309,7 @@ async fn replace(
             conn.transaction(|conn| {
                 let current = load(conn, &key, &raw)?;
                 let version = version_of(&current).to_owned();
-                check_if_match(if_match.as_ref(), &version, if_match_required)?;
+                check_if_match(if_match.as_ref(), &version, edit.if_match_required)?;
                 let id = current.row.id.clone();
                 // From here on the row is ours until the commit.
                 if !write::lock_version(conn, &id, &version)? {
@@ -319,10 +330,25 @@ async fn replace(
                     }
                 }
                 save(conn, record)?;
+                audit::record(
+                    conn,
+                    &edit.holder,
+                    "publication",
+                    &id,
+                    edit.operation,
+                    &now_timestamp(),
+                )?;
                 Ok(id)
             })
         })
         .await
+}
+
+/// Who edits, how, and whether the edit must name a version.
+struct Edit {
+    holder: KeyHolder,
+    operation: &'static str,
+    if_match_required: bool,
 }
 
 /// Replace a publication
@@ -364,6 +390,11 @@ pub async fn replace_publication(
         &state,
         &req,
         path.into_inner(),
+        Edit {
+            holder: holder.clone(),
+            operation: "replace",
+            if_match_required: true,
+        },
         move |current| {
             if let Value::Object(object) = &mut value {
                 object
@@ -373,7 +404,6 @@ pub async fn replace_publication(
             }
             record_of(value, false)
         },
-        true,
     )
     .await?;
     log_write(&state, &holder, "replace", &id);
@@ -447,6 +477,11 @@ pub async fn patch_publication(
         &state,
         &req,
         path.into_inner(),
+        Edit {
+            holder: holder.clone(),
+            operation: "patch",
+            if_match_required: true,
+        },
         move |current| {
             let record =
                 crate::import::export::publication_record(&snapshot.catalog, current.clone())
@@ -458,7 +493,6 @@ pub async fn patch_publication(
             }
             record_of(value, false)
         },
-        true,
     )
     .await?;
     log_write(&state, &holder, "patch", &id);
@@ -496,6 +530,11 @@ pub async fn publish_publication(
         &state,
         &req,
         path.into_inner(),
+        Edit {
+            holder: holder.clone(),
+            operation: "publish",
+            if_match_required: false,
+        },
         move |current| {
             let mut record =
                 crate::import::export::publication_record(&snapshot.catalog, current.clone())
@@ -507,7 +546,6 @@ pub async fn publish_publication(
                 .get_or_insert_with(|| chrono::Utc::now().date_naive());
             Ok(record)
         },
-        false,
     )
     .await?;
     log_write(&state, &holder, "publish", &id);
@@ -566,6 +604,11 @@ pub async fn withdraw_publication(
         &state,
         &req,
         path.into_inner(),
+        Edit {
+            holder: holder.clone(),
+            operation: "withdraw",
+            if_match_required: false,
+        },
         move |current| {
             let mut record =
                 crate::import::export::publication_record(&snapshot.catalog, current.clone())
@@ -574,7 +617,6 @@ pub async fn withdraw_publication(
             record.withdrawn_reason = Some(reason);
             Ok(record)
         },
-        false,
     )
     .await?;
     log_write(&state, &holder, "withdraw", &id);
@@ -611,6 +653,7 @@ pub async fn delete_publication(
     let raw = path.into_inner();
     let key = parse_key(&raw)?;
     let if_match = req.headers().get(header::IF_MATCH).cloned();
+    let auditor = holder.clone();
     let id = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
@@ -622,7 +665,9 @@ pub async fn delete_publication(
                 if !write::lock_version(conn, &id, &version)? {
                     return Err(stale(version_of(&load(conn, &key, &raw)?)));
                 }
-                write::delete_publication(conn, &id, &crate::domain::now_timestamp())?;
+                let now = now_timestamp();
+                write::delete_publication(conn, &id, &now)?;
+                audit::record(conn, &auditor, "publication", &id, "delete", &now)?;
                 Ok(id)
             })
         })

@@ -45,6 +45,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(editing::delete_publication)
         .service(editing::publish_publication)
         .service(editing::withdraw_publication)
+        .service(admin::read_audit)
         .service(admin::list_keys)
         .service(admin::create_key)
         .service(admin::revoke_key)

@@ -20,7 +20,7 @@ use crate::db::models::{PublicationRow, VariantHeadRow};
 use crate::db::publications::{self, After, Filter, Full, Sort};
 use crate::domain::lang::LanguageRange;
 use crate::domain::{self, IdOrSlug, Lang, PublicationKind, PublicationStatus};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode, Problem, Tombstone};
 use crate::state::AppState;
 
 /// Query parameters of `GET /v1/publications`. List filters take several
@@ -480,12 +480,24 @@ pub async fn find_public(state: &AppState, key: &IdOrSlug, raw: &str) -> Result<
             let reason = full
                 .row
                 .withdrawn_reason
-                .as_deref()
-                .unwrap_or("no reason was given");
-            Err(ApiError::new(
+                .clone()
+                .unwrap_or_else(|| "no reason was given".into());
+            let mut error = ApiError::new(
                 ErrorCode::Withdrawn,
                 format!("the publication {raw:?} was withdrawn: {reason}"),
-            ))
+            );
+            error.tombstone = Some(Box::new(Tombstone {
+                id: full.row.id.clone(),
+                slug: full.row.slug.clone(),
+                titles: full
+                    .variants
+                    .iter()
+                    .map(|v| (v.lang.clone(), v.title.clone()))
+                    .collect(),
+                withdrawn_at: full.row.updated_at.clone(),
+                reason,
+            }));
+            Err(error)
         }
         _ => Err(ApiError::not_found("publication", raw)),
     }

@@ -369,3 +369,120 @@ on_both_backends!(bad_bodies_are_refused_whole_and_write_nothing, |backend| {
         .clone();
     assert_eq!(before, after, "nothing was written");
 });
+
+on_both_backends!(every_write_is_in_the_audit_log, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let (editor, admin) = (app.key(Role::Editor), app.key(Role::Admin));
+    let made = edit(
+        &app,
+        Method::POST,
+        "/v1/publications",
+        &editor,
+        None,
+        &draft("audited"),
+    )
+    .await;
+    let uri = made.header("location").expect("Location");
+    let id = made.json()["id"].as_str().expect("id").to_owned();
+    let tag = made.header("etag").expect("etag");
+    let patched = edit(
+        &app,
+        Method::PATCH,
+        &uri,
+        &editor,
+        Some(&tag),
+        &json!({"keywords": ["x"]}),
+    )
+    .await;
+    assert_eq!(patched.status, 200);
+    edit(
+        &app,
+        Method::POST,
+        &format!("{uri}/publish"),
+        &editor,
+        None,
+        &json!({}),
+    )
+    .await;
+    let tag = get_as(&app, &uri, Some(&admin))
+        .await
+        .header("etag")
+        .expect("etag");
+    let deleted = app
+        .send(with_key(TestRequest::delete().uri(&uri), &admin).insert_header(("If-Match", tag)))
+        .await;
+    assert_eq!(deleted.status, 204);
+    // A refused write leaves no entry.
+    let refused = edit(
+        &app,
+        Method::POST,
+        "/v1/publications",
+        &editor,
+        None,
+        &json!({"slug": "x"}),
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+
+    assert_problem(
+        &get_as(&app, "/v1/admin/audit", Some(&editor)).await,
+        403,
+        "forbidden",
+    );
+    let log = get_as(
+        &app,
+        &format!("/v1/admin/audit?entity_id={id}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(log.status, 200, "{}", text(&log));
+    let log = log.json();
+    let entries: Vec<(String, String)> = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["operation"].as_str().unwrap_or_default().to_owned(),
+                e["key_name"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("create", "test editor"),
+        ("patch", "test editor"),
+        ("publish", "test editor"),
+        ("delete", "test admin"),
+    ]
+    .iter()
+    .map(|(op, key)| (op.to_string(), key.to_string()))
+    .collect();
+    assert_eq!(entries, expected);
+    assert_eq!(log["total"], 4);
+    // Paging.
+    let first = get_as(
+        &app,
+        &format!("/v1/admin/audit?entity_id={id}&limit=3"),
+        Some(&admin),
+    )
+    .await
+    .json();
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let rest = get_as(
+        &app,
+        &format!("/v1/admin/audit?entity_id={id}&limit=3&cursor={cursor}"),
+        Some(&admin),
+    )
+    .await
+    .json();
+    assert_eq!(rest["items"][0]["operation"], "delete");
+    assert_eq!(rest["next_cursor"], Value::Null);
+    assert_problem(
+        &get_as(&app, "/v1/admin/audit?cursor=abc", Some(&admin)).await,
+        400,
+        "invalid_parameter",
+    );
+});
