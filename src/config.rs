@@ -42,6 +42,10 @@ pub struct Config {
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
 
+    /// Largest file upload accepted, in MiB.
+    #[arg(long, env = "ARKIV_MAX_UPLOAD_MB", default_value_t = 50, global = true)]
+    pub max_upload_mb: u64,
+
     /// Browser origins allowed to call the API cross-origin, comma-separated
     /// (`https://example.org`), or `*` for any. None by default.
     #[arg(

@@ -20,4 +20,12 @@ impl FileStore {
         let prefix = sha256.get(..2).unwrap_or("00");
         self.root.join(prefix).join(sha256)
     }
+
+    /// A fresh path for an upload in progress, in the store's own
+    /// directory (so that moving it into place is a rename).
+    pub fn temporary(&self) -> std::io::Result<PathBuf> {
+        let dir = self.root.join("tmp");
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir.join(uuid::Uuid::now_v7().to_string()))
+    }
 }

@@ -46,6 +46,8 @@ pub struct AppState {
     pub search: Option<Arc<SearchIndex>>,
     /// Which browser origins may call the API.
     pub cors: crate::cors::CorsSettings,
+    /// The largest file upload accepted, in bytes.
+    pub upload_limit: u64,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -66,6 +68,7 @@ impl AppState {
             files,
             search: None,
             cors: crate::cors::CorsSettings::default(),
+            upload_limit: 50 << 20,
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -75,6 +78,12 @@ impl AppState {
     /// Answers cross-origin requests from these origins.
     pub fn with_cors(mut self, cors: crate::cors::CorsSettings) -> Self {
         self.cors = cors;
+        self
+    }
+
+    /// Accepts file uploads up to this many bytes.
+    pub fn with_upload_limit(mut self, bytes: u64) -> Self {
+        self.upload_limit = bytes;
         self
     }
 

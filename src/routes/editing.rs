@@ -675,3 +675,288 @@ pub async fn delete_publication(
     log_write(&state, &holder, "delete", &id);
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// The first bytes of every PDF.
+const PDF_MAGIC: &[u8] = b"%PDF-";
+
+/// Streams an upload into the file store: at most `limit` bytes, hashed
+/// on the way, accepted only if it starts as a PDF. Returns its SHA-256
+/// and size. The upload never sits whole in memory, and a rejected or
+/// broken-off one leaves nothing behind.
+async fn store_upload(
+    state: &AppState,
+    mut payload: web::Payload,
+    limit: u64,
+) -> Result<(String, i64), ApiError> {
+    use futures_util::StreamExt as _;
+    use sha2::Digest as _;
+    use std::io::Write as _;
+
+    let temporary = state.files.temporary().map_err(ApiError::internal)?;
+    let result = async {
+        let mut file = std::fs::File::create(&temporary).map_err(ApiError::internal)?;
+        let mut hasher = sha2::Sha256::new();
+        let (mut size, mut head) = (0u64, Vec::with_capacity(PDF_MAGIC.len()));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|error| {
+                ApiError::new(
+                    ErrorCode::InvalidBody,
+                    format!("the upload broke off: {error}"),
+                )
+            })?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(too_large(limit));
+            }
+            if head.len() < PDF_MAGIC.len() {
+                let missing = PDF_MAGIC.len() - head.len();
+                head.extend_from_slice(&chunk[..chunk.len().min(missing)]);
+                if !PDF_MAGIC.starts_with(&head) {
+                    return Err(not_a_pdf());
+                }
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).map_err(ApiError::internal)?;
+        }
+        if head != PDF_MAGIC {
+            return Err(not_a_pdf());
+        }
+        file.sync_all().map_err(ApiError::internal)?;
+        let sha256: String = hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let target = state.files.path_of(&sha256);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
+        }
+        std::fs::rename(&temporary, &target).map_err(ApiError::internal)?;
+        Ok((sha256, size as i64))
+    }
+    .await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("files may be at most {} MiB", limit >> 20),
+    )
+}
+
+fn not_a_pdf() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        "the file is not a PDF (it must start with %PDF-)",
+    )
+}
+
+/// The text of a PDF, or None when it has none or cannot be read. The
+/// extractor is given the whole file and may panic on malformed ones; a
+/// panic is caught and counts as no text.
+fn extract_text(path: &std::path::Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let extracted = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(&bytes));
+    match extracted {
+        Ok(Ok(text)) => {
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            (!text.is_empty()).then_some(text)
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "no text extracted from an uploaded PDF");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("the PDF text extractor failed on an uploaded PDF");
+            None
+        }
+    }
+}
+
+/// The file name an upload declares (`Content-Disposition: …;
+/// filename=…`), made safe; only ever shown, never a path.
+fn declared_name(req: &HttpRequest, fallback: &str) -> String {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|value| header::ContentDisposition::from_raw(value).ok())
+        .and_then(|disposition| disposition.get_filename().map(str::to_owned))
+        .unwrap_or_default();
+    super::files::safe_file_name(&declared, fallback)
+}
+
+/// Upload a variant's PDF
+///
+/// The body is the PDF itself (any `Content-Type`: the file must start as
+/// a PDF). It is streamed to disk, stored by its SHA-256, and its text is
+/// extracted and made searchable in the variant's language; a PDF without
+/// extractable text is stored all the same, with `text_extracted: false`.
+/// The name shown for it comes from `Content-Disposition: attachment;
+/// filename=…` when sent, made safe. Replacing an existing file needs
+/// `If-Match`.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(
+        ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
+        ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF"),
+    responses(
+        (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such publication or language variant", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the upload limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Replacing a file without If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/publications/{id_or_slug}/variants/{lang}/file")]
+pub async fn upload_variant_file(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let (raw, raw_lang) = path.into_inner();
+    let key = parse_key(&raw)?;
+    let lang: crate::domain::Lang = raw_lang
+        .parse()
+        .map_err(|message: String| ApiError::invalid("lang", message))?;
+    let limit = state.upload_limit;
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+    // Refuse before reading the body when there is nothing to attach it to.
+    let (lookup, lookup_raw) = (key.clone(), raw.clone());
+    let current = state
+        .db
+        .run(move |conn| load(conn, &lookup, &lookup_raw))
+        .await?;
+    let Some(variant) = current.variants.iter().find(|v| v.lang == lang.as_str()) else {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("{raw:?} has no {lang} variant"),
+        ));
+    };
+    let replacing = variant.file_sha256.is_some();
+    let name = declared_name(&req, &format!("{}-{}.pdf", current.row.slug, lang.as_str()));
+    let (sha256, size) = store_upload(&state, payload, limit).await?;
+    let stored = state.files.path_of(&sha256);
+    let text = web::block(move || extract_text(&stored))
+        .await
+        .map_err(ApiError::internal)?;
+    let snapshot = state.snapshot().await?;
+    let id = replace(
+        &state,
+        &req,
+        raw,
+        Edit {
+            holder: holder.clone(),
+            operation: "upload_file",
+            if_match_required: replacing,
+        },
+        move |current| {
+            let mut record =
+                crate::import::export::publication_record(&snapshot.catalog, current.clone())
+                    .map_err(ApiError::internal)?;
+            let variant = record
+                .variants
+                .get_mut(&lang)
+                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no {lang} variant")))?;
+            variant.file = Some(crate::import::format::FileRecord {
+                sha256,
+                size,
+                media_type: "application/pdf".into(),
+                name,
+            });
+            variant.file_text = text;
+            Ok(record)
+        },
+    )
+    .await?;
+    log_write(&state, &holder, "upload_file", &id);
+    respond_with(&state, &requested, id, false).await
+}
+
+/// Remove a variant's file
+///
+/// Detaches the file from the variant (its text leaves the search index).
+/// `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "editing",
+    security(("bearer" = [])),
+    params(
+        ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
+        ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
+    ),
+    responses(
+        (status = 200, description = "Removed; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such publication, variant or file", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/publications/{id_or_slug}/variants/{lang}/file")]
+pub async fn delete_variant_file(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let requested = Requested::from_request(&req, &params, true)?;
+    let (raw, raw_lang) = path.into_inner();
+    let lang: crate::domain::Lang = raw_lang
+        .parse()
+        .map_err(|message: String| ApiError::invalid("lang", message))?;
+    let snapshot = state.snapshot().await?;
+    let id = replace(
+        &state,
+        &req,
+        raw.clone(),
+        Edit {
+            holder: holder.clone(),
+            operation: "delete_file",
+            if_match_required: false,
+        },
+        move |current| {
+            let mut record =
+                crate::import::export::publication_record(&snapshot.catalog, current.clone())
+                    .map_err(ApiError::internal)?;
+            let variant = record
+                .variants
+                .get_mut(&lang)
+                .filter(|variant| variant.file.is_some())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::NotFound,
+                        format!("the {lang} variant of {raw:?} has no file"),
+                    )
+                })?;
+            variant.file = None;
+            variant.file_text = None;
+            Ok(record)
+        },
+    )
+    .await?;
+    log_write(&state, &holder, "delete_file", &id);
+    respond_with(&state, &requested, id, false).await
+}

@@ -45,6 +45,8 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(editing::delete_publication)
         .service(editing::publish_publication)
         .service(editing::withdraw_publication)
+        .service(editing::upload_variant_file)
+        .service(editing::delete_variant_file)
         .service(admin::read_audit)
         .service(admin::list_keys)
         .service(admin::create_key)
@@ -69,6 +71,9 @@ fn allowed_methods(path: &str) -> &'static str {
             && (path.ends_with("/publish") || path.ends_with("/withdraw")) =>
         {
             "POST"
+        }
+        _ if path.starts_with("/v1/publications/") && path.ends_with("/file") => {
+            "GET, HEAD, PUT, DELETE"
         }
         _ if path.starts_with("/v1/publications/") && path.matches('/').count() == 3 => {
             "GET, HEAD, PUT, PATCH, DELETE"

@@ -298,6 +298,7 @@ fn file_view(v: &VariantRow) -> Option<FileView> {
             size,
             media_type: media_type.clone(),
             name: name.clone(),
+            text_extracted: v.file_text.as_deref().is_some_and(|t| !t.trim().is_empty()),
         }),
         _ => None,
     }

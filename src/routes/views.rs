@@ -112,6 +112,9 @@ pub struct FileView {
     pub media_type: String,
     #[schema(example = "conclusions-2024-10-31.pdf")]
     pub name: String,
+    /// Whether text was extracted from it (and is searchable). False for a
+    /// PDF without a text layer (a scan) or one that could not be read.
+    pub text_extracted: bool,
 }
 
 /// One language variant, as `?lang=all` lists them.

@@ -125,3 +125,208 @@ fn file_metadata_is_checked_on_import() {
         ]
     );
 }
+
+/// A one-page PDF showing `text` in Helvetica, with a correct xref table.
+fn pdf_with_text(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 18 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> TestRequest {
+    TestRequest::put()
+        .uri(uri)
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("Content-Type", "application/pdf"))
+        .set_payload(bytes)
+}
+
+on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
+    use arkiv::auth::Role;
+    let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+    let (editor, partner) = (app.key(Role::Editor), app.key(Role::Partner));
+    let made = app
+        .send_json(
+            actix_web::http::Method::POST,
+            "/v1/publications",
+            Some(&editor),
+            &serde_json::json!({
+                "slug": "annex-with-pdf", "kind": "report",
+                "variants": {"en": {"title": "Annex"}, "sq": {"title": "Shtojca"}}
+            }),
+        )
+        .await;
+    assert_eq!(made.status, 201);
+    let uri = "/v1/publications/annex-with-pdf/variants/en/file";
+    let pdf = pdf_with_text("Quetzalcoatl hydrology appendix");
+
+    // Who may upload, and what.
+    assert_problem(
+        &app.send(upload(uri, &partner, pdf.clone())).await,
+        403,
+        "forbidden",
+    );
+    let not_pdf = upload(uri, &editor, b"GIF89a not a pdf at all".to_vec());
+    assert_problem(&app.send(not_pdf).await, 415, "unsupported_media_type");
+    let missing_variant = upload(
+        "/v1/publications/annex-with-pdf/variants/sr-Cyrl/file",
+        &editor,
+        pdf.clone(),
+    );
+    assert_problem(&app.send(missing_variant).await, 404, "not_found");
+    let traversal = upload(uri, &editor, pdf.clone()).insert_header((
+        "Content-Disposition",
+        "attachment; filename=\"../../etc/passwd\"",
+    ));
+    let stored = app.send(traversal).await;
+    assert_eq!(
+        stored.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&stored.body)
+    );
+    let detail = stored.json();
+    assert_eq!(
+        detail["file"]["name"], "passwd",
+        "only the last component, as a name"
+    );
+    assert_eq!(detail["file"]["media_type"], "application/pdf");
+    assert_eq!(detail["file"]["size"], pdf.len());
+    assert_eq!(detail["file"]["text_extracted"], true);
+    let sha256 = detail["file"]["sha256"]
+        .as_str()
+        .expect("sha256")
+        .to_owned();
+    let on_disk = app.files.path().join(&sha256[..2]).join(&sha256);
+    assert_eq!(std::fs::read(&on_disk).expect("stored by hash"), pdf);
+    assert!(
+        std::fs::read_dir(app.files.path().join("tmp")).map_or(0, |d| d.count()) == 0,
+        "no upload left half-way"
+    );
+
+    // A draft's file stays private; published, it is served and its text found.
+    assert_problem(&app.get(uri).await, 404, "not_found");
+    app.sync();
+    assert_eq!(
+        app.get("/v1/search?q=quetzalcoatl").await.json()["total"],
+        0
+    );
+    let published = app
+        .send(
+            TestRequest::post()
+                .uri("/v1/publications/annex-with-pdf/publish")
+                .insert_header(("Authorization", format!("Bearer {editor}"))),
+        )
+        .await;
+    assert_eq!(published.status, 200);
+    let served = app.get(uri).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, pdf);
+    let ranged = app.get_with(uri, &[("Range", "bytes=0-4")]).await;
+    assert_eq!(ranged.status, 206);
+    assert_eq!(ranged.body, b"%PDF-");
+    app.sync();
+    let found = app.get("/v1/search?q=quetzalcoatl").await.json();
+    assert_eq!(found["total"], 1, "a word only inside the PDF: {found}");
+    assert_eq!(found["items"][0]["slug"], "annex-with-pdf");
+
+    // Replacing a file needs If-Match; a broken PDF is kept, without text.
+    let replace = upload(uri, &editor, b"%PDF-1.4\ntruncated".to_vec());
+    assert_problem(&app.send(replace).await, 428, "precondition_required");
+    let etag = published.header("etag").expect("etag");
+    let replaced = app
+        .send(
+            upload(uri, &editor, b"%PDF-1.4\ntruncated".to_vec()).insert_header(("If-Match", etag)),
+        )
+        .await;
+    assert_eq!(
+        replaced.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&replaced.body)
+    );
+    assert_eq!(replaced.json()["file"]["text_extracted"], false);
+    app.sync();
+    assert_eq!(
+        app.get("/v1/search?q=quetzalcoatl").await.json()["total"],
+        0,
+        "the old text left the index"
+    );
+});
+
+on_both_backends!(
+    uploads_over_the_limit_are_refused_and_leave_nothing,
+    |backend| {
+        use arkiv::auth::Role;
+        let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+        let state = arkiv::state::AppState::new(
+            app.db.db.clone(),
+            16 << 20,
+            arkiv::files::FileStore::new(app.files.path().to_owned()),
+        )
+        .expect("state")
+        .with_upload_limit(1024);
+        let app = TestApp {
+            state: actix_web::web::Data::new(state),
+            ..app
+        };
+        let editor = app.key(Role::Editor);
+        let uri = "/v1/publications/conclusions-expert-discussion-2024-10-31/variants/en/file";
+        let mut big = b"%PDF-1.4\n".to_vec();
+        big.resize(4096, b' ');
+        assert_problem(
+            &app.send(upload(uri, &editor, big)).await,
+            413,
+            "payload_too_large",
+        );
+        let stored: usize = std::fs::read_dir(app.files.path())
+            .map(|dirs| dirs.count())
+            .unwrap_or(0);
+        let leftovers = std::fs::read_dir(app.files.path().join("tmp")).map_or(0, |d| d.count());
+        assert_eq!(
+            leftovers, 0,
+            "nothing half-written ({stored} entries in the store)"
+        );
+        let detail = app
+            .get("/v1/publications/conclusions-expert-discussion-2024-10-31")
+            .await
+            .json();
+        assert_eq!(
+            detail["file"],
+            serde_json::Value::Null,
+            "the publication is unchanged"
+        );
+    }
+);
