@@ -16,6 +16,8 @@ pub struct Organisation {
     pub roles: Vec<Role>,
     pub website: Option<String>,
     pub ror: Option<String>,
+    /// The stored version (content hash): the first part of its ETag.
+    pub version: String,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +25,7 @@ pub struct Field {
     pub id: String,
     pub slug: String,
     pub label: LangMap,
+    pub version: String,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +45,7 @@ pub struct Project {
     pub funders: Vec<Funding>,
     pub partner_ids: Vec<String>,
     pub field_ids: Vec<String>,
+    pub version: String,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +59,7 @@ pub struct Event {
     pub place: Option<String>,
     pub organiser_ids: Vec<String>,
     pub project_id: Option<String>,
+    pub version: String,
 }
 
 /// One kind of entity, ordered by slug and found by id or slug.

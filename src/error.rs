@@ -55,6 +55,7 @@ error_codes! {
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
     SlugTaken = "slug_taken", CONFLICT, "Another resource already has this slug or id";
+    InUse = "in_use", CONFLICT, "Other records still refer to this one; change or delete them first";
     ReindexRunning = "reindex_running", CONFLICT, "A search index rebuild is already running";
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource changed since the version If-Match names; the ETag header has the current one";
     ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, "Fields of the body have values that are not allowed or refer to nothing; each is listed";

@@ -49,12 +49,24 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             catalog.organisations.insert(
                 row.id.clone(),
                 row.slug.clone(),
-                Organisation { id: row.id, slug: row.slug, name, roles, website: row.website, ror: row.ror },
+                Organisation {
+                    id: row.id,
+                    slug: row.slug,
+                    name,
+                    roles,
+                    website: row.website,
+                    ror: row.ror,
+                    version: row.content_hash,
+                },
             );
         }
         for row in fields::table.select(FieldRow::as_select()).load(conn)? {
             let label = take(&mut texts, &row.id, "label");
-            catalog.fields.insert(row.id.clone(), row.slug.clone(), Field { id: row.id, slug: row.slug, label });
+            catalog.fields.insert(
+                row.id.clone(),
+                row.slug.clone(),
+                Field { id: row.id, slug: row.slug, label, version: row.content_hash },
+            );
         }
 
         let mut funders: HashMap<String, Vec<Funding>> = HashMap::new();
@@ -95,6 +107,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 slug: row.slug.clone(),
                 starts_on: row.starts_on,
                 ends_on: row.ends_on,
+                version: row.content_hash,
             };
             catalog.projects.insert(row.id, row.slug, project);
         }
@@ -122,6 +135,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 ends_on: row.ends_on,
                 place: row.place,
                 project_id: row.project_id,
+                version: row.content_hash,
             };
             catalog.events.insert(row.id, row.slug, event);
         }

@@ -13,7 +13,7 @@ use super::AnyConnection;
 use crate::domain::translit::sort_key;
 use crate::domain::Lang;
 use crate::import::format::{
-    EventRecord, FieldRecord, LangMap, OrganisationRecord, ProjectRecord, PublicationRecord,
+    Entity, EventRecord, FieldRecord, LangMap, OrganisationRecord, ProjectRecord, PublicationRecord,
 };
 
 /// Inserts a new row or updates the stored one, by the stamp's outcome.
@@ -468,4 +468,95 @@ pub fn delete_publication(conn: &mut AnyConnection, id: &str, now: &str) -> Quer
         changes::record(conn, "publication", id, Operation::Delete, now)?;
     }
     Ok(deleted == 1)
+}
+
+/// Runs `$body` with `$table` bound to the table of a vocabulary entity.
+macro_rules! with_vocabulary_table {
+    ($entity:expr, $table:ident => $body:expr) => {
+        match $entity {
+            Entity::Organisation => {
+                use super::schema::organisations as $table;
+                $body
+            }
+            Entity::Field => {
+                use super::schema::fields as $table;
+                $body
+            }
+            Entity::Project => {
+                use super::schema::projects as $table;
+                $body
+            }
+            Entity::Event => {
+                use super::schema::events as $table;
+                $body
+            }
+            Entity::Publication => {
+                use super::schema::publications as $table;
+                $body
+            }
+        }
+    };
+}
+
+/// The stored version (content hash) of an entity, None when it is gone.
+pub fn version_of(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    id: &str,
+) -> QueryResult<Option<String>> {
+    with_vocabulary_table!(entity, table => table::table
+        .filter(table::id.eq(id))
+        .select(table::content_hash)
+        .first::<String>(conn)
+        .optional())
+}
+
+/// [`lock_version`] for any entity.
+pub fn lock_entity_version(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    id: &str,
+    expected: &str,
+) -> QueryResult<bool> {
+    let touched = with_vocabulary_table!(entity, table => diesel::update(
+        table::table
+            .filter(table::id.eq(id))
+            .filter(table::content_hash.eq(expected)),
+    )
+    .set(table::content_hash.eq(expected))
+    .execute(conn))?;
+    Ok(touched == 1)
+}
+
+/// Deletes a vocabulary entity (its texts, its own link rows, the row) and
+/// logs the deletion. Fails with a foreign-key violation while anything
+/// still refers to it; the caller's transaction then rolls back.
+pub fn delete_vocabulary(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    id: &str,
+    now: &str,
+) -> QueryResult<bool> {
+    diesel::delete(texts::table.filter(texts::owner_id.eq(id))).execute(conn)?;
+    let deleted = with_vocabulary_table!(entity, table => diesel::delete(
+        table::table.filter(table::id.eq(id))
+    )
+    .execute(conn))?;
+    if deleted == 1 {
+        changes::record(conn, entity.as_str(), id, Operation::Delete, now)?;
+    }
+    Ok(deleted == 1)
+}
+
+/// The id of the entity with this slug.
+pub fn id_by_slug(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    slug: &str,
+) -> QueryResult<Option<String>> {
+    with_vocabulary_table!(entity, table => table::table
+        .filter(table::slug.eq(slug))
+        .select(table::id)
+        .first::<String>(conn)
+        .optional())
 }

@@ -45,6 +45,18 @@ impl Record {
     }
 
     /// The entity name used in the change log and in messages.
+    /// Sets the record's id.
+    pub fn set_id(&mut self, id: uuid::Uuid) {
+        let slot = match self {
+            Record::Organisation(r) => &mut r.id,
+            Record::Field(r) => &mut r.id,
+            Record::Project(r) => &mut r.id,
+            Record::Event(r) => &mut r.id,
+            Record::Publication(r) => &mut r.id,
+        };
+        *slot = Some(id);
+    }
+
     pub fn entity(&self) -> Entity {
         match self {
             Record::Organisation(_) => Entity::Organisation,

@@ -39,7 +39,7 @@ pub fn version_etag(version: &str) -> String {
 
 /// Checks `If-Match` against the current version: 428 without one, 412
 /// (with the current ETag) when it names another version.
-fn check_if_match(
+pub(crate) fn check_if_match(
     if_match: Option<&HeaderValue>,
     current: &str,
     required: bool,
@@ -70,7 +70,7 @@ fn check_if_match(
     }
 }
 
-fn stale(current: &str) -> ApiError {
+pub(crate) fn stale(current: &str) -> ApiError {
     let mut error = ApiError::new(
         ErrorCode::PreconditionFailed,
         format!(
@@ -117,7 +117,7 @@ fn record_of(mut value: Value, default_draft: bool) -> Result<PublicationRecord,
     Ok(record)
 }
 
-fn validation_failed(problems: Vec<(String, String)>) -> ApiError {
+pub(crate) fn validation_failed(problems: Vec<(String, String)>) -> ApiError {
     let detail = problems
         .iter()
         .map(|(field, message)| format!("{field}: {message}"))
@@ -131,12 +131,14 @@ fn validation_failed(problems: Vec<(String, String)>) -> ApiError {
     error
 }
 
-/// Writes one record through the import path, in the caller's transaction.
+/// Writes one publication through the import path, in the caller's transaction.
 fn save(conn: &mut AnyConnection, record: PublicationRecord) -> Result<(), ApiError> {
-    let lines = [Line {
-        number: 1,
-        record: Record::Publication(record),
-    }];
+    save_record(conn, Record::Publication(record))
+}
+
+/// Writes one record of any kind through the import path.
+pub(crate) fn save_record(conn: &mut AnyConnection, record: Record) -> Result<(), ApiError> {
+    let lines = [Line { number: 1, record }];
     match import::import(conn, &lines, &indicatif::ProgressBar::hidden()) {
         Ok(_) => Ok(()),
         Err(ImportError::Invalid(errors)) => Err(validation_failed(
@@ -161,7 +163,7 @@ fn load(conn: &mut AnyConnection, key: &IdOrSlug, raw: &str) -> Result<Full, Api
         .ok_or_else(|| ApiError::not_found("publication", raw))
 }
 
-fn parse_key(raw: &str) -> Result<IdOrSlug, ApiError> {
+pub(crate) fn parse_key(raw: &str) -> Result<IdOrSlug, ApiError> {
     IdOrSlug::parse(raw).map_err(|message| ApiError::invalid("id_or_slug", message))
 }
 
@@ -208,9 +210,9 @@ async fn respond_with(
 
 /// After a write has committed: says so in the log, and makes the next
 /// request read the change log (see [`AppState::wrote`]).
-fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, id: &str) {
+pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, id: &str) {
     state.wrote();
-    tracing::info!(key = %holder.name, key_id = %holder.id, operation, publication = %id, "publication written");
+    tracing::info!(key = %holder.name, key_id = %holder.id, operation, id = %id, "written");
 }
 
 /// Create a publication
@@ -411,7 +413,7 @@ pub async fn replace_publication(
 }
 
 /// Applies an RFC 7396 JSON merge patch.
-fn merge_patch(target: &mut Value, patch: Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
     match patch {
         Value::Object(changes) => {
             if !target.is_object() {

@@ -164,7 +164,7 @@ pub async fn find_event(
             publications,
             requested_languages: requested.tags(),
         };
-        respond::encode(&detail, &[language])
+        respond::with_version(respond::encode(&detail, &[language])?, &event.version)
     })
     .await
 }

@@ -90,5 +90,5 @@ pub async fn find_field(
         .ok_or_else(|| ApiError::not_found("field", &raw))?;
     let view = field_view(&Render::new(&catalog, &requested.ranges), field);
     let language = view.language.as_str();
-    respond::json(&req, &view, &[language])
+    respond::json_versioned(&req, &view, &[language], &field.version)
 }

@@ -17,6 +17,7 @@ pub mod render;
 pub mod respond;
 pub mod search;
 pub mod views;
+pub mod vocabulary_editing;
 
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -47,6 +48,22 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(editing::withdraw_publication)
         .service(editing::upload_variant_file)
         .service(editing::delete_variant_file)
+        .service(vocabulary_editing::create_organisation)
+        .service(vocabulary_editing::replace_organisation)
+        .service(vocabulary_editing::patch_organisation)
+        .service(vocabulary_editing::delete_organisation)
+        .service(vocabulary_editing::create_field)
+        .service(vocabulary_editing::replace_field)
+        .service(vocabulary_editing::patch_field)
+        .service(vocabulary_editing::delete_field)
+        .service(vocabulary_editing::create_project)
+        .service(vocabulary_editing::replace_project)
+        .service(vocabulary_editing::patch_project)
+        .service(vocabulary_editing::delete_project)
+        .service(vocabulary_editing::create_event)
+        .service(vocabulary_editing::replace_event)
+        .service(vocabulary_editing::patch_event)
+        .service(vocabulary_editing::delete_event)
         .service(admin::read_audit)
         .service(admin::list_keys)
         .service(admin::create_key)
@@ -65,7 +82,8 @@ pub fn service(cfg: &mut ServiceConfig) {
 fn allowed_methods(path: &str) -> &'static str {
     let path = path.trim_end_matches('/');
     match path {
-        "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/publications" => "GET, HEAD, POST",
+        "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/publications" | "/v1/organisations"
+        | "/v1/fields" | "/v1/projects" | "/v1/events" => "GET, HEAD, POST",
         _ if path.starts_with("/v1/admin/keys/") => "DELETE",
         _ if path.starts_with("/v1/publications/")
             && (path.ends_with("/publish") || path.ends_with("/withdraw")) =>
@@ -75,7 +93,17 @@ fn allowed_methods(path: &str) -> &'static str {
         _ if path.starts_with("/v1/publications/") && path.ends_with("/file") => {
             "GET, HEAD, PUT, DELETE"
         }
-        _ if path.starts_with("/v1/publications/") && path.matches('/').count() == 3 => {
+        _ if [
+            "/v1/publications/",
+            "/v1/organisations/",
+            "/v1/fields/",
+            "/v1/projects/",
+            "/v1/events/",
+        ]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+            && path.matches('/').count() == 3 =>
+        {
             "GET, HEAD, PUT, PATCH, DELETE"
         }
         _ => "GET, HEAD",

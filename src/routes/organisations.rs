@@ -159,5 +159,5 @@ pub async fn find_organisation(
         requested_languages: requested.tags(),
     });
     let language = detail.organisation.language.as_str();
-    respond::json(&req, &detail, &[language])
+    respond::json_versioned(&req, &detail, &[language], &org.version)
 }

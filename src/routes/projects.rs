@@ -168,7 +168,7 @@ pub async fn find_project(
             publications_total,
             requested_languages: requested.tags(),
         };
-        respond::encode(&detail, &[language])
+        respond::with_version(respond::encode(&detail, &[language])?, &project.version)
     })
     .await
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -361,15 +361,10 @@ pub async fn find_publication(
             Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
             None => vec![detail.summary.language.as_str()],
         };
-        let mut encoded = respond::encode(&detail, &languages)?;
-        // The stored version first, for If-Match; the representation after it.
-        let etag = format!(
-            "\"{}.{}\"",
+        respond::with_version(
+            respond::encode(&detail, &languages)?,
             editing::version_of(full),
-            encoded.etag.to_str().unwrap_or_default().trim_matches('"')
-        );
-        encoded.etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
-        Ok::<_, ApiError>(encoded)
+        )
     };
     if caller.has(Role::Editor) {
         // Editors see every status. Their answers skip the response cache,

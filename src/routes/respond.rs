@@ -108,6 +108,32 @@ pub async fn cached(
     Ok(send(req, &encoded))
 }
 
+/// Puts a stored version in front of an encoded body's ETag:
+/// `"<version>.<representation>"`. `If-None-Match` still compares whole
+/// tags (each language has its own); `If-Match` on a write compares only
+/// the version (see `editing`).
+pub fn with_version(mut encoded: Encoded, version: &str) -> Result<Encoded, ApiError> {
+    let representation = encoded
+        .etag
+        .to_str()
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_owned();
+    encoded.etag = HeaderValue::from_str(&format!("\"{version}.{representation}\""))
+        .map_err(ApiError::internal)?;
+    Ok(encoded)
+}
+
+/// [`json`] for a writable resource: the ETag starts with its version.
+pub fn json_versioned<T: Serialize>(
+    req: &HttpRequest,
+    body: &T,
+    languages: &[&str],
+    version: &str,
+) -> Result<HttpResponse, ApiError> {
+    Ok(send(req, &with_version(encode(body, languages)?, version)?))
+}
+
 /// Serializes `body` and answers with it (or 304).
 pub fn json<T: Serialize>(
     req: &HttpRequest,

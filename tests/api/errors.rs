@@ -264,9 +264,10 @@ on_both_backends!(other_methods_get_405_and_head_works, |backend| {
             "POST",
         ),
         (
-            TestRequest::put().uri("/v1/projects/dialogue-solutions-future"),
-            "GET, HEAD",
+            TestRequest::post().uri("/v1/projects/dialogue-solutions-future"),
+            "GET, HEAD, PUT, PATCH, DELETE",
         ),
+        (TestRequest::put().uri("/v1/errors"), "GET, HEAD"),
         (TestRequest::delete().uri("/v1/search"), "GET, HEAD"),
     ] {
         let reply = app.send(request).await;

@@ -14,6 +14,7 @@ mod publications;
 mod relevance;
 mod search;
 mod vocabulary;
+mod vocabulary_editing;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};

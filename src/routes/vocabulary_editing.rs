@@ -1,0 +1,430 @@
+//! Editors write the vocabulary: organisations, fields of work, projects
+//! and events. As for publications, bodies are import-format records
+//! (without `"type"`), answers are the record as stored (with its id), and
+//! changes name the version they were made against with `If-Match`.
+//! Deleting is for admins, and refused (409) while anything refers to the
+//! entity.
+
+use actix_web::http::header;
+use actix_web::{delete, patch, post, put, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+use serde_json::Value;
+
+use super::body;
+use super::editing::{
+    check_if_match, log_write, merge_patch, parse_key, save_record, stale, validation_failed,
+};
+use super::params::Params;
+use crate::auth::{Caller, Role};
+use crate::db::{audit, vocabulary, write, AnyConnection};
+use crate::domain::{now_timestamp, IdOrSlug};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::import::{self, format::Entity, format::Record};
+use crate::state::AppState;
+
+/// The collection path of an entity under `/v1`.
+fn collection(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Organisation => "organisations",
+        Entity::Field => "fields",
+        Entity::Project => "projects",
+        Entity::Event => "events",
+        Entity::Publication => "publications",
+    }
+}
+
+/// Parses a body as a record of `entity`: `"type"` may be left out, every
+/// problem the checks find is listed (422).
+fn record_of(mut value: Value, entity: Entity) -> Result<Record, ApiError> {
+    let Value::Object(object) = &mut value else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            format!(
+                "the body must be a JSON object: an {} in the import format",
+                entity.as_str()
+            ),
+        ));
+    };
+    match object.remove("type") {
+        None => {}
+        Some(Value::String(kind)) if kind == entity.as_str() => {}
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                format!("must be {:?} or left out", entity.as_str()),
+            ))
+        }
+    }
+    object.remove("id");
+    object.insert("type".into(), Value::String(entity.as_str().into()));
+    let record = import::parse_line(&value.to_string())
+        .map_err(|(field, message)| ApiError::invalid_field(&field, message))?;
+    let problems = import::check(&record);
+    if !problems.is_empty() {
+        return Err(validation_failed(problems));
+    }
+    Ok(record)
+}
+
+/// The stored record of an entity, read from a fresh catalog.
+fn current_record(conn: &mut AnyConnection, entity: Entity, id: &str) -> Result<Record, ApiError> {
+    let catalog = vocabulary::load_catalog(conn)?;
+    let records = crate::import::export::catalog_records(&catalog).map_err(ApiError::internal)?;
+    let uuid = uuid::Uuid::parse_str(id).map_err(ApiError::internal)?;
+    records
+        .into_iter()
+        .find(|record| record.entity() == entity && record.id() == Some(uuid))
+        .ok_or_else(|| ApiError::internal("an entity is missing from the catalog"))
+}
+
+/// The id of the entity an id-or-slug names, 404 when none.
+fn resolve(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    key: &IdOrSlug,
+    raw: &str,
+) -> Result<String, ApiError> {
+    let (id, slug) = key.key();
+    let found = match (id, slug) {
+        (Some(id), _) => write::version_of(conn, entity, &id)?.map(|_| id),
+        (None, Some(slug)) => write::id_by_slug(conn, entity, slug)?,
+        (None, None) => None,
+    };
+    found.ok_or_else(|| ApiError::not_found(entity.as_str(), raw))
+}
+
+/// Answers with the stored record, its version ETag and Location.
+fn answer(
+    entity: Entity,
+    mut record: Record,
+    id: &str,
+    version: &str,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    record.set_id(uuid::Uuid::parse_str(id).map_err(ApiError::internal)?);
+    let mut value = serde_json::to_value(&record).map_err(ApiError::internal)?;
+    if let Value::Object(object) = &mut value {
+        object.remove("type");
+    }
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .insert_header((header::LOCATION, format!("/v1/{}/{id}", collection(entity))))
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(value))
+}
+
+async fn create(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    payload: web::Bytes,
+    entity: Entity,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let mut record = record_of(body::json(&req, &payload)?, entity)?;
+    let id = uuid::Uuid::now_v7();
+    record.set_id(id);
+    let id = id.hyphenated().to_string();
+    let auditor = holder.clone();
+    let (stored, version) = state
+        .db
+        .run({
+            let id = id.clone();
+            move |conn| -> Result<_, ApiError> {
+                conn.transaction(|conn| {
+                    let slug = record.slug().as_str().to_owned();
+                    if write::id_by_slug(conn, entity, &slug)?.is_some() {
+                        return Err(ApiError::new(
+                            ErrorCode::SlugTaken,
+                            format!("an {} already has the slug {slug:?}", entity.as_str()),
+                        ));
+                    }
+                    save_record(conn, record.clone())?;
+                    audit::record(
+                        conn,
+                        &auditor,
+                        entity.as_str(),
+                        &id,
+                        "create",
+                        &now_timestamp(),
+                    )?;
+                    let version = write::version_of(conn, entity, &id)?
+                        .ok_or_else(|| ApiError::internal("an entity just written is gone"))?;
+                    Ok((record, version))
+                })
+            }
+        })
+        .await?;
+    log_write(&state, &holder, "create", &id);
+    answer(entity, stored, &id, &version, true)
+}
+
+async fn change(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    raw: String,
+    payload: web::Bytes,
+    entity: Entity,
+    merge: bool,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let holder = caller.require(Role::Editor)?.clone();
+    let key = parse_key(&raw)?;
+    let value: Value = body::json(&req, &payload)?;
+    if merge && !value.is_object() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "a merge patch must be a JSON object",
+        ));
+    }
+    let if_match = req.headers().get(header::IF_MATCH).cloned();
+    let auditor = holder.clone();
+    let (id, stored, version) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            conn.transaction(|conn| {
+                let id = resolve(conn, entity, &key, &raw)?;
+                let current = write::version_of(conn, entity, &id)?
+                    .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
+                check_if_match(if_match.as_ref(), &current, true)?;
+                if !write::lock_entity_version(conn, entity, &id, &current)? {
+                    let now = write::version_of(conn, entity, &id)?.unwrap_or_default();
+                    return Err(stale(&now));
+                }
+                let value = if merge {
+                    let mut base = serde_json::to_value(current_record(conn, entity, &id)?)
+                        .map_err(ApiError::internal)?;
+                    merge_patch(&mut base, value);
+                    base
+                } else {
+                    value
+                };
+                let mut record = record_of(value, entity)?;
+                record.set_id(uuid::Uuid::parse_str(&id).map_err(ApiError::internal)?);
+                if let Some(other) = write::id_by_slug(conn, entity, record.slug().as_str())? {
+                    if other != id {
+                        return Err(ApiError::new(
+                            ErrorCode::SlugTaken,
+                            format!(
+                                "another {} has the slug {:?}",
+                                entity.as_str(),
+                                record.slug().as_str()
+                            ),
+                        ));
+                    }
+                }
+                save_record(conn, record.clone())?;
+                let operation = if merge { "patch" } else { "replace" };
+                audit::record(
+                    conn,
+                    &auditor,
+                    entity.as_str(),
+                    &id,
+                    operation,
+                    &now_timestamp(),
+                )?;
+                let version = write::version_of(conn, entity, &id)?.unwrap_or_default();
+                Ok((id, record, version))
+            })
+        })
+        .await?;
+    log_write(
+        &state,
+        &holder,
+        if merge { "patch" } else { "replace" },
+        &id,
+    );
+    answer(entity, stored, &id, &version, false)
+}
+
+async fn remove(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    raw: String,
+    entity: Entity,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let holder = caller.require(Role::Admin)?.clone();
+    let key = parse_key(&raw)?;
+    let if_match = req.headers().get(header::IF_MATCH).cloned();
+    let auditor = holder.clone();
+    let id = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            conn.transaction(|conn| {
+                let id = resolve(conn, entity, &key, &raw)?;
+                let current = write::version_of(conn, entity, &id)?
+                    .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
+                check_if_match(if_match.as_ref(), &current, true)?;
+                let now = now_timestamp();
+                match write::delete_vocabulary(conn, entity, &id, &now) {
+                    Ok(_) => {}
+                    Err(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                        _,
+                    )) => {
+                        return Err(ApiError::new(
+                            ErrorCode::InUse,
+                            format!(
+                                "the {} {raw:?} is still referred to (by publications, projects or events)",
+                                entity.as_str()
+                            ),
+                        ))
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+                audit::record(conn, &auditor, entity.as_str(), &id, "delete", &now)?;
+                Ok(id)
+            })
+        })
+        .await?;
+    log_write(&state, &holder, "delete", &id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Declares the four write endpoints of one vocabulary entity.
+macro_rules! vocabulary_writes {
+    (
+        $entity:expr, $tag:tt, $collection:tt, $item:tt,
+        $create:ident $create_summary:tt, $replace:ident $replace_summary:tt,
+        $patch:ident $patch_summary:tt, $delete:ident $delete_summary:tt
+    ) => {
+        #[utoipa::path(
+            tag = $tag,
+            summary = $create_summary,
+            description = "The body is the import format's record, without `\"type\"` (editor key).",
+            security(("bearer" = [])),
+            request_body(content = Object, description = "A record in the import format"),
+            responses(
+                (status = 201, description = "Created: the record as stored, with its id", body = Object, headers(("Location" = String), ("ETag" = String))),
+                (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[post($collection)]
+        pub async fn $create(
+            req: HttpRequest,
+            caller: Caller,
+            state: web::Data<AppState>,
+            payload: web::Bytes,
+        ) -> Result<HttpResponse, ApiError> {
+            create(req, caller, state, payload, $entity).await
+        }
+
+        #[utoipa::path(
+            tag = $tag,
+            summary = $replace_summary,
+            description = "The whole record; needs `If-Match` with the ETag of the version edited (412 when stale, 428 without).",
+            security(("bearer" = [])),
+            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            request_body(content = Object, description = "The whole record in the import format"),
+            responses(
+                (status = 200, description = "Replaced: the record as stored", body = Object, headers(("ETag" = String))),
+                (status = 400, description = "Not JSON of the expected shape", body = Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "The new slug is taken", body = Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
+                (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[put($item)]
+        pub async fn $replace(
+            req: HttpRequest,
+            caller: Caller,
+            state: web::Data<AppState>,
+            path: web::Path<String>,
+            payload: web::Bytes,
+        ) -> Result<HttpResponse, ApiError> {
+            change(req, caller, state, path.into_inner(), payload, $entity, false).await
+        }
+
+        #[utoipa::path(
+            tag = $tag,
+            summary = $patch_summary,
+            description = "A JSON merge patch (RFC 7396) over the import-format record; needs `If-Match`.",
+            security(("bearer" = [])),
+            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            request_body(content = Object, content_type = "application/merge-patch+json", description = "A merge patch of the record"),
+            responses(
+                (status = 200, description = "Changed: the record as stored", body = Object, headers(("ETag" = String))),
+                (status = 400, description = "Not a JSON object", body = Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
+                (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[patch($item)]
+        pub async fn $patch(
+            req: HttpRequest,
+            caller: Caller,
+            state: web::Data<AppState>,
+            path: web::Path<String>,
+            payload: web::Bytes,
+        ) -> Result<HttpResponse, ApiError> {
+            change(req, caller, state, path.into_inner(), payload, $entity, true).await
+        }
+
+        #[utoipa::path(
+            tag = $tag,
+            summary = $delete_summary,
+            description = "For admins, with `If-Match`; refused (409) while anything refers to it.",
+            security(("bearer" = [])),
+            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            responses(
+                (status = 204, description = "Deleted"),
+                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "Still referred to", body = Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
+                (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[delete($item)]
+        pub async fn $delete(
+            req: HttpRequest,
+            caller: Caller,
+            state: web::Data<AppState>,
+            path: web::Path<String>,
+        ) -> Result<HttpResponse, ApiError> {
+            remove(req, caller, state, path.into_inner(), $entity).await
+        }
+    };
+}
+
+vocabulary_writes!(
+    Entity::Organisation, "organisations", "/organisations", "/organisations/{id_or_slug}",
+    create_organisation "Create an organisation", replace_organisation "Replace an organisation",
+    patch_organisation "Change part of an organisation", delete_organisation "Delete an organisation"
+);
+vocabulary_writes!(
+    Entity::Field, "fields", "/fields", "/fields/{id_or_slug}",
+    create_field "Create a field of work", replace_field "Replace a field of work",
+    patch_field "Change part of a field of work", delete_field "Delete a field of work"
+);
+vocabulary_writes!(
+    Entity::Project, "projects", "/projects", "/projects/{id_or_slug}",
+    create_project "Create a project", replace_project "Replace a project",
+    patch_project "Change part of a project", delete_project "Delete a project"
+);
+vocabulary_writes!(
+    Entity::Event, "events", "/events", "/events/{id_or_slug}",
+    create_event "Create an event", replace_event "Replace an event",
+    patch_event "Change part of an event", delete_event "Delete an event"
+);

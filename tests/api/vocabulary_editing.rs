@@ -1,0 +1,175 @@
+//! Editors write organisations, fields, projects and events.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use arkiv::auth::Role;
+use serde_json::{json, Value};
+
+use super::{assert_problem, Reply, TestApp, TestDb};
+use crate::on_both_backends;
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    key: &str,
+    if_match: Option<&str>,
+    body: Option<&Value>,
+) -> Reply {
+    let mut request = TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .insert_header(("Authorization", format!("Bearer {key}")));
+    if let Some(body) = body {
+        request = request.set_json(body);
+    }
+    if let Some(tag) = if_match {
+        request = request.insert_header(("If-Match", tag.to_owned()));
+    }
+    app.send(request).await
+}
+
+on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let (editor, admin, partner) = (
+        app.key(Role::Editor),
+        app.key(Role::Admin),
+        app.key(Role::Partner),
+    );
+    let cases = [
+        (
+            "/v1/organisations",
+            json!({"slug": "kosovo-water-forum", "name": {"en": "Kosovo Water Forum", "sq": "Forumi i Ujit"}, "roles": ["partner"]}),
+            "name",
+        ),
+        (
+            "/v1/fields",
+            json!({"slug": "water", "label": {"en": "Water", "sr-Latn": "Voda"}}),
+            "label",
+        ),
+        (
+            "/v1/projects",
+            json!({"slug": "water-dialogue", "title": {"en": "Water dialogue"}, "funders": ["national-endowment-for-democracy"], "partners": ["kosovo-water-forum"], "fields": ["water"]}),
+            "title",
+        ),
+        (
+            "/v1/events",
+            json!({"slug": "water-roundtable-2026", "kind": "focus_group", "title": {"en": "Water roundtable"}, "starts_on": "2026-12-01", "project": "water-dialogue", "organisers": ["kosovo-water-forum"]}),
+            "title",
+        ),
+    ];
+    let mut made = Vec::new();
+    for (collection, body, text_field) in &cases {
+        assert_problem(
+            &send(&app, Method::POST, collection, &partner, None, Some(body)).await,
+            403,
+            "forbidden",
+        );
+        let reply = send(&app, Method::POST, collection, &editor, None, Some(body)).await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{collection}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let location = reply.header("location").expect("Location");
+        let id = reply.json()["id"].as_str().expect("id").to_owned();
+        assert_eq!(location, format!("{collection}/{id}"));
+        // Readers see it at once, by slug, with an ETag that carries its version.
+        let slug = body["slug"].as_str().unwrap();
+        let read = app.get(&format!("{collection}/{slug}")).await;
+        assert_eq!(read.status, 200, "{collection}/{slug}");
+        let etag = read.header("etag").expect("etag");
+        // A slug in use: 409.
+        assert_problem(
+            &send(&app, Method::POST, collection, &editor, None, Some(body)).await,
+            409,
+            "slug_taken",
+        );
+        // Patch the texts: needs If-Match.
+        let patch = json!({ *text_field: {"sr-Cyrl": "Ново"} });
+        assert_problem(
+            &send(&app, Method::PATCH, &location, &editor, None, Some(&patch)).await,
+            428,
+            "precondition_required",
+        );
+        let patched = send(
+            &app,
+            Method::PATCH,
+            &location,
+            &editor,
+            Some(&etag),
+            Some(&patch),
+        )
+        .await;
+        assert_eq!(
+            patched.status,
+            200,
+            "{collection}: {}",
+            String::from_utf8_lossy(&patched.body)
+        );
+        assert_eq!(patched.json()[*text_field]["sr-Cyrl"], "Ново");
+        assert!(
+            patched.json()[*text_field]["en"].is_string(),
+            "merged, not replaced"
+        );
+        let stale = send(
+            &app,
+            Method::PATCH,
+            &location,
+            &editor,
+            Some(&etag),
+            Some(&patch),
+        )
+        .await;
+        assert_problem(&stale, 412, "precondition_failed");
+        made.push((location, patched.header("etag").expect("etag")));
+    }
+    // A reference to nothing is named.
+    let dangling =
+        json!({"slug": "orphan", "title": {"en": "Orphan"}, "funders": ["nobody-at-all"]});
+    let problem = assert_problem(
+        &send(
+            &app,
+            Method::POST,
+            "/v1/projects",
+            &editor,
+            None,
+            Some(&dangling),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert!(problem.to_string().contains("nobody-at-all"));
+    // The new project lists its partner, the event its project.
+    let project = app.get("/v1/projects/water-dialogue").await.json();
+    assert_eq!(
+        project["partners"][0]["slug"], "kosovo-water-forum",
+        "{project}"
+    );
+
+    // Deleting: admins only; refused while referred to; then allowed, last first.
+    let (event, event_tag) = &made[3];
+    assert_problem(
+        &send(&app, Method::DELETE, event, &editor, Some(event_tag), None).await,
+        403,
+        "forbidden",
+    );
+    let (org, org_tag) = &made[0];
+    assert_problem(
+        &send(&app, Method::DELETE, org, &admin, Some(org_tag), None).await,
+        409,
+        "in_use",
+    );
+    for (location, tag) in made.iter().rev() {
+        let deleted = send(&app, Method::DELETE, location, &admin, Some(tag), None).await;
+        assert_eq!(
+            deleted.status,
+            204,
+            "{location}: {}",
+            String::from_utf8_lossy(&deleted.body)
+        );
+        assert_problem(&app.get(location).await, 404, "not_found");
+    }
+});
