@@ -899,7 +899,7 @@ pub async fn upload_variant_file(
 /// Remove a variant's file
 ///
 /// Detaches the file from the variant (its text leaves the search index).
-/// `If-Match` is checked when sent.
+/// Needs `If-Match`.
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
@@ -913,6 +913,7 @@ pub async fn upload_variant_file(
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication, variant or file", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/publications/{id_or_slug}/variants/{lang}/file")]
@@ -937,7 +938,7 @@ pub async fn delete_variant_file(
         Edit {
             holder: holder.clone(),
             operation: "delete_file",
-            if_match_required: false,
+            if_match_required: true,
         },
         move |current| {
             let mut record =

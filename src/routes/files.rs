@@ -10,6 +10,7 @@ use actix_web::http::header::{
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::params::Params;
+use crate::auth::{Caller, Role};
 use crate::domain::{IdOrSlug, Lang};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
@@ -44,8 +45,9 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
 /// Download a variant's file
 ///
 /// The file (usually a PDF) of one language variant of a published
-/// publication. Honours `Range` (206) and `If-None-Match` (304); the
-/// `Content-Disposition` carries the original file name, made safe.
+/// publication (of any publication, with an editor key). Honours `Range`
+/// (206) and `If-None-Match` (304); the `Content-Disposition` carries the
+/// original file name, made safe.
 #[utoipa::path(
     tag = "publications",
     params(
@@ -64,6 +66,7 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
 #[get("/publications/{id_or_slug}/variants/{lang}/file")]
 pub async fn download_variant_file(
     req: HttpRequest,
+    caller: Caller,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -71,7 +74,24 @@ pub async fn download_variant_file(
     let (raw, raw_lang) = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let lang = Lang::from_str(&raw_lang).map_err(|message| ApiError::invalid("lang", message))?;
-    let full = super::publications::find_public(&state, &key, &raw).await?;
+    // Editors also get the files of drafts and withdrawn publications.
+    let full = if caller.has(Role::Editor) {
+        let (id, slug) = key.key();
+        let slug = slug.map(str::to_owned);
+        state
+            .db
+            .run(move |conn| -> Result<_, ApiError> {
+                Ok(crate::db::publications::find(
+                    conn,
+                    id.as_deref(),
+                    slug.as_deref(),
+                )?)
+            })
+            .await?
+            .ok_or_else(|| ApiError::not_found("publication", &raw))?
+    } else {
+        super::publications::find_public(&state, &key, &raw).await?
+    };
     let no_file = || {
         ApiError::new(
             ErrorCode::NotFound,

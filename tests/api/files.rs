@@ -236,8 +236,11 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
         "no upload left half-way"
     );
 
-    // A draft's file stays private; published, it is served and its text found.
+    // A draft's file stays private (editors excepted); published, it is
+    // served to all and its text found.
     assert_problem(&app.get(uri).await, 404, "not_found");
+    let (name, value) = ("Authorization", format!("Bearer {editor}"));
+    assert_eq!(app.get_with(uri, &[(name, &value)]).await.body, pdf);
     app.sync();
     assert_eq!(
         app.get("/v1/search?q=quetzalcoatl").await.json()["total"],
@@ -284,6 +287,26 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
         0,
         "the old text left the index"
     );
+    // Detaching the file needs If-Match too.
+    let detach = |tag: Option<String>| {
+        let mut request = TestRequest::delete()
+            .uri(uri)
+            .insert_header(("Authorization", format!("Bearer {editor}")));
+        if let Some(tag) = tag {
+            request = request.insert_header(("If-Match", tag));
+        }
+        request
+    };
+    assert_problem(&app.send(detach(None)).await, 428, "precondition_required");
+    let detached = app.send(detach(replaced.header("etag"))).await;
+    assert_eq!(
+        detached.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&detached.body)
+    );
+    assert_eq!(detached.json()["file"], serde_json::Value::Null);
+    assert_problem(&app.get(uri).await, 404, "not_found");
 });
 
 on_both_backends!(
