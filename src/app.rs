@@ -3,7 +3,8 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{get, web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
@@ -42,6 +43,35 @@ async fn openapi_json(
     routes::respond::json(&req, &spec.0, &[])
 }
 
+/// The largest JSON request body accepted.
+pub const JSON_BODY_LIMIT: usize = 16 << 20;
+
+/// Turns a 413 from actix's body reader (plain text) into a problem+json
+/// with its machine code, as every other error is.
+fn as_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let (req, _) = response.into_parts();
+    let error = ApiError::new(
+        crate::error::ErrorCode::PayloadTooLarge,
+        format!(
+            "request bodies may be at most {} MiB",
+            JSON_BODY_LIMIT >> 20
+        ),
+    );
+    let replaced = actix_web::ResponseError::error_response(&error);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, replaced).map_into_right_body(),
+    ))
+}
+
 /// Builds the application around shared state.
 pub fn app(
     state: web::Data<AppState>,
@@ -63,11 +93,18 @@ pub fn app(
     app.app_data(state)
         .app_data(web::Data::new(SpecJson(spec)))
         .app_data(path_config)
+        // JSON bodies (publications with long texts) up to 16 MiB; files
+        // are streamed with their own limit.
+        .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
         .service(openapi_json)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::route_not_found))
         // HEAD is GET without the body; the HTTP layer drops the body.
+        .wrap(
+            actix_web::middleware::ErrorHandlers::new()
+                .handler(StatusCode::PAYLOAD_TOO_LARGE, as_problem),
+        )
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap_fn(|mut req, service| {
             if req.method() == Method::HEAD {

@@ -55,6 +55,7 @@ error_codes! {
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
     SlugTaken = "slug_taken", CONFLICT, "Another resource already has this slug or id";
+    InvalidTransition = "invalid_transition", CONFLICT, "The publication's status cannot change this way (a draft cannot be withdrawn)";
     InUse = "in_use", CONFLICT, "Other records still refer to this one; change or delete them first";
     ReindexRunning = "reindex_running", CONFLICT, "A search index rebuild is already running";
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource changed since the version If-Match names; the ETag header has the current one";
@@ -240,8 +241,33 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            diesel::result::Error::NotFound => Self::new(ErrorCode::NotFound, "no such resource"),
+            Error::NotFound => Self::new(ErrorCode::NotFound, "no such resource"),
+            // Two writers raced for the same slug or id; the loser hears it.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::info!(
+                    message = info.message(),
+                    "a write lost a race for a unique value"
+                );
+                Self::new(
+                    ErrorCode::SlugTaken,
+                    "another write took this slug or id a moment ago",
+                )
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::new(
+                ErrorCode::Unavailable,
+                "the database was busy with another write; try again",
+            ),
+            Error::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy") =>
+            {
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "the database was busy with another write; try again",
+                )
+            }
             other => Self::internal(other),
         }
     }

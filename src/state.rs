@@ -139,13 +139,17 @@ impl AppState {
         let spawned = std::thread::Builder::new()
             .name("rebuild".into())
             .spawn(move || {
-                let result = db.conn().map_err(anyhow::Error::from).and_then(|mut conn| {
-                    crate::search::sync::rebuild(
-                        &mut conn,
-                        &index,
-                        &indicatif::ProgressBar::hidden(),
-                    )
-                });
+                // A panic must not leave `running` set for ever.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    db.conn().map_err(anyhow::Error::from).and_then(|mut conn| {
+                        crate::search::sync::rebuild(
+                            &mut conn,
+                            &index,
+                            &indicatif::ProgressBar::hidden(),
+                        )
+                    })
+                }))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the rebuild panicked")));
                 let mut status = lock(&shared);
                 status.running = false;
                 status.finished_at = Some(crate::domain::now_timestamp());

@@ -23,6 +23,20 @@ impl Operation {
     }
 }
 
+/// Makes change-log entries commit in sequence order. On PostgreSQL a
+/// `BIGSERIAL` number is taken at insert time, so a transaction that took
+/// N could commit after one that took N+1; a reader that had already moved
+/// past N+1 would never see N. A transaction-scoped advisory lock taken
+/// before each insert makes writers append (and commit) one at a time.
+/// SQLite has one writer at a time already.
+pub fn serialize(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgres(pg) = conn {
+        use diesel::connection::SimpleConnection;
+        pg.batch_execute("SELECT pg_advisory_xact_lock(7400201)")?;
+    }
+    Ok(())
+}
+
 /// Appends one entry; call it inside the transaction that made the change.
 pub fn record(
     conn: &mut AnyConnection,
@@ -31,6 +45,7 @@ pub fn record(
     operation: Operation,
     at: &str,
 ) -> QueryResult<()> {
+    serialize(conn)?;
     diesel::insert_into(changes::table)
         .values(NewChange {
             entity,

@@ -433,6 +433,7 @@ pub fn write_publications(
             changed_at: now,
         })
         .collect();
+    changes::serialize(conn)?;
     for chunk in change_rows.chunks(ROWS_PER_INSERT) {
         insert_many!(conn, super::schema::changes::table, chunk);
     }
@@ -559,4 +560,24 @@ pub fn id_by_slug(
         .select(table::id)
         .first::<String>(conn)
         .optional())
+}
+
+/// Runs `work` in a transaction that holds the write lock from its first
+/// statement. On SQLite a transaction that reads first and writes later
+/// fails at once (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout helps) when
+/// another writer committed in between; one that writes first waits its
+/// turn instead. A no-op UPDATE takes the lock without changing anything.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if matches!(conn, AnyConnection::Sqlite(_)) {
+            diesel::sql_query("UPDATE changes SET seq = seq WHERE 1 = 0").execute(conn)?;
+        }
+        work(conn)
+    })
 }

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,6 +11,7 @@ use super::respond;
 use crate::auth::{self, Caller, Role};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::keys::{self, KeyRow, KeyView};
+use crate::db::write;
 use crate::domain::{new_id, now_timestamp};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::state::{AppState, RebuildStatus};
@@ -114,7 +114,7 @@ pub async fn create_key(
     let created = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 let created = store_key(conn, name, role).map_err(ApiError::internal)?;
                 audit::record(
                     conn,
@@ -187,7 +187,7 @@ pub async fn revoke_key(
     let revoked = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 let Some(row) = keys::find(conn, &key)? else {
                     return Err(ApiError::new(
                         ErrorCode::NotFound,

@@ -7,7 +7,6 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{delete, patch, post, put, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -17,6 +16,7 @@ use super::negotiate::Requested;
 use super::params::Params;
 use super::render::Render;
 use crate::auth::{Caller, KeyHolder, Role};
+use crate::catalog::Catalog;
 use crate::db::publications::{self, Full};
 use crate::db::{audit, write, AnyConnection};
 use crate::domain::{now_timestamp, IdOrSlug, PublicationStatus};
@@ -59,7 +59,11 @@ pub(crate) fn check_if_match(
         if tag == "*" {
             return true;
         }
-        let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
+        // If-Match compares strongly: a weak tag never matches.
+        if tag.starts_with("W/") {
+            return false;
+        }
+        let tag = tag.trim_matches('"');
         let version = tag.split('.').next().unwrap_or_default();
         crate::auth::constant_time_eq(version, current)
     });
@@ -68,6 +72,19 @@ pub(crate) fn check_if_match(
     } else {
         Err(stale(current))
     }
+}
+
+/// Refuses status changes the workflow does not have: a draft cannot be
+/// withdrawn (its tombstone would make public what never was).
+fn check_transition(current: &Full, next: &PublicationRecord) -> Result<(), ApiError> {
+    let was = PublicationStatus::parse(&current.row.status).map_err(ApiError::internal)?;
+    if was == PublicationStatus::Draft && next.status == PublicationStatus::Withdrawn {
+        return Err(ApiError::new(
+            ErrorCode::InvalidTransition,
+            "a draft cannot be withdrawn: it was never public; delete it or keep it as a draft",
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn stale(current: &str) -> ApiError {
@@ -264,7 +281,7 @@ pub async fn create_publication(
     state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 audit::record(
                     conn,
                     &auditor,
@@ -301,14 +318,14 @@ async fn replace(
     req: &HttpRequest,
     raw: String,
     edit: Edit,
-    make: impl FnOnce(&Full) -> Result<PublicationRecord, ApiError> + Send + 'static,
+    make: impl FnOnce(&Full, &Catalog) -> Result<PublicationRecord, ApiError> + Send + 'static,
 ) -> Result<String, ApiError> {
     let key = parse_key(&raw)?;
     let if_match = req.headers().get(header::IF_MATCH).cloned();
     state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 let current = load(conn, &key, &raw)?;
                 let version = version_of(&current).to_owned();
                 check_if_match(if_match.as_ref(), &version, edit.if_match_required)?;
@@ -318,8 +335,12 @@ async fn replace(
                     let now = load(conn, &key, &raw)?;
                     return Err(stale(version_of(&now)));
                 }
-                let mut record = make(&current)?;
+                // The vocabulary as it is now, not as a snapshot taken
+                // before the transaction: slugs are resolved against it.
+                let catalog = crate::db::vocabulary::load_catalog(conn)?;
+                let mut record = make(&current, &catalog)?;
                 record.id = Some(uuid_of(&id)?);
+                check_transition(&current, &record)?;
                 if let Some(other) = publications::find(conn, None, Some(record.slug.as_str()))? {
                     if other.row.id != id {
                         return Err(ApiError::new(
@@ -397,7 +418,7 @@ pub async fn replace_publication(
             operation: "replace",
             if_match_required: true,
         },
-        move |current| {
+        move |current, _| {
             if let Value::Object(object) = &mut value {
                 object
                     .entry("status")
@@ -474,7 +495,6 @@ pub async fn patch_publication(
             "a merge patch must be a JSON object",
         ));
     }
-    let snapshot = state.snapshot().await?;
     let id = replace(
         &state,
         &req,
@@ -484,10 +504,9 @@ pub async fn patch_publication(
             operation: "patch",
             if_match_required: true,
         },
-        move |current| {
-            let record =
-                crate::import::export::publication_record(&snapshot.catalog, current.clone())
-                    .map_err(ApiError::internal)?;
+        move |current, catalog| {
+            let record = crate::import::export::publication_record(catalog, current.clone())
+                .map_err(ApiError::internal)?;
             let mut value = serde_json::to_value(&record).map_err(ApiError::internal)?;
             merge_patch(&mut value, patch);
             if let Value::Object(object) = &mut value {
@@ -527,7 +546,6 @@ pub async fn publish_publication(
     let params = Params::parse(&req, &["lang".to_owned()])?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
-    let snapshot = state.snapshot().await?;
     let id = replace(
         &state,
         &req,
@@ -537,10 +555,9 @@ pub async fn publish_publication(
             operation: "publish",
             if_match_required: false,
         },
-        move |current| {
-            let mut record =
-                crate::import::export::publication_record(&snapshot.catalog, current.clone())
-                    .map_err(ApiError::internal)?;
+        move |current, catalog| {
+            let mut record = crate::import::export::publication_record(catalog, current.clone())
+                .map_err(ApiError::internal)?;
             record.status = PublicationStatus::Published;
             record.withdrawn_reason = None;
             record
@@ -601,7 +618,6 @@ pub async fn withdraw_publication(
             "must be 1 to 2,000 characters",
         ));
     }
-    let snapshot = state.snapshot().await?;
     let id = replace(
         &state,
         &req,
@@ -611,10 +627,9 @@ pub async fn withdraw_publication(
             operation: "withdraw",
             if_match_required: false,
         },
-        move |current| {
-            let mut record =
-                crate::import::export::publication_record(&snapshot.catalog, current.clone())
-                    .map_err(ApiError::internal)?;
+        move |current, catalog| {
+            let mut record = crate::import::export::publication_record(catalog, current.clone())
+                .map_err(ApiError::internal)?;
             record.status = PublicationStatus::Withdrawn;
             record.withdrawn_reason = Some(reason);
             Ok(record)
@@ -659,7 +674,7 @@ pub async fn delete_publication(
     let id = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 let current = load(conn, &key, &raw)?;
                 let version = version_of(&current).to_owned();
                 check_if_match(if_match.as_ref(), &version, true)?;
@@ -743,6 +758,25 @@ async fn store_upload(
     result
 }
 
+/// Removes a stored file that no variant names (after a refused upload).
+async fn forget_unused_blob(state: &AppState, sha256: String) {
+    use diesel::prelude::*;
+    let path = state.files.path_of(&sha256);
+    let used = state
+        .db
+        .run(move |conn| -> Result<i64, ApiError> {
+            use crate::db::schema::variants;
+            Ok(variants::table
+                .filter(variants::file_sha256.eq(sha256))
+                .count()
+                .get_result(conn)?)
+        })
+        .await;
+    if matches!(used, Ok(0)) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
@@ -798,8 +832,8 @@ fn declared_name(req: &HttpRequest, fallback: &str) -> String {
 /// extracted and made searchable in the variant's language; a PDF without
 /// extractable text is stored all the same, with `text_extracted: false`.
 /// The name shown for it comes from `Content-Disposition: attachment;
-/// filename=…` when sent, made safe. Replacing an existing file needs
-/// `If-Match`.
+/// filename=…` when sent, made safe. Needs `If-Match` with the
+/// publication's ETag (428/412 before the upload is read).
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
@@ -816,7 +850,7 @@ fn declared_name(req: &HttpRequest, fallback: &str) -> String {
         (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the upload limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "Replacing a file without If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/publications/{id_or_slug}/variants/{lang}/file")]
@@ -850,33 +884,38 @@ pub async fn upload_variant_file(
         .db
         .run(move |conn| load(conn, &lookup, &lookup_raw))
         .await?;
-    let Some(variant) = current.variants.iter().find(|v| v.lang == lang.as_str()) else {
+    if !current.variants.iter().any(|v| v.lang == lang.as_str()) {
         return Err(ApiError::new(
             ErrorCode::NotFound,
             format!("{raw:?} has no {lang} variant"),
         ));
-    };
-    let replacing = variant.file_sha256.is_some();
+    }
+    // Refused before a byte is read when the version is missing or stale;
+    // checked again, under the lock, when the file is attached.
+    check_if_match(
+        req.headers().get(header::IF_MATCH),
+        version_of(&current),
+        true,
+    )?;
     let name = declared_name(&req, &format!("{}-{}.pdf", current.row.slug, lang.as_str()));
     let (sha256, size) = store_upload(&state, payload, limit).await?;
     let stored = state.files.path_of(&sha256);
     let text = web::block(move || extract_text(&stored))
         .await
         .map_err(ApiError::internal)?;
-    let snapshot = state.snapshot().await?;
-    let id = replace(
+    let blob = sha256.clone();
+    let attached = replace(
         &state,
         &req,
         raw,
         Edit {
             holder: holder.clone(),
             operation: "upload_file",
-            if_match_required: replacing,
+            if_match_required: true,
         },
-        move |current| {
-            let mut record =
-                crate::import::export::publication_record(&snapshot.catalog, current.clone())
-                    .map_err(ApiError::internal)?;
+        move |current, catalog| {
+            let mut record = crate::import::export::publication_record(catalog, current.clone())
+                .map_err(ApiError::internal)?;
             let variant = record
                 .variants
                 .get_mut(&lang)
@@ -891,7 +930,14 @@ pub async fn upload_variant_file(
             Ok(record)
         },
     )
-    .await?;
+    .await;
+    let id = match attached {
+        Ok(id) => id,
+        Err(error) => {
+            forget_unused_blob(&state, blob).await;
+            return Err(error);
+        }
+    };
     log_write(&state, &holder, "upload_file", &id);
     respond_with(&state, &requested, id, false).await
 }
@@ -930,7 +976,6 @@ pub async fn delete_variant_file(
     let lang: crate::domain::Lang = raw_lang
         .parse()
         .map_err(|message: String| ApiError::invalid("lang", message))?;
-    let snapshot = state.snapshot().await?;
     let id = replace(
         &state,
         &req,
@@ -940,10 +985,9 @@ pub async fn delete_variant_file(
             operation: "delete_file",
             if_match_required: true,
         },
-        move |current| {
-            let mut record =
-                crate::import::export::publication_record(&snapshot.catalog, current.clone())
-                    .map_err(ApiError::internal)?;
+        move |current, catalog| {
+            let mut record = crate::import::export::publication_record(catalog, current.clone())
+                .map_err(ApiError::internal)?;
             let variant = record
                 .variants
                 .get_mut(&lang)

@@ -7,7 +7,6 @@
 
 use actix_web::http::header;
 use actix_web::{delete, patch, post, put, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde_json::Value;
 
 use super::body;
@@ -126,8 +125,18 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let holder = caller.require(Role::Editor)?.clone();
-    let mut record = record_of(body::json(&req, &payload)?, entity)?;
-    let id = uuid::Uuid::now_v7();
+    let value: Value = body::json(&req, &payload)?;
+    // An id may be given, as in the import format; otherwise one is made.
+    let given = match value.get("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => Some(
+            uuid::Uuid::parse_str(raw)
+                .map_err(|_| ApiError::invalid_field("id", "must be a UUID"))?,
+        ),
+        Some(_) => return Err(ApiError::invalid_field("id", "must be a UUID")),
+    };
+    let mut record = record_of(value, entity)?;
+    let id = given.unwrap_or_else(uuid::Uuid::now_v7);
     record.set_id(id);
     let id = id.hyphenated().to_string();
     let auditor = holder.clone();
@@ -136,8 +145,14 @@ async fn create(
         .run({
             let id = id.clone();
             move |conn| -> Result<_, ApiError> {
-                conn.transaction(|conn| {
+                write::write_transaction(conn, |conn| {
                     let slug = record.slug().as_str().to_owned();
+                    if write::version_of(conn, entity, &id)?.is_some() {
+                        return Err(ApiError::new(
+                            ErrorCode::SlugTaken,
+                            format!("an {} already has the id {id}", entity.as_str()),
+                        ));
+                    }
                     if write::id_by_slug(conn, entity, &slug)?.is_some() {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
@@ -188,14 +203,16 @@ async fn change(
     let (id, stored, version) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 let id = resolve(conn, entity, &key, &raw)?;
                 let current = write::version_of(conn, entity, &id)?
                     .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
                 check_if_match(if_match.as_ref(), &current, true)?;
                 if !write::lock_entity_version(conn, entity, &id, &current)? {
-                    let now = write::version_of(conn, entity, &id)?.unwrap_or_default();
-                    return Err(stale(&now));
+                    return Err(match write::version_of(conn, entity, &id)? {
+                        Some(now) => stale(&now),
+                        None => ApiError::not_found(entity.as_str(), &raw),
+                    });
                 }
                 let value = if merge {
                     let mut base = serde_json::to_value(current_record(conn, entity, &id)?)
@@ -258,11 +275,17 @@ async fn remove(
     let id = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            conn.transaction(|conn| {
+            write::write_transaction(conn, |conn| {
                 let id = resolve(conn, entity, &key, &raw)?;
                 let current = write::version_of(conn, entity, &id)?
                     .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
                 check_if_match(if_match.as_ref(), &current, true)?;
+                if !write::lock_entity_version(conn, entity, &id, &current)? {
+                    return Err(match write::version_of(conn, entity, &id)? {
+                        Some(now) => stale(&now),
+                        None => ApiError::not_found(entity.as_str(), &raw),
+                    });
+                }
                 let now = now_timestamp();
                 match write::delete_vocabulary(conn, entity, &id, &now) {
                     Ok(_) => {}

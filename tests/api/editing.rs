@@ -126,6 +126,19 @@ on_both_backends!(
         assert_eq!(drafts["total"], 1);
         assert_eq!(drafts["items"][0]["id"], id.as_str());
 
+        // A draft cannot be withdrawn: its tombstone would make it public.
+        let too_early = edit(
+            &app,
+            Method::POST,
+            &format!("{location}/withdraw"),
+            &editor,
+            None,
+            &json!({"reason": "never mind"}),
+        )
+        .await;
+        assert_problem(&too_early, 409, "invalid_transition");
+        assert_problem(&app.get(&location).await, 404, "not_found");
+
         // Published: everyone sees it, search finds it.
         let published = edit(
             &app,
@@ -266,6 +279,17 @@ on_both_backends!(two_editors_never_overwrite_each_other, |backend| {
     )
     .await;
     assert_problem(&refused, 412, "precondition_failed");
+    // If-Match compares strongly: a weak form of the current tag is refused.
+    let weak = edit(
+        &app,
+        Method::PATCH,
+        &uri,
+        &bob,
+        Some(&format!("W/{current}")),
+        &bob_patch,
+    )
+    .await;
+    assert_problem(&weak, 412, "precondition_failed");
     assert_eq!(refused.header("etag").as_deref(), Some(current.as_str()));
     // With it, his change goes in and Alice's stays.
     let bob_done = edit(&app, Method::PATCH, &uri, &bob, Some(&current), &bob_patch).await;
@@ -353,6 +377,10 @@ on_both_backends!(bad_bodies_are_refused_whole_and_write_nothing, |backend| {
     // A slug in use.
     let taken = post(draft("conclusions-expert-discussion-2024-10-31")).await;
     assert_problem(&taken, 409, "slug_taken");
+    // Too large: a problem, not a plain-text page.
+    let mut huge = draft("x-huge");
+    huge["variants"]["en"]["body"] = json!("x".repeat(17 << 20));
+    assert_problem(&post(huge).await, 413, "payload_too_large");
     // Not JSON.
     let as_text = with_key(TestRequest::post().uri("/v1/publications"), &editor)
         .insert_header(("Content-Type", "text/plain"))
@@ -486,3 +514,54 @@ on_both_backends!(every_write_is_in_the_audit_log, |backend| {
         "invalid_parameter",
     );
 });
+
+on_both_backends!(
+    concurrent_edits_of_different_publications_all_land,
+    |backend| {
+        let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+        let editor = app.key(Role::Editor);
+        let mut targets = Vec::new();
+        for i in 0..6 {
+            let made = edit(
+                &app,
+                Method::POST,
+                "/v1/publications",
+                &editor,
+                None,
+                &draft(&format!("parallel-{i}")),
+            )
+            .await;
+            assert_eq!(made.status, 201);
+            targets.push((
+                made.header("location").expect("Location"),
+                made.header("etag").expect("etag"),
+            ));
+        }
+        // Each edit reads before it writes; on SQLite, a transaction that did
+        // so while another committed used to fail instead of waiting.
+        let patch = json!({"keywords": ["parallel"]});
+        let replies = futures_util::future::join_all(
+            targets
+                .iter()
+                .map(|(uri, tag)| edit(&app, Method::PATCH, uri, &editor, Some(tag), &patch)),
+        )
+        .await;
+        for reply in &replies {
+            assert_eq!(reply.status, 200, "{}", text(reply));
+        }
+        let listed = get_as(
+            &app,
+            "/v1/publications?status=draft&limit=100",
+            Some(&editor),
+        )
+        .await
+        .json();
+        let patched = listed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|item| item["keywords"] == json!(["parallel"]))
+            .count();
+        assert_eq!(patched, 6);
+    }
+);

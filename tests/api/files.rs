@@ -198,7 +198,15 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
         403,
         "forbidden",
     );
-    let not_pdf = upload(uri, &editor, b"GIF89a not a pdf at all".to_vec());
+    // Every upload names the version it attaches to.
+    let tag = made.header("etag").expect("etag");
+    assert_problem(
+        &app.send(upload(uri, &editor, pdf.clone())).await,
+        428,
+        "precondition_required",
+    );
+    let not_pdf = upload(uri, &editor, b"GIF89a not a pdf at all".to_vec())
+        .insert_header(("If-Match", tag.clone()));
     assert_problem(&app.send(not_pdf).await, 415, "unsupported_media_type");
     let missing_variant = upload(
         "/v1/publications/annex-with-pdf/variants/sr-Cyrl/file",
@@ -206,10 +214,12 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
         pdf.clone(),
     );
     assert_problem(&app.send(missing_variant).await, 404, "not_found");
-    let traversal = upload(uri, &editor, pdf.clone()).insert_header((
-        "Content-Disposition",
-        "attachment; filename=\"../../etc/passwd\"",
-    ));
+    let traversal = upload(uri, &editor, pdf.clone())
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"../../etc/passwd\"",
+        ))
+        .insert_header(("If-Match", tag));
     let stored = app.send(traversal).await;
     assert_eq!(
         stored.status,
