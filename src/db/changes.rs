@@ -75,3 +75,17 @@ pub fn vocabulary_changed_since(conn: &mut AnyConnection, seq: i64) -> QueryResu
     ))
     .get_result(conn)
 }
+
+/// The entries after `since`, oldest first, at most `limit`.
+pub fn after(
+    conn: &mut AnyConnection,
+    since: i64,
+    limit: i64,
+) -> QueryResult<Vec<super::models::ChangeRow>> {
+    changes::table
+        .filter(changes::seq.gt(since))
+        .order(changes::seq.asc())
+        .limit(limit)
+        .select(super::models::ChangeRow::as_select())
+        .load(conn)
+}

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod changes;
 pub mod editing;
 pub mod events;
 pub mod fields;
@@ -39,6 +40,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(events::find_event)
         .service(search::search_publications)
         .service(search::suggest_titles)
+        .service(changes::list_changes)
         .service(health::list_errors)
         .service(editing::create_publication)
         .service(editing::replace_publication)
