@@ -72,6 +72,7 @@ mod tests {
             etag: HeaderValue::from_static("\"x\""),
             content_language: None,
             link: None,
+            content_type: None,
         })
     }
 

@@ -6,6 +6,7 @@ pub mod body;
 pub mod changes;
 pub mod editing;
 pub mod events;
+pub mod feeds;
 pub mod fields;
 pub mod files;
 pub mod health;
@@ -41,6 +42,8 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(search::search_publications)
         .service(search::suggest_titles)
         .service(changes::list_changes)
+        .service(feeds::atom_feed)
+        .service(feeds::json_feed)
         .service(health::list_errors)
         .service(editing::create_publication)
         .service(editing::replace_publication)

@@ -24,6 +24,8 @@ pub struct Encoded {
     pub content_language: Option<HeaderValue>,
     /// `Link: <…>; rel="next"` of a list page.
     pub link: Option<HeaderValue>,
+    /// The media type, when not `application/json`.
+    pub content_type: Option<&'static str>,
 }
 
 /// Returns the strong entity tag of a body.
@@ -41,6 +43,11 @@ fn matches(if_none_match: &str, etag: &str) -> bool {
 /// Serializes `body`; `languages` are the served tags, for `Content-Language`.
 pub fn encode<T: Serialize>(body: &T, languages: &[&str]) -> Result<Encoded, ApiError> {
     let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
+    encode_bytes(bytes, languages)
+}
+
+/// [`encode`] for a body already made (a feed, a citation).
+pub fn encode_bytes(bytes: Vec<u8>, languages: &[&str]) -> Result<Encoded, ApiError> {
     let etag = HeaderValue::from_str(&etag_of(&bytes)).map_err(ApiError::internal)?;
     let mut tags: Vec<&str> = languages.to_vec();
     tags.sort_unstable();
@@ -53,6 +60,7 @@ pub fn encode<T: Serialize>(body: &T, languages: &[&str]) -> Result<Encoded, Api
         etag,
         content_language,
         link: None,
+        content_type: None,
     })
 }
 
@@ -68,7 +76,7 @@ pub fn send(req: &HttpRequest, encoded: &Encoded) -> HttpResponse {
         HttpResponse::build(StatusCode::NOT_MODIFIED).finish()
     } else {
         HttpResponse::Ok()
-            .content_type("application/json")
+            .content_type(encoded.content_type.unwrap_or("application/json"))
             .body(encoded.body.clone())
     };
     let headers = response.headers_mut();

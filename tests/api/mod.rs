@@ -6,6 +6,7 @@ mod changes;
 mod cors;
 mod editing;
 mod errors;
+mod feeds;
 mod files;
 mod import;
 mod keys;
