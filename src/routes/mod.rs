@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod body;
 pub mod changes;
+pub mod citations;
 pub mod editing;
 pub mod events;
 pub mod feeds;
@@ -31,6 +32,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
     cfg.service(publications::list_publications)
         .service(publications::find_publication)
         .service(files::download_variant_file)
+        .service(citations::cite_publication)
         .service(projects::list_projects)
         .service(projects::find_project)
         .service(organisations::list_organisations)

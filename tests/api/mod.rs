@@ -3,6 +3,7 @@
 //! or a new PostgreSQL database when `ARKIV_TEST_POSTGRES_URL` is set.
 
 mod changes;
+mod citations;
 mod cors;
 mod editing;
 mod errors;

@@ -1,0 +1,383 @@
+//! How to cite a publication: BibTeX, RIS and CSL-JSON for reference
+//! managers, schema.org JSON-LD for search engines and linked data, in
+//! the negotiated language.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde_json::json;
+use utoipa::IntoParams;
+
+use super::negotiate::{AcceptLanguage, Requested};
+use super::params::{names_of, Params};
+use super::publications::find_public;
+use super::render::Render;
+use super::respond;
+use super::views::PublicationDetail;
+use crate::domain::{IdOrSlug, PublicationKind};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Who publishes everything in the archive.
+const PUBLISHER: &str = "New Social Initiative";
+
+/// A citation format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Bibtex,
+    Ris,
+    CslJson,
+    JsonLd,
+}
+
+impl Format {
+    const ALL: [Format; 4] = [Format::Bibtex, Format::Ris, Format::CslJson, Format::JsonLd];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Bibtex => "bibtex",
+            Format::Ris => "ris",
+            Format::CslJson => "csl-json",
+            Format::JsonLd => "jsonld",
+        }
+    }
+
+    fn media_type(self) -> &'static str {
+        match self {
+            Format::Bibtex => "application/x-bibtex",
+            Format::Ris => "application/x-research-info-systems",
+            Format::CslJson => "application/vnd.citationstyles.csl+json",
+            Format::JsonLd => "application/ld+json",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|format| format.name() == raw)
+            .ok_or_else(|| format!("{raw:?} is not a format: use bibtex, ris, csl-json or jsonld"))
+    }
+
+    /// The format an `Accept` header asks for, if it names one.
+    fn from_accept(accept: &str) -> Option<Self> {
+        accept.split(',').find_map(|range| {
+            let media = range.split(';').next().unwrap_or_default().trim();
+            Self::ALL
+                .into_iter()
+                .find(|format| format.media_type() == media)
+        })
+    }
+}
+
+/// Query parameters of the citation endpoint.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct CitationParams {
+    /// `bibtex`, `ris`, `csl-json` or `jsonld` (schema.org); without it,
+    /// the `Accept` header chooses, else BibTeX.
+    #[param(example = "ris")]
+    format: Option<String>,
+    /// Language to cite in (overrides `Accept-Language`).
+    #[param(example = "sq")]
+    lang: Option<String>,
+}
+
+/// Cite a publication
+///
+/// The publication as a citation, in the negotiated language: BibTeX
+/// (`application/x-bibtex`), RIS (`application/x-research-info-systems`),
+/// CSL-JSON (`application/vnd.citationstyles.csl+json`) or schema.org
+/// JSON-LD (`application/ld+json`: a `Report` or `ScholarlyArticle` with
+/// `inLanguage`, `workTranslation`, `funder` and `isPartOf` its project),
+/// chosen by `format` or by `Accept`.
+#[utoipa::path(
+    tag = "publications",
+    params(
+        ("id_or_slug" = String, Path, description = "The publication's UUID or slug", example = "conclusions-expert-discussion-2024-10-31"),
+        CitationParams,
+        AcceptLanguage,
+    ),
+    responses(
+        (status = 200, description = "The citation", content(
+            (String = "application/x-bibtex"),
+            (String = "application/x-research-info-systems"),
+            (Object = "application/vnd.citationstyles.csl+json"),
+            (Object = "application/ld+json"),
+        ), headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
+        (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published publication has this id or slug", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The publication was withdrawn", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/publications/{id_or_slug}/citation")]
+pub async fn cite_publication(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<CitationParams>())?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let format = match params.parsed("format", Format::parse)? {
+        Some(format) => format,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .and_then(Format::from_accept)
+            .unwrap_or(Format::Bibtex),
+    };
+    let raw = path.into_inner();
+    let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let full = find_public(&state, &key, &raw).await?;
+    let snapshot = state.snapshot().await?;
+    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let detail = render.publication_detail(
+        &full.row,
+        &full.variants,
+        &full.field_ids,
+        requested.tags(),
+        false,
+    );
+    let info = req.connection_info();
+    let url = format!(
+        "{}://{}/v1/publications/{}",
+        info.scheme(),
+        info.host(),
+        detail.summary.slug
+    );
+    let body = match format {
+        Format::Bibtex => bibtex(&detail, &url).into_bytes(),
+        Format::Ris => ris(&detail, &url).into_bytes(),
+        Format::CslJson => {
+            serde_json::to_vec_pretty(&csl_json(&detail, &url)).map_err(ApiError::internal)?
+        }
+        Format::JsonLd => {
+            serde_json::to_vec_pretty(&json_ld(&detail, &url)).map_err(ApiError::internal)?
+        }
+    };
+    let mut encoded = respond::encode_bytes(body, &[detail.summary.language.as_str()])?;
+    encoded.content_type = Some(match format {
+        Format::Bibtex => "application/x-bibtex; charset=utf-8",
+        Format::Ris => "application/x-research-info-systems; charset=utf-8",
+        other => other.media_type(),
+    });
+    let mut response = respond::send(&req, &encoded);
+    response.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept, Accept-Language"),
+    );
+    Ok(response)
+}
+
+/// Year, month and day of `YYYY-MM-DD`.
+fn date_parts(date: Option<&str>) -> Option<(i32, u32, u32)> {
+    let date = chrono::NaiveDate::parse_from_str(date?, "%Y-%m-%d").ok()?;
+    use chrono::Datelike;
+    Some((date.year(), date.month(), date.day()))
+}
+
+/// Escapes BibTeX's special characters; letters (ë, ç, š, ђ, …) stay as
+/// UTF-8, which BibLaTeX/Biber and every current reference manager read.
+fn bibtex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '{' | '}' | '#' | '$' | '%' | '&' | '_' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A citation key: letters, digits and hyphens of the slug.
+fn cite_key(slug: &str) -> String {
+    slug.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
+fn bibtex(detail: &PublicationDetail, url: &str) -> String {
+    let item = &detail.summary;
+    let entry_type = match item.kind {
+        PublicationKind::Report
+        | PublicationKind::PolicyPaper
+        | PublicationKind::MediaMonitoring => "techreport",
+        _ => "misc",
+    };
+    let mut fields: Vec<(&str, String)> = vec![("title", item.title.clone())];
+    if !item.authors.is_empty() {
+        fields.push(("author", item.authors.join(" and ")));
+    }
+    if entry_type == "techreport" {
+        fields.push(("institution", PUBLISHER.into()));
+        fields.push(("type", item.kind_label.clone()));
+    } else {
+        fields.push(("publisher", PUBLISHER.into()));
+        fields.push(("howpublished", item.kind_label.clone()));
+    }
+    if let Some((year, month, _)) = date_parts(item.published_on.as_deref()) {
+        fields.push(("year", year.to_string()));
+        fields.push(("month", month.to_string()));
+    }
+    if let Some(date) = &item.published_on {
+        fields.push(("date", date.clone()));
+    }
+    fields.push(("language", item.language.as_str().into()));
+    if !item.summary.is_empty() {
+        fields.push(("abstract", item.summary.clone()));
+    }
+    if !item.keywords.is_empty() {
+        fields.push(("keywords", item.keywords.join(", ")));
+    }
+    let mut out = format!("@{entry_type}{{{},\n", cite_key(&item.slug));
+    for (name, value) in fields {
+        out.push_str(&format!("  {name} = {{{}}},\n", bibtex_escape(&value)));
+    }
+    // The URL goes verbatim: `\url`-style fields take no escapes.
+    out.push_str(&format!("  url = {{{url}}}\n}}\n"));
+    out
+}
+
+/// One RIS line; RIS has no escapes, so line breaks become spaces.
+fn ris_line(out: &mut String, tag: &str, value: &str) {
+    let value: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    out.push_str(&format!("{tag}  - {}\r\n", value.trim()));
+}
+
+fn ris(detail: &PublicationDetail, url: &str) -> String {
+    let item = &detail.summary;
+    let mut out = String::new();
+    let ty = match item.kind {
+        PublicationKind::Report
+        | PublicationKind::PolicyPaper
+        | PublicationKind::MediaMonitoring => "RPRT",
+        _ => "GEN",
+    };
+    ris_line(&mut out, "TY", ty);
+    ris_line(&mut out, "TI", &item.title);
+    for author in &item.authors {
+        ris_line(&mut out, "AU", author);
+    }
+    if let Some((year, month, day)) = date_parts(item.published_on.as_deref()) {
+        ris_line(&mut out, "PY", &year.to_string());
+        ris_line(&mut out, "DA", &format!("{year:04}/{month:02}/{day:02}"));
+    }
+    ris_line(&mut out, "PB", PUBLISHER);
+    ris_line(&mut out, "M3", &item.kind_label);
+    ris_line(&mut out, "LA", item.language.as_str());
+    if !item.summary.is_empty() {
+        ris_line(&mut out, "AB", &item.summary);
+    }
+    for keyword in &item.keywords {
+        ris_line(&mut out, "KW", keyword);
+    }
+    ris_line(&mut out, "UR", url);
+    ris_line(&mut out, "ID", &item.id);
+    out.push_str("ER  - \r\n");
+    out
+}
+
+fn csl_json(detail: &PublicationDetail, url: &str) -> serde_json::Value {
+    let item = &detail.summary;
+    let issued = date_parts(item.published_on.as_deref())
+        .map(|(y, m, d)| json!({"date-parts": [[y, m, d]]}));
+    json!([{
+        "id": item.slug,
+        "type": "report",
+        "genre": item.kind_label,
+        "title": item.title,
+        "author": item.authors.iter().map(|name| json!({"literal": name})).collect::<Vec<_>>(),
+        "issued": issued,
+        "publisher": PUBLISHER,
+        "language": item.language.as_str(),
+        "abstract": item.summary,
+        "keyword": item.keywords.join(", "),
+        "URL": url,
+    }])
+}
+
+fn json_ld(detail: &PublicationDetail, url: &str) -> serde_json::Value {
+    let item = &detail.summary;
+    let kind = match item.kind {
+        PublicationKind::PolicyPaper => "ScholarlyArticle",
+        _ => "Report",
+    };
+    let translations: Vec<serde_json::Value> = item
+        .available_languages
+        .iter()
+        .filter(|lang| **lang != item.language)
+        .map(|lang| {
+            json!({
+                "@type": kind,
+                "@id": format!("{url}?lang={}", lang.as_str()),
+                "inLanguage": lang.as_str(),
+            })
+        })
+        .collect();
+    let mut doc = json!({
+        "@context": "https://schema.org",
+        "@type": kind,
+        "@id": url,
+        "url": url,
+        "name": item.title,
+        "headline": item.title,
+        "inLanguage": item.language.as_str(),
+        "datePublished": item.published_on,
+        "dateModified": item.updated_at,
+        "author": item.authors.iter().map(|name| json!({"@type": "Person", "name": name})).collect::<Vec<_>>(),
+        "publisher": {"@type": "Organization", "name": PUBLISHER},
+        "funder": item.funders.iter().map(|f| json!({"@type": "Organization", "name": f.name})).collect::<Vec<_>>(),
+        "keywords": item.keywords,
+        "about": item.fields.iter().map(|f| json!({"@type": "Thing", "name": f.label})).collect::<Vec<_>>(),
+        "workTranslation": translations,
+        "identifier": format!("urn:uuid:{}", item.id),
+    });
+    if !item.summary.is_empty() {
+        doc["abstract"] = json!(item.summary);
+    }
+    if let Some(project) = &item.project {
+        doc["isPartOf"] =
+            json!({"@type": "ResearchProject", "name": project.title, "identifier": project.slug});
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bibtex_escapes_specials_and_keeps_letters() {
+        assert_eq!(
+            bibtex_escape("50% & {x}_y #1 ~ Prishtinë, Priština, Приштина"),
+            "50\\% \\& \\{x\\}\\_y \\#1 \\textasciitilde{} Prishtinë, Priština, Приштина"
+        );
+    }
+
+    #[test]
+    fn accept_chooses_a_format() {
+        assert_eq!(
+            Format::from_accept("application/x-research-info-systems"),
+            Some(Format::Ris)
+        );
+        assert_eq!(
+            Format::from_accept("text/html, application/vnd.citationstyles.csl+json;q=0.9"),
+            Some(Format::CslJson)
+        );
+        assert_eq!(Format::from_accept("*/*"), None);
+    }
+}

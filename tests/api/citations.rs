@@ -1,0 +1,160 @@
+//! Citations, read back by real parsers: Python's bibtexparser and rispy.
+
+use serde_json::Value;
+
+use super::{assert_problem, demo_app};
+use crate::on_both_backends;
+
+/// Parses a citation with a Python library; None when the library is not
+/// installed here (CI installs them and sets ARKIV_REQUIRE_PARSERS).
+fn parse_with(kind: &str, text: &[u8]) -> Option<Value> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("citation");
+    std::fs::write(&path, text).expect("write");
+    let script = r#"
+import json, sys
+kind, path = sys.argv[1], sys.argv[2]
+try:
+    if kind == "bibtex":
+        import bibtexparser
+        from bibtexparser.bparser import BibTexParser
+        from bibtexparser.customization import convert_to_unicode
+        parser = BibTexParser(common_strings=True)
+        parser.customization = convert_to_unicode
+        with open(path, encoding="utf-8") as f:
+            db = bibtexparser.load(f, parser=parser)
+        print(json.dumps(db.entries))
+    else:
+        import rispy
+        with open(path, encoding="utf-8") as f:
+            print(json.dumps(rispy.load(f), default=str))
+except ImportError:
+    print("null")
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(kind)
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let parsed: Value = serde_json::from_slice(&output.stdout).expect("JSON from the script");
+    if parsed.is_null() {
+        assert!(
+            std::env::var("ARKIV_REQUIRE_PARSERS").is_err(),
+            "bibtexparser and rispy must be installed"
+        );
+        eprintln!("skipped: bibtexparser or rispy is not installed");
+        return None;
+    }
+    Some(parsed)
+}
+
+on_both_backends!(every_publication_cites_in_every_format, |backend| {
+    let app = demo_app(backend);
+    let listed = app
+        .get("/v1/publications?limit=100&lang=sr-Latn")
+        .await
+        .json();
+    let items = listed["items"].as_array().expect("items").clone();
+    assert!(!items.is_empty());
+    for item in &items {
+        let slug = item["slug"].as_str().expect("slug");
+        let title = item["title"].as_str().expect("title");
+        let base = format!("/v1/publications/{slug}/citation");
+
+        let bib = app.get(&format!("{base}?lang=sr-Latn")).await;
+        assert_eq!(bib.status, 200);
+        assert!(bib
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/x-bibtex")));
+        if let Some(entries) = parse_with("bibtex", &bib.body) {
+            assert_eq!(entries.as_array().map(Vec::len), Some(1), "{slug}");
+            let entry = &entries[0];
+            assert_eq!(entry["title"], title, "{slug}: Serbian letters survive");
+            assert!(entry["url"].as_str().is_some_and(|u| u.ends_with(slug)));
+            if let Some(authors) = item["authors"].as_array().filter(|a| !a.is_empty()) {
+                let names: Vec<&str> = authors.iter().filter_map(Value::as_str).collect();
+                assert_eq!(entry["author"], names.join(" and "));
+            }
+        }
+
+        let ris = app
+            .get_with(
+                &base,
+                &[
+                    ("Accept", "application/x-research-info-systems"),
+                    ("Accept-Language", "sq"),
+                ],
+            )
+            .await;
+        assert_eq!(ris.status, 200);
+        assert!(ris
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/x-research-info-systems")));
+        let title_sq = app
+            .get(&format!("/v1/publications/{slug}?lang=sq"))
+            .await
+            .json()["title"]
+            .clone();
+        if let Some(records) = parse_with("ris", &ris.body) {
+            assert_eq!(records.as_array().map(Vec::len), Some(1), "{slug}");
+            assert_eq!(
+                records[0]["title"], title_sq,
+                "{slug}: Albanian letters survive"
+            );
+            assert_eq!(
+                records[0]["type_of_reference"]
+                    .as_str()
+                    .map(|t| t == "RPRT" || t == "GEN"),
+                Some(true)
+            );
+        }
+
+        let csl = app.get(&format!("{base}?format=csl-json")).await;
+        assert_eq!(
+            csl.header("content-type").as_deref(),
+            Some("application/vnd.citationstyles.csl+json")
+        );
+        let csl = csl.json();
+        assert_eq!(csl[0]["type"], "report");
+        assert!(csl[0]["title"].is_string());
+
+        let ld = app
+            .get_with(&base, &[("Accept", "application/ld+json")])
+            .await
+            .json();
+        assert_eq!(ld["@context"], "https://schema.org");
+        assert!(ld["@type"] == "Report" || ld["@type"] == "ScholarlyArticle");
+        assert!(ld["inLanguage"].is_string());
+        let others = item["available_languages"].as_array().map_or(0, Vec::len) - 1;
+        assert_eq!(
+            ld["workTranslation"].as_array().map(Vec::len),
+            Some(others),
+            "{slug}"
+        );
+        if !item["project"].is_null() {
+            assert_eq!(ld["isPartOf"]["@type"], "ResearchProject");
+        }
+        if !item["funders"].as_array().is_none_or(Vec::is_empty) {
+            assert!(ld["funder"].as_array().is_some_and(|f| !f.is_empty()));
+        }
+    }
+    assert_problem(
+        &app.get("/v1/publications/nowhere/citation").await,
+        404,
+        "not_found",
+    );
+    let slug = items[0]["slug"].as_str().expect("slug");
+    assert_problem(
+        &app.get(&format!("/v1/publications/{slug}/citation?format=word"))
+            .await,
+        400,
+        "invalid_parameter",
+    );
+});
