@@ -199,6 +199,16 @@ fn write_line(out: &mut dyn Write, record: &Record) -> Result<(), ExportError> {
 
 /// Writes the whole archive to `out`; returns the number of lines.
 pub fn export(conn: &mut AnyConnection, out: &mut dyn Write) -> Result<usize, ExportError> {
+    export_where(conn, out, |_| true)
+}
+
+/// Writes the vocabulary and the publications `keep` accepts to `out`;
+/// returns the number of lines.
+pub fn export_where(
+    conn: &mut AnyConnection,
+    out: &mut dyn Write,
+    keep: impl Fn(&Full) -> bool,
+) -> Result<usize, ExportError> {
     let catalog = crate::db::vocabulary::load_catalog(conn)?;
     let mut lines = 0;
     for record in catalog_records(&catalog)? {
@@ -207,6 +217,9 @@ pub fn export(conn: &mut AnyConnection, out: &mut dyn Write) -> Result<usize, Ex
     }
     let mut failure = None;
     publications::all_in_batches(conn, 500, |full| {
+        if !keep(&full) {
+            return Ok(());
+        }
         let record = match publication_record(&catalog, full) {
             Ok(record) => record,
             Err(error) => {

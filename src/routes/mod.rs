@@ -7,6 +7,7 @@ pub mod changes;
 pub mod citations;
 pub mod editing;
 pub mod events;
+pub mod export;
 pub mod feeds;
 pub mod fields;
 pub mod files;
@@ -44,6 +45,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(search::search_publications)
         .service(search::suggest_titles)
         .service(changes::list_changes)
+        .service(export::export_archive)
         .service(feeds::atom_feed)
         .service(feeds::json_feed)
         .service(health::list_errors)

@@ -7,6 +7,7 @@ mod citations;
 mod cors;
 mod editing;
 mod errors;
+mod export;
 mod feeds;
 mod files;
 mod import;
