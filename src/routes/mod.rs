@@ -46,6 +46,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(search::suggest_titles)
         .service(changes::list_changes)
         .service(export::export_archive)
+        .service(publications::publications_csv)
         .service(feeds::atom_feed)
         .service(feeds::json_feed)
         .service(health::list_errors)

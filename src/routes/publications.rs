@@ -518,3 +518,116 @@ pub fn published() -> Filter {
         ..Filter::default()
     }
 }
+
+/// Quotes a CSV field when it holds a comma, a quote or a line break
+/// (RFC 4180).
+fn csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// Publications as CSV
+///
+/// Every publication the list filters match (not one page), one row each,
+/// in the negotiated language, for spreadsheets: id, slug, kind, status,
+/// date, language, title, summary, authors, keywords, project, funders,
+/// partners, fields, event, languages, URL. Multiple values are separated
+/// by `; `. UTF-8 with a byte-order mark, so spreadsheet programs read
+/// Albanian and Serbian letters right.
+#[utoipa::path(
+    tag = "publications",
+    params(PublicationListParams, AcceptLanguage),
+    responses(
+        (status = 200, description = "One row a publication", content_type = "text/csv", body = String),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/publications.csv")]
+pub async fn publications_csv(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let names: Vec<String> = names_of::<PublicationListParams>()
+        .into_iter()
+        .filter(|name| name != "cursor" && name != "limit")
+        .collect();
+    let params = Params::parse(&req, &names)?;
+    let requested = Requested::from_request(&req, &params, false)?;
+    let sort = params
+        .parsed("sort", Sort::parse)?
+        .unwrap_or(Sort::PublishedDesc);
+    let snapshot = state.snapshot().await?;
+    let mut filter = read_filter(&params, &snapshot.catalog)?;
+    let statuses = params.parsed_list("status", PublicationStatus::parse)?;
+    if !statuses.is_empty() {
+        if statuses.iter().any(|s| *s != PublicationStatus::Published) {
+            caller.require(Role::Editor)?;
+        }
+        filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
+    }
+    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let base = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let mut csv = String::from(
+        "\u{feff}id,slug,kind,status,published_on,language,title,summary,authors,keywords,project,funders,partners,fields,event,available_languages,url\r\n",
+    );
+    let mut after = None;
+    loop {
+        let page = load_page(&state, filter.clone(), sort, after, 500).await?;
+        for item in page.summaries(&render) {
+            let join = |values: Vec<&str>| values.join("; ");
+            let cells = [
+                item.id.clone(),
+                item.slug.clone(),
+                item.kind.as_str().to_owned(),
+                item.status.as_str().to_owned(),
+                item.published_on.clone().unwrap_or_default(),
+                item.language.as_str().to_owned(),
+                item.title.clone(),
+                item.summary.clone(),
+                join(item.authors.iter().map(String::as_str).collect()),
+                join(item.keywords.iter().map(String::as_str).collect()),
+                item.project
+                    .as_ref()
+                    .map(|p| p.slug.clone())
+                    .unwrap_or_default(),
+                join(item.funders.iter().map(|o| o.slug.as_str()).collect()),
+                join(item.partners.iter().map(|o| o.slug.as_str()).collect()),
+                join(item.fields.iter().map(|f| f.slug.as_str()).collect()),
+                item.event
+                    .as_ref()
+                    .map(|e| e.slug.clone())
+                    .unwrap_or_default(),
+                join(
+                    item.available_languages
+                        .iter()
+                        .map(|l| l.as_str())
+                        .collect(),
+                ),
+                format!("{base}/v1/publications/{}", item.slug),
+            ];
+            for (i, cell) in cells.iter().enumerate() {
+                if i > 0 {
+                    csv.push(',');
+                }
+                csv_field(&mut csv, cell);
+            }
+            csv.push_str("\r\n");
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut encoded = respond::encode_bytes(csv.into_bytes(), &[])?;
+    encoded.content_type = Some("text/csv; charset=utf-8; header=present");
+    Ok(respond::send(&req, &encoded))
+}
