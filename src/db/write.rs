@@ -440,23 +440,6 @@ pub fn write_publications(
     Ok(outcomes)
 }
 
-/// Takes the write lock on a publication at a known version: touches its
-/// row only if its content hash is still `expected`. Returns false when it
-/// changed (or is gone). Run first in the transaction of an edit: from then
-/// on no other writer can change the row until the edit commits (SQLite
-/// holds the database's write lock, PostgreSQL the row's lock), so two
-/// editors can never both win against the same version.
-pub fn lock_version(conn: &mut AnyConnection, id: &str, expected: &str) -> QueryResult<bool> {
-    let touched = diesel::update(
-        publications::table
-            .filter(publications::id.eq(id))
-            .filter(publications::content_hash.eq(expected)),
-    )
-    .set(publications::content_hash.eq(expected))
-    .execute(conn)?;
-    Ok(touched == 1)
-}
-
 /// Deletes a publication with its variants and fields, and logs the
 /// deletion: the change log keeps its tombstone (id and time).
 pub fn delete_publication(conn: &mut AnyConnection, id: &str, now: &str) -> QueryResult<bool> {
@@ -512,8 +495,13 @@ pub fn version_of(
         .optional())
 }
 
-/// [`lock_version`] for any entity.
-pub fn lock_entity_version(
+/// Takes the write lock on an entity at a known version: touches its row
+/// only if its content hash is still `expected`. Returns false when it
+/// changed (or is gone). From then on no other writer can change the row
+/// until the transaction commits (SQLite holds the database's write lock,
+/// PostgreSQL the row's lock), so two editors can never both win against
+/// the same version.
+pub fn lock_version(
     conn: &mut AnyConnection,
     entity: Entity,
     id: &str,

@@ -142,11 +142,9 @@ pub async fn cite_publication(
         requested.tags(),
         false,
     );
-    let info = req.connection_info();
     let url = format!(
-        "{}://{}/v1/publications/{}",
-        info.scheme(),
-        info.host(),
+        "{}/v1/publications/{}",
+        respond::base_url(&req),
         detail.summary.slug
     );
     let body = match format {

@@ -21,7 +21,7 @@ use crate::db::publications::{self, Full};
 use crate::db::{audit, write, AnyConnection};
 use crate::domain::{now_timestamp, IdOrSlug, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::import::format::{PublicationRecord, Record};
+use crate::import::format::{Entity, PublicationRecord, Record};
 use crate::import::{self, ImportError, Line};
 use crate::state::AppState;
 
@@ -39,7 +39,7 @@ pub fn version_etag(version: &str) -> String {
 
 /// Checks `If-Match` against the current version: 428 without one, 412
 /// (with the current ETag) when it names another version.
-pub(crate) fn check_if_match(
+fn check_if_match(
     if_match: Option<&HeaderValue>,
     current: &str,
     required: bool,
@@ -87,7 +87,28 @@ fn check_transition(current: &Full, next: &PublicationRecord) -> Result<(), ApiE
     Ok(())
 }
 
-pub(crate) fn stale(current: &str) -> ApiError {
+/// Checks `If-Match` against the stored `version`, then takes the entity's
+/// row at that version for the rest of the transaction: 412 (with the
+/// current ETag) when another writer changed it in between, 404 when one
+/// deleted it.
+pub(crate) fn claim_version(
+    conn: &mut AnyConnection,
+    (entity, id, raw): (Entity, &str, &str),
+    version: &str,
+    if_match: Option<&HeaderValue>,
+    required: bool,
+) -> Result<(), ApiError> {
+    check_if_match(if_match, version, required)?;
+    if write::lock_version(conn, entity, id, version)? {
+        return Ok(());
+    }
+    Err(match write::version_of(conn, entity, id)? {
+        Some(now) => stale(&now),
+        None => ApiError::not_found(entity.as_str(), raw),
+    })
+}
+
+fn stale(current: &str) -> ApiError {
     let mut error = ApiError::new(
         ErrorCode::PreconditionFailed,
         format!(
@@ -146,6 +167,12 @@ pub(crate) fn validation_failed(problems: Vec<(String, String)>) -> ApiError {
         .map(|(field, message)| FieldError { field, message })
         .collect();
     error
+}
+
+/// The import-format record of a publication as stored, for an edit to
+/// start from.
+fn stored_record(current: &Full, catalog: &Catalog) -> Result<PublicationRecord, ApiError> {
+    crate::import::export::publication_record(catalog, current.clone()).map_err(ApiError::internal)
 }
 
 /// Writes one publication through the import path, in the caller's transaction.
@@ -327,14 +354,15 @@ async fn replace(
         .run(move |conn| -> Result<_, ApiError> {
             write::write_transaction(conn, |conn| {
                 let current = load(conn, &key, &raw)?;
-                let version = version_of(&current).to_owned();
-                check_if_match(if_match.as_ref(), &version, edit.if_match_required)?;
                 let id = current.row.id.clone();
                 // From here on the row is ours until the commit.
-                if !write::lock_version(conn, &id, &version)? {
-                    let now = load(conn, &key, &raw)?;
-                    return Err(stale(version_of(&now)));
-                }
+                claim_version(
+                    conn,
+                    (Entity::Publication, &id, &raw),
+                    version_of(&current),
+                    if_match.as_ref(),
+                    edit.if_match_required,
+                )?;
                 // The vocabulary as it is now, not as a snapshot taken
                 // before the transaction: slugs are resolved against it.
                 let catalog = crate::db::vocabulary::load_catalog(conn)?;
@@ -505,8 +533,7 @@ pub async fn patch_publication(
             if_match_required: true,
         },
         move |current, catalog| {
-            let record = crate::import::export::publication_record(catalog, current.clone())
-                .map_err(ApiError::internal)?;
+            let record = stored_record(current, catalog)?;
             let mut value = serde_json::to_value(&record).map_err(ApiError::internal)?;
             merge_patch(&mut value, patch);
             if let Value::Object(object) = &mut value {
@@ -556,8 +583,7 @@ pub async fn publish_publication(
             if_match_required: false,
         },
         move |current, catalog| {
-            let mut record = crate::import::export::publication_record(catalog, current.clone())
-                .map_err(ApiError::internal)?;
+            let mut record = stored_record(current, catalog)?;
             record.status = PublicationStatus::Published;
             record.withdrawn_reason = None;
             record
@@ -628,8 +654,7 @@ pub async fn withdraw_publication(
             if_match_required: false,
         },
         move |current, catalog| {
-            let mut record = crate::import::export::publication_record(catalog, current.clone())
-                .map_err(ApiError::internal)?;
+            let mut record = stored_record(current, catalog)?;
             record.status = PublicationStatus::Withdrawn;
             record.withdrawn_reason = Some(reason);
             Ok(record)
@@ -676,12 +701,14 @@ pub async fn delete_publication(
         .run(move |conn| -> Result<_, ApiError> {
             write::write_transaction(conn, |conn| {
                 let current = load(conn, &key, &raw)?;
-                let version = version_of(&current).to_owned();
-                check_if_match(if_match.as_ref(), &version, true)?;
                 let id = current.row.id.clone();
-                if !write::lock_version(conn, &id, &version)? {
-                    return Err(stale(version_of(&load(conn, &key, &raw)?)));
-                }
+                claim_version(
+                    conn,
+                    (Entity::Publication, &id, &raw),
+                    version_of(&current),
+                    if_match.as_ref(),
+                    true,
+                )?;
                 let now = now_timestamp();
                 write::delete_publication(conn, &id, &now)?;
                 audit::record(conn, &auditor, "publication", &id, "delete", &now)?;
@@ -914,8 +941,7 @@ pub async fn upload_variant_file(
             if_match_required: true,
         },
         move |current, catalog| {
-            let mut record = crate::import::export::publication_record(catalog, current.clone())
-                .map_err(ApiError::internal)?;
+            let mut record = stored_record(current, catalog)?;
             let variant = record
                 .variants
                 .get_mut(&lang)
@@ -986,8 +1012,7 @@ pub async fn delete_variant_file(
             if_match_required: true,
         },
         move |current, catalog| {
-            let mut record = crate::import::export::publication_record(catalog, current.clone())
-                .map_err(ApiError::internal)?;
+            let mut record = stored_record(current, catalog)?;
             let variant = record
                 .variants
                 .get_mut(&lang)

@@ -56,9 +56,7 @@ async fn entries(
     };
     let render = Render::new(&snapshot.catalog, &requested.ranges);
     let (items, _) = newest(state, &render, filter, ENTRIES).await?;
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
-    Ok((items, requested, base))
+    Ok((items, requested, respond::base_url(req)))
 }
 
 fn detail_url(base: &str, item: &PublicationSummary, lang: &str) -> String {

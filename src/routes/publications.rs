@@ -281,15 +281,9 @@ pub async fn list_publications(
     let snapshot = state.snapshot().await?;
     let catalog = &snapshot.catalog;
     let mut filter = read_filter(&params, catalog)?;
-    let statuses = params.parsed_list("status", PublicationStatus::parse)?;
-    if !statuses.is_empty() {
-        // Checked before the response cache: an answer with drafts is only
-        // ever cached under a query that anonymous callers are refused.
-        if statuses.iter().any(|s| *s != PublicationStatus::Published) {
-            caller.require(Role::Editor)?;
-        }
-        filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
-    }
+    // Checked before the response cache: an answer with drafts is only ever
+    // cached under a query that anonymous callers are refused.
+    read_statuses(&params, &caller, &mut filter)?;
     respond::cached(&state, &req, &requested, snapshot.seq, async {
         let page = load_page(&state, filter, sort, after, limit).await?;
         let next_cursor = page
@@ -519,6 +513,20 @@ pub fn published() -> Filter {
     }
 }
 
+/// Applies `?status=` to a list filter: anything but `published` needs an
+/// editor key.
+fn read_statuses(params: &Params, caller: &Caller, filter: &mut Filter) -> Result<(), ApiError> {
+    let statuses = params.parsed_list("status", PublicationStatus::parse)?;
+    if statuses.is_empty() {
+        return Ok(());
+    }
+    if statuses.iter().any(|s| *s != PublicationStatus::Published) {
+        caller.require(Role::Editor)?;
+    }
+    filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
+    Ok(())
+}
+
 /// Quotes a CSV field when it holds a comma, a quote or a line break
 /// (RFC 4180).
 fn csv_field(out: &mut String, value: &str) {
@@ -564,18 +572,9 @@ pub async fn publications_csv(
         .unwrap_or(Sort::PublishedDesc);
     let snapshot = state.snapshot().await?;
     let mut filter = read_filter(&params, &snapshot.catalog)?;
-    let statuses = params.parsed_list("status", PublicationStatus::parse)?;
-    if !statuses.is_empty() {
-        if statuses.iter().any(|s| *s != PublicationStatus::Published) {
-            caller.require(Role::Editor)?;
-        }
-        filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
-    }
+    read_statuses(&params, &caller, &mut filter)?;
     let render = Render::new(&snapshot.catalog, &requested.ranges);
-    let base = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    };
+    let base = respond::base_url(&req);
     let mut csv = String::from(
         "\u{feff}id,slug,kind,status,published_on,language,title,summary,authors,keywords,project,funders,partners,fields,event,available_languages,url\r\n",
     );

@@ -142,6 +142,13 @@ pub fn json_versioned<T: Serialize>(
     Ok(send(req, &with_version(encode(body, languages)?, version)?))
 }
 
+/// The scheme and host the client reached this server at
+/// (`https://example.org`), for absolute links in feeds and citations.
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
 /// Serializes `body` and answers with it (or 304).
 pub fn json<T: Serialize>(
     req: &HttpRequest,

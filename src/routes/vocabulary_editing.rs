@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::body;
 use super::editing::{
-    check_if_match, log_write, merge_patch, parse_key, save_record, stale, validation_failed,
+    claim_version, log_write, merge_patch, parse_key, save_record, validation_failed,
 };
 use super::params::Params;
 use crate::auth::{Caller, Role};
@@ -207,13 +207,7 @@ async fn change(
                 let id = resolve(conn, entity, &key, &raw)?;
                 let current = write::version_of(conn, entity, &id)?
                     .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
-                check_if_match(if_match.as_ref(), &current, true)?;
-                if !write::lock_entity_version(conn, entity, &id, &current)? {
-                    return Err(match write::version_of(conn, entity, &id)? {
-                        Some(now) => stale(&now),
-                        None => ApiError::not_found(entity.as_str(), &raw),
-                    });
-                }
+                claim_version(conn, (entity, &id, &raw), &current, if_match.as_ref(), true)?;
                 let value = if merge {
                     let mut base = serde_json::to_value(current_record(conn, entity, &id)?)
                         .map_err(ApiError::internal)?;
@@ -279,13 +273,7 @@ async fn remove(
                 let id = resolve(conn, entity, &key, &raw)?;
                 let current = write::version_of(conn, entity, &id)?
                     .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
-                check_if_match(if_match.as_ref(), &current, true)?;
-                if !write::lock_entity_version(conn, entity, &id, &current)? {
-                    return Err(match write::version_of(conn, entity, &id)? {
-                        Some(now) => stale(&now),
-                        None => ApiError::not_found(entity.as_str(), &raw),
-                    });
-                }
+                claim_version(conn, (entity, &id, &raw), &current, if_match.as_ref(), true)?;
                 let now = now_timestamp();
                 match write::delete_vocabulary(conn, entity, &id, &now) {
                     Ok(_) => {}

@@ -2,18 +2,14 @@
 
 use serde_json::Value;
 
-use super::{assert_problem, demo_app};
+use super::{assert_problem, demo_app, python_parser};
 use crate::on_both_backends;
 
-/// Parses a citation with a Python library; None when the library is not
-/// installed here (CI installs them and sets ARKIV_REQUIRE_PARSERS).
+/// Parses a citation with a Python library; None when it is not installed here.
 fn parse_with(kind: &str, text: &[u8]) -> Option<Value> {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("citation");
-    std::fs::write(&path, text).expect("write");
     let script = r#"
 import json, sys
-kind, path = sys.argv[1], sys.argv[2]
+path, kind = sys.argv[1], sys.argv[2]
 try:
     if kind == "bibtex":
         import bibtexparser
@@ -31,28 +27,7 @@ try:
 except ImportError:
     print("null")
 "#;
-    let output = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(kind)
-        .arg(&path)
-        .output()
-        .expect("python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let parsed: Value = serde_json::from_slice(&output.stdout).expect("JSON from the script");
-    if parsed.is_null() {
-        assert!(
-            std::env::var("ARKIV_REQUIRE_PARSERS").is_err(),
-            "bibtexparser and rispy must be installed"
-        );
-        eprintln!("skipped: bibtexparser or rispy is not installed");
-        return None;
-    }
-    Some(parsed)
+    python_parser(script, text, &[kind], "bibtexparser and rispy")
 }
 
 on_both_backends!(every_publication_cites_in_every_format, |backend| {

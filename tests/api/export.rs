@@ -6,7 +6,7 @@ use actix_web::test::TestRequest;
 use arkiv::auth::Role;
 use serde_json::{json, Value};
 
-use super::{assert_problem, Backend, TestApp, TestDb};
+use super::{assert_problem, python_json, Backend, TestApp, TestDb};
 use crate::on_both_backends;
 
 fn publications(ndjson: &[u8]) -> Vec<Value> {
@@ -79,21 +79,8 @@ on_both_backends!(
 
 /// Reads CSV with Python's csv module (the standard library's parser).
 fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("list.csv");
-    std::fs::write(&path, bytes).expect("write");
-    let output = std::process::Command::new("python3")
-        .arg("-c")
-        .arg("import csv, json, sys\nwith open(sys.argv[1], encoding='utf-8-sig', newline='') as f:\n    print(json.dumps(list(csv.reader(f))))")
-        .arg(&path)
-        .output()
-        .expect("python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("rows")
+    let script = "import csv, json, sys\nwith open(sys.argv[1], encoding='utf-8-sig', newline='') as f:\n    print(json.dumps(list(csv.reader(f))))";
+    serde_json::from_value(python_json(script, bytes, &[])).expect("rows")
 }
 
 on_both_backends!(the_list_comes_as_csv_with_its_filters, |backend| {

@@ -4,15 +4,11 @@
 
 use serde_json::Value;
 
-use super::{assert_problem, demo_app};
+use super::{assert_problem, demo_app, python_parser};
 use crate::on_both_backends;
 
-/// Parses a feed with feedparser; None when it is not installed here
-/// (CI installs it and sets ARKIV_REQUIRE_PARSERS).
+/// Parses a feed with feedparser; None when it is not installed here.
 fn feedparser(feed: &[u8], content_type: &str) -> Option<Value> {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("feed");
-    std::fs::write(&path, feed).expect("write");
     let script = r#"
 import json, sys
 try:
@@ -32,28 +28,7 @@ print(json.dumps({
     } for e in d.entries],
 }))
 "#;
-    let output = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .arg(content_type)
-        .output()
-        .expect("python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let parsed: Value = serde_json::from_slice(&output.stdout).expect("JSON from the script");
-    if parsed.is_null() {
-        assert!(
-            std::env::var("ARKIV_REQUIRE_PARSERS").is_err(),
-            "feedparser must be installed (pip install feedparser)"
-        );
-        eprintln!("skipped: feedparser is not installed");
-        return None;
-    }
-    Some(parsed)
+    python_parser(script, feed, &[content_type], "feedparser")
 }
 
 on_both_backends!(feeds_parse_and_link_every_language, |backend| {

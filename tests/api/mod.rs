@@ -325,6 +325,43 @@ pub fn demo_app(backend: Backend) -> TestApp {
     TestApp::new(TestDb::new(backend).expect("backend available").with_demo())
 }
 
+/// Runs a Python script with a file holding `input` as `sys.argv[1]` (and
+/// `args` after it) and parses what it prints as JSON.
+pub fn python_json(script: &str, input: &[u8], args: &[&str]) -> Value {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("input");
+    std::fs::write(&path, input).expect("write");
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON from the script")
+}
+
+/// [`python_json`] for a script that uses a third-party parser and prints
+/// `null` when it cannot import it: None then, unless
+/// `ARKIV_REQUIRE_PARSERS` is set (CI installs the parsers and sets it).
+pub fn python_parser(script: &str, input: &[u8], args: &[&str], what: &str) -> Option<Value> {
+    let parsed = python_json(script, input, args);
+    if parsed.is_null() {
+        assert!(
+            std::env::var("ARKIV_REQUIRE_PARSERS").is_err(),
+            "{what} must be installed (see the README, Development)"
+        );
+        eprintln!("skipped: {what} is not installed");
+        return None;
+    }
+    Some(parsed)
+}
+
 /// Asserts a response is a problem+json with this status and code.
 pub fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
     assert_eq!(
