@@ -61,6 +61,88 @@ pub struct Config {
     #[arg(long, env = "ARKIV_CORS_CREDENTIALS", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new(), global = true)]
     pub cors_credentials: bool,
+
+    /// The archive's name, as OAI-PMH `Identify` gives it to harvesters.
+    #[arg(
+        long,
+        env = "ARKIV_REPOSITORY_NAME",
+        default_value = "arkiv publications archive",
+        global = true
+    )]
+    pub repository_name: String,
+
+    /// Whom harvesters write to about the archive (OAI-PMH `adminEmail`).
+    #[arg(
+        long,
+        env = "ARKIV_ADMIN_EMAIL",
+        default_value = "archive@example.org",
+        global = true
+    )]
+    pub admin_email: String,
+
+    /// The domain name in OAI-PMH identifiers (`oai:<this>:<uuid>`): the
+    /// archive's own, so identifiers are unique among all repositories.
+    #[arg(
+        long,
+        env = "ARKIV_OAI_NAMESPACE",
+        default_value = "arkiv.example.org",
+        global = true
+    )]
+    pub oai_namespace: String,
+}
+
+/// How the archive introduces itself to OAI-PMH harvesters.
+#[derive(Debug, Clone)]
+pub struct OaiSettings {
+    pub repository_name: String,
+    pub admin_email: String,
+    pub namespace: String,
+    /// Records per ListRecords response; ListIdentifiers sends five times
+    /// as many headers.
+    pub page_size: i64,
+}
+
+impl Default for OaiSettings {
+    fn default() -> Self {
+        Self {
+            repository_name: "arkiv publications archive".into(),
+            admin_email: "archive@example.org".into(),
+            namespace: "arkiv.example.org".into(),
+            page_size: 100,
+        }
+    }
+}
+
+impl OaiSettings {
+    /// Checks the settings against what the OAI-PMH schemas accept.
+    pub fn new(repository_name: &str, admin_email: &str, namespace: &str) -> Result<Self, String> {
+        let (user, domain) = admin_email.split_once('@').unwrap_or(("", ""));
+        if user.is_empty() || !domain.contains('.') || admin_email.contains(char::is_whitespace) {
+            return Err(format!(
+                "ARKIV_ADMIN_EMAIL {admin_email:?} is not an email address"
+            ));
+        }
+        // oai-identifier.xsd: labels that start with a letter, joined by dots.
+        let labels: Vec<&str> = namespace.split('.').collect();
+        let label_ok = |label: &&str| {
+            label.starts_with(|c: char| c.is_ascii_alphabetic())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(format!(
+                "ARKIV_OAI_NAMESPACE {namespace:?} must be a domain name such as archive.example.org"
+            ));
+        }
+        if repository_name.trim().is_empty() {
+            return Err("ARKIV_REPOSITORY_NAME must not be empty".into());
+        }
+        Ok(Self {
+            repository_name: repository_name.to_owned(),
+            admin_email: admin_email.to_owned(),
+            namespace: namespace.to_owned(),
+            ..Self::default()
+        })
+    }
 }
 
 impl Config {
@@ -79,6 +161,15 @@ impl Config {
     /// Returns the directory of the search index, `<data-dir>/index`.
     pub fn index_dir(&self) -> std::path::PathBuf {
         self.data_dir.join("index")
+    }
+
+    /// Returns the OAI-PMH settings, checked.
+    pub fn oai(&self) -> Result<OaiSettings, String> {
+        OaiSettings::new(
+            &self.repository_name,
+            &self.admin_email,
+            &self.oai_namespace,
+        )
     }
 
     /// Returns the store of variant files, `<data-dir>/files`.

@@ -48,6 +48,8 @@ pub struct AppState {
     pub cors: crate::cors::CorsSettings,
     /// The largest file upload accepted, in bytes.
     pub upload_limit: u64,
+    /// How `/oai` introduces the archive.
+    pub oai: crate::config::OaiSettings,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -69,6 +71,7 @@ impl AppState {
             search: None,
             cors: crate::cors::CorsSettings::default(),
             upload_limit: 50 << 20,
+            oai: crate::config::OaiSettings::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -84,6 +87,12 @@ impl AppState {
     /// Accepts file uploads up to this many bytes.
     pub fn with_upload_limit(mut self, bytes: u64) -> Self {
         self.upload_limit = bytes;
+        self
+    }
+
+    /// Introduces the archive to harvesters this way.
+    pub fn with_oai(mut self, oai: crate::config::OaiSettings) -> Self {
+        self.oai = oai;
         self
     }
 

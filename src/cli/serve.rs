@@ -56,11 +56,14 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let cors = crate::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
         .map_err(|error| anyhow::anyhow!(error))?;
+    let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
     let state = AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?
         .with_search(index)
-        .with_cors(cors);
+        .with_cors(cors)
+        .with_upload_limit(config.max_upload_mb << 20)
+        .with_oai(oai);
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args

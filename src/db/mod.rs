@@ -2,8 +2,25 @@
 //! r2d2 pool, the embedded migrations, and [`Db::run`], the one way handlers
 //! reach the database without blocking the actix reactor.
 
+/// Inserts many rows in one statement. diesel's multi-backend connection
+/// has no multi-row INSERT, so this dispatches to the connection inside:
+/// the statement is the same on both backends.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            AnyConnection::Postgres(conn) => {
+                diesel::insert_into($table).values($rows).execute(conn)?
+            }
+            AnyConnection::Sqlite(conn) => {
+                diesel::insert_into($table).values($rows).execute(conn)?
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod changes;
+pub mod harvest;
 pub mod keys;
 pub mod models;
 pub mod publications;
@@ -153,7 +170,12 @@ impl Db {
             AnyConnection::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS),
         }
         .map_err(|error| anyhow::anyhow!("migrations failed: {error}"))?;
-        Ok(applied.iter().map(ToString::to_string).collect())
+        let applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
+        if applied.iter().any(|version| version.ends_with("000004")) {
+            // The harvest table arrived empty: fill it from what is stored.
+            conn.transaction(|conn| harvest::backfill(conn))?;
+        }
+        Ok(applied)
     }
 }
 

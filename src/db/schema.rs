@@ -172,6 +172,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    harvest_records (publication_id) {
+        publication_id -> Text,
+        seq -> BigInt,
+        datestamp -> Text,
+        deleted -> Bool,
+        sets -> Text,
+    }
+}
+
 diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));

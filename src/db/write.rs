@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::changes::{self, Operation};
+use super::harvest;
 use super::models::*;
 use super::schema::*;
 use super::AnyConnection;
@@ -297,22 +298,6 @@ pub fn publication_sort_title(record: &PublicationRecord) -> String {
         .unwrap_or_default()
 }
 
-/// Inserts many rows in one statement. diesel's multi-backend connection
-/// has no multi-row INSERT, so this dispatches to the connection inside:
-/// the statement is the same on both backends.
-macro_rules! insert_many {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            AnyConnection::Postgres(conn) => {
-                diesel::insert_into($table).values($rows).execute(conn)?
-            }
-            AnyConnection::Sqlite(conn) => {
-                diesel::insert_into($table).values($rows).execute(conn)?
-            }
-        }
-    };
-}
-
 /// One publication to write: its id, its record and what it replaces.
 pub struct PublicationWrite<'a> {
     pub id: &'a str,
@@ -339,6 +324,7 @@ pub fn write_publications(
     let mut field_rows = Vec::new();
     let mut variant_rows = Vec::new();
     let mut changed_ids = Vec::new();
+    let mut harvested = Vec::new();
     for write in writes {
         let hash = content_hash(write.record);
         let stamp = stamp(write.existing, &hash, now);
@@ -372,10 +358,12 @@ pub fn write_publications(
             created_at: stamp.created_at,
             updated_at: now.to_owned(),
         };
+        let project_id = row.project_id.clone();
         match stamp.outcome {
             Outcome::Created => created.push(row),
             _ => updated.push(row),
         }
+        let first_field = field_rows.len();
         for (position, field) in (0..).zip(&record.fields) {
             field_rows.push(PublicationFieldRow {
                 publication_id: id.to_owned(),
@@ -383,6 +371,18 @@ pub fn write_publications(
                 position,
             });
         }
+        harvested.push(harvest::Written {
+            id: id.to_owned(),
+            status: record.status,
+            sets: harvest::set_tokens(
+                record.kind.as_str(),
+                field_rows[first_field..]
+                    .iter()
+                    .map(|row| row.field_id.as_str()),
+                project_id.as_deref(),
+                record.variants.keys().map(|lang| lang.as_str()),
+            ),
+        });
         for (lang, variant) in &record.variants {
             let file = variant.file.as_ref();
             variant_rows.push(VariantRow {
@@ -437,6 +437,7 @@ pub fn write_publications(
     for chunk in change_rows.chunks(ROWS_PER_INSERT) {
         insert_many!(conn, super::schema::changes::table, chunk);
     }
+    harvest::record_writes(conn, &harvested, now)?;
     Ok(outcomes)
 }
 
@@ -450,6 +451,7 @@ pub fn delete_publication(conn: &mut AnyConnection, id: &str, now: &str) -> Quer
         diesel::delete(publications::table.filter(publications::id.eq(id))).execute(conn)?;
     if deleted == 1 {
         changes::record(conn, "publication", id, Operation::Delete, now)?;
+        harvest::record_deletion(conn, id, now)?;
     }
     Ok(deleted == 1)
 }

@@ -68,7 +68,9 @@ fn midnight(date: &str) -> String {
     format!("{date}T00:00:00Z")
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for XML element content and attribute values, dropping
+/// the control characters XML 1.0 cannot carry.
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod files;
 pub mod health;
 pub mod negotiate;
+pub mod oai;
 pub mod organisations;
 pub mod params;
 pub mod projects;
@@ -84,7 +85,10 @@ pub fn v1(cfg: &mut ServiceConfig) {
 
 /// Registers the endpoints outside `/v1`.
 pub fn service(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(oai::oai_get)
+        .service(oai::oai_post);
 }
 
 /// The methods a path takes, for 405 answers. Read endpoints take GET and
@@ -93,7 +97,7 @@ fn allowed_methods(path: &str) -> &'static str {
     let path = path.trim_end_matches('/');
     match path {
         "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/publications" | "/v1/organisations"
-        | "/v1/fields" | "/v1/projects" | "/v1/events" => "GET, HEAD, POST",
+        | "/v1/fields" | "/v1/projects" | "/v1/events" | "/oai" => "GET, HEAD, POST",
         _ if path.starts_with("/v1/admin/keys/") => "DELETE",
         _ if path.starts_with("/v1/publications/")
             && (path.ends_with("/publish") || path.ends_with("/withdraw")) =>

@@ -13,6 +13,7 @@ mod files;
 mod import;
 mod keys;
 mod languages;
+mod oai;
 mod openapi;
 mod publications;
 mod relevance;
@@ -165,6 +166,23 @@ pub struct TestApp {
     pub index_dir: Option<tempfile::TempDir>,
 }
 
+/// A server started by [`TestApp::listen`].
+pub struct Listening {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; its future only waits for it.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A response, read whole.
 pub struct Reply {
     pub status: StatusCode,
@@ -196,6 +214,39 @@ impl TestApp {
             state,
             files,
             index_dir: None,
+        }
+    }
+
+    /// Starts the app over again on the same database and files, as a
+    /// restarted server would be, with its state set up by `configure`.
+    pub fn restart(&mut self, configure: impl FnOnce(AppState) -> AppState) {
+        let store = arkiv::files::FileStore::new(self.files.path().to_owned());
+        let state = AppState::new(self.db.db.clone(), 16 << 20, store).expect("state");
+        self.state = web::Data::new(configure(state));
+    }
+
+    /// Serves the app over HTTP on 127.0.0.1 (a free port), for clients
+    /// that cannot call it in process; it stops when the handle is dropped.
+    pub fn listen(&self) -> Listening {
+        let state = self.state.clone();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || arkiv::app::app(state.clone()))
+                    .workers(1)
+                    .bind(("127.0.0.1", 0))
+                    .expect("bind");
+                let port = server.addrs()[0].port();
+                let server = server.run();
+                sender.send((port, server.handle())).expect("send");
+                server.await
+            })
+        });
+        let (port, handle) = receiver.recv().expect("the server started");
+        Listening {
+            base: format!("http://127.0.0.1:{port}"),
+            handle,
+            thread: Some(thread),
         }
     }
 
