@@ -58,6 +58,9 @@ HOST=127.0.0.1
 BASE=http://$HOST:$PORT
 
 export ARKIV_LOG=${ARKIV_LOG:-warn}
+# One load generator is one client: the per-client rate limit would measure
+# itself, not the server.
+export ARKIV_RATE_LIMIT=0 ARKIV_RATE_LIMIT_KEYED=0
 unset ARKIV_DATABASE_URL ARKIV_DATA_DIR ARKIV_BIND ARKIV_WORKERS || true
 
 STARTED=$(date +%s)

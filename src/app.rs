@@ -105,6 +105,7 @@ pub fn app(
             actix_web::middleware::ErrorHandlers::new()
                 .handler(StatusCode::PAYLOAD_TOO_LARGE, as_problem),
         )
+        .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap_fn(|mut req, service| {
             if req.method() == Method::HEAD {
@@ -112,5 +113,7 @@ pub fn app(
             }
             service.call(req)
         })
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap(actix_web::middleware::from_fn(crate::caching::headers))
         .wrap(cors)
 }

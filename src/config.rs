@@ -38,6 +38,31 @@ pub struct Config {
     #[arg(long, env = "ARKIV_CACHE_MB", default_value_t = 128, global = true)]
     pub cache_mb: usize,
 
+    /// How long HTTP caches (a CDN, a browser) may keep a public read, in
+    /// seconds; 0 makes them revalidate every time.
+    #[arg(long, env = "ARKIV_CACHE_MAX_AGE", default_value_t = 60, global = true)]
+    pub cache_max_age: u32,
+
+    /// Requests a minute for each address without an API key; 0 for no limit.
+    #[arg(long, env = "ARKIV_RATE_LIMIT", default_value_t = 600, global = true)]
+    pub rate_limit: u32,
+
+    /// Requests a minute for each API key (partners, editors, admins); 0
+    /// for no limit.
+    #[arg(
+        long,
+        env = "ARKIV_RATE_LIMIT_KEYED",
+        default_value_t = 6000,
+        global = true
+    )]
+    pub rate_limit_keyed: u32,
+
+    /// Count anonymous clients by the address in `Forwarded` /
+    /// `X-Forwarded-For`: only behind a proxy that sets them.
+    #[arg(long, env = "ARKIV_TRUST_PROXY", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub trust_proxy: bool,
+
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,

@@ -73,6 +73,9 @@ impl CorsSettings {
                 header::CONTENT_LANGUAGE,
                 header::CONTENT_DISPOSITION,
                 header::RETRY_AFTER,
+                header::HeaderName::from_static("ratelimit-limit"),
+                header::HeaderName::from_static("ratelimit-remaining"),
+                header::HeaderName::from_static("ratelimit-reset"),
             ])
             .max_age(3600);
         for origin in &self.origins {

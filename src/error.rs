@@ -62,6 +62,7 @@ error_codes! {
     ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, "Fields of the body have values that are not allowed or refer to nothing; each is listed";
     PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "This change needs If-Match with the ETag of the version it was made against";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests in this minute; Retry-After says when to go on (an API key has a higher limit)";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
     Internal = "internal", INTERNAL_SERVER_ERROR, "Something failed inside the server; it has been logged";

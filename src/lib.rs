@@ -8,6 +8,7 @@
 pub mod app;
 pub mod auth;
 pub mod cache;
+pub mod caching;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod files;
 pub mod import;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -17,7 +17,10 @@ Cyrillic), with their projects, funders, partners, events and fields of work.\n\
 Every read endpoint negotiates the language: `?lang=` over `Accept-Language` over `en`, falling \
 back to the other Serbian script, then English, then any variant. Errors are RFC 9457 \
 `application/problem+json` with a stable `code` (see `GET /v1/errors`). Every GET answers with \
-an `ETag` and honours `If-None-Match`.",
+an `ETag` and honours `If-None-Match`; answers are compressed (gzip, brotli) on request.\n\n\
+Each client has a limit of requests a minute (by address without a key, by key with one): every \
+answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, and past the \
+limit the answer is `429 rate_limited` with `Retry-After`.",
         license(name = "AGPL-3.0-or-later")
     ),
     tags(
@@ -28,7 +31,7 @@ an `ETag` and honours `If-None-Match`.",
         (name = "fields", description = "Fields of work"),
         (name = "events", description = "Discussions, summits, focus groups, conferences"),
         (name = "service", description = "Health and the error table"),
-        (name = "partners", description = "For mirrors and harvesters: the change feed"),
+        (name = "partners", description = "For mirrors and harvesters: OAI-PMH, the change feed, feeds, citations, bulk export"),
         (name = "editing", description = "Create, change, publish, withdraw and delete publications (editor and admin keys)"),
         (name = "admin", description = "API keys and the search index (admin keys only)"),
     ),

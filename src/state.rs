@@ -50,6 +50,10 @@ pub struct AppState {
     pub upload_limit: u64,
     /// How `/oai` introduces the archive.
     pub oai: crate::config::OaiSettings,
+    /// Per-client request counts.
+    pub rate_limiter: crate::ratelimit::RateLimiter,
+    /// Seconds HTTP caches may keep a public read.
+    pub cache_max_age: u32,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -72,6 +76,8 @@ impl AppState {
             cors: crate::cors::CorsSettings::default(),
             upload_limit: 50 << 20,
             oai: crate::config::OaiSettings::default(),
+            rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
+            cache_max_age: 0,
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -87,6 +93,18 @@ impl AppState {
     /// Accepts file uploads up to this many bytes.
     pub fn with_upload_limit(mut self, bytes: u64) -> Self {
         self.upload_limit = bytes;
+        self
+    }
+
+    /// Limits each client's requests a minute.
+    pub fn with_rate_limits(mut self, limits: crate::ratelimit::RateLimits) -> Self {
+        self.rate_limiter = crate::ratelimit::RateLimiter::new(limits);
+        self
+    }
+
+    /// Lets HTTP caches keep public reads this many seconds.
+    pub fn with_cache_max_age(mut self, seconds: u32) -> Self {
+        self.cache_max_age = seconds;
         self
     }
 

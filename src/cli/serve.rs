@@ -63,7 +63,13 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_search(index)
         .with_cors(cors)
         .with_upload_limit(config.max_upload_mb << 20)
-        .with_oai(oai);
+        .with_oai(oai)
+        .with_cache_max_age(config.cache_max_age)
+        .with_rate_limits(crate::ratelimit::RateLimits {
+            anonymous: config.rate_limit,
+            keyed: config.rate_limit_keyed,
+            trust_proxy: config.trust_proxy,
+        });
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args

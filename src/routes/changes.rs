@@ -187,6 +187,14 @@ pub async fn list_changes(
         Ok(encoded)
     })
     .await
+    .map(|mut response| {
+        // Pollers want the newest changes, never a cache's copy.
+        response.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("public, no-cache"),
+        );
+        response
+    })
 }
 
 /// One change log entry as the public sees its entity now.

@@ -145,7 +145,9 @@ pub async fn download_variant_file(
             disposition: DispositionType::Inline,
             parameters,
         })
-        .use_last_modified(false);
+        .use_last_modified(false)
+        // PDFs compress themselves; gzip would spend CPU to save little.
+        .set_content_encoding(actix_web::http::header::ContentEncoding::Identity);
     Ok(file.into_response(&req))
 }
 

@@ -420,6 +420,8 @@ fn identify(state: &AppState, base: &str, earliest: &str) -> String {
          <earliestDatestamp>{earliest}</earliestDatestamp>\n\
          <deletedRecord>persistent</deletedRecord>\n\
          <granularity>YYYY-MM-DDThh:mm:ssZ</granularity>\n\
+         <compression>gzip</compression><compression>deflate</compression>\
+         <compression>br</compression>\n\
          <description>\n\
          <oai-identifier xmlns=\"http://www.openarchives.org/OAI/2.0/oai-identifier\" \
          xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai-identifier \

@@ -36,6 +36,7 @@ pub fn etag_of(body: &[u8]) -> String {
 /// Returns true when an `If-None-Match` header matches the tag.
 fn matches(if_none_match: &str, etag: &str) -> bool {
     if_none_match.split(',').map(str::trim).any(|candidate| {
+        let candidate = crate::caching::without_coding(candidate);
         candidate == "*" || candidate == etag || candidate.strip_prefix("W/") == Some(etag)
     })
 }
@@ -82,7 +83,6 @@ pub fn send(req: &HttpRequest, encoded: &Encoded) -> HttpResponse {
     let headers = response.headers_mut();
     headers.insert(header::ETAG, encoded.etag.clone());
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(languages) = &encoded.content_language {
         headers.insert(header::CONTENT_LANGUAGE, languages.clone());
     }

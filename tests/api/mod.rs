@@ -10,6 +10,7 @@ mod errors;
 mod export;
 mod feeds;
 mod files;
+mod http;
 mod import;
 mod keys;
 mod languages;

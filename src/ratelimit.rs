@@ -1,0 +1,259 @@
+//! Per-client rate limits: anonymous callers by IP address (IPv6 by /64,
+//! what one host usually holds), key holders by key. Each client has a
+//! fixed window of one minute; every answer says where the client stands
+//! (`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`), and past
+//! the limit the answer is 429 with `Retry-After`.
+//!
+//! Counts live in this process's memory: with several replicas, each
+//! counts its own share.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, ResponseError};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// How long a window lasts.
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// Past this many tracked clients, those whose window has ended are dropped.
+const TIDY_AT: usize = 50_000;
+
+/// Requests per window and client; 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// For callers without a key, per IP address.
+    pub anonymous: u32,
+    /// For each key (partners, editors, admins).
+    pub keyed: u32,
+    /// Take the client's address from `Forwarded`/`X-Forwarded-For`: only
+    /// behind a proxy that sets them, since clients can forge them.
+    pub trust_proxy: bool,
+}
+
+impl RateLimits {
+    /// No limits at all.
+    pub const OFF: RateLimits = RateLimits {
+        anonymous: 0,
+        keyed: 0,
+        trust_proxy: false,
+    };
+}
+
+/// Who is counted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Client {
+    /// An address; IPv6 cut to its /64. None when the server cannot tell.
+    Address(Option<IpAddr>),
+    Key(String),
+}
+
+struct Window {
+    started: Instant,
+    used: u32,
+}
+
+/// Where a client stands after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Whole seconds until the window starts over (at least 1).
+    pub reset: u64,
+    pub allowed: bool,
+}
+
+/// The counts of every client seen in the current windows.
+pub struct RateLimiter {
+    limits: RateLimits,
+    clients: Mutex<HashMap<Client, Window>>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn limits(&self) -> RateLimits {
+        self.limits
+    }
+
+    /// Counts one request of `client` against `limit`, at `now`.
+    fn count(&self, client: Client, limit: u32, now: Instant) -> Standing {
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if clients.len() >= TIDY_AT {
+            clients.retain(|_, window| now.duration_since(window.started) < WINDOW);
+        }
+        let window = clients.entry(client).or_insert(Window {
+            started: now,
+            used: 0,
+        });
+        if now.duration_since(window.started) >= WINDOW {
+            *window = Window {
+                started: now,
+                used: 0,
+            };
+        }
+        let left = WINDOW.saturating_sub(now.duration_since(window.started));
+        let reset = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        let allowed = window.used < limit;
+        if allowed {
+            window.used += 1;
+        }
+        Standing {
+            limit,
+            remaining: limit - window.used,
+            reset: reset.max(1),
+            allowed,
+        }
+    }
+}
+
+/// The address a request is counted under.
+fn address(req: &ServiceRequest, trust_proxy: bool) -> Option<IpAddr> {
+    let ip = if trust_proxy {
+        req.connection_info().realip_remote_addr().and_then(|raw| {
+            raw.parse::<IpAddr>().ok().or_else(|| {
+                raw.parse::<std::net::SocketAddr>()
+                    .ok()
+                    .map(|addr| addr.ip())
+            })
+        })
+    } else {
+        req.peer_addr().map(|addr| addr.ip())
+    }?;
+    Some(counted_as(ip))
+}
+
+/// The address a client is counted under: IPv4 as it is, IPv6 cut to its
+/// /64 (one host usually holds a whole /64).
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// Paths no limit applies to: what orchestrators and monitors poll.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Middleware (inside [`crate::auth::authenticate`], which names the
+/// caller): counts the request, answers 429 past the limit, and adds the
+/// `RateLimit-*` headers.
+pub async fn limit<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let limits = state.rate_limiter.limits();
+    let caller = req.extensions().get::<Caller>().cloned();
+    let (client, limit, hint) = match caller {
+        Some(Caller::Key(holder)) => (Client::Key(holder.id), limits.keyed, ""),
+        _ => (
+            Client::Address(address(&req, limits.trust_proxy)),
+            limits.anonymous,
+            if limits.keyed == 0 || limits.keyed > limits.anonymous {
+                " (an API key has a higher limit)"
+            } else {
+                ""
+            },
+        ),
+    };
+    if limit == 0 || exempt(req.path()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let standing = state.rate_limiter.count(client, limit, Instant::now());
+    let mut response = if standing.allowed {
+        next.call(req).await?.map_into_left_body()
+    } else {
+        let error = ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "more than {limit} requests in a minute; try again in {} s{hint}",
+                standing.reset
+            ),
+        );
+        let mut response = req.into_response(error.error_response());
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(standing.reset));
+        response.map_into_right_body()
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("ratelimit-limit", u64::from(standing.limit)),
+        ("ratelimit-remaining", u64::from(standing.remaining)),
+        ("ratelimit-reset", standing.reset),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_allows_its_limit_then_starts_over() {
+        let limiter = RateLimiter::new(RateLimits {
+            anonymous: 3,
+            keyed: 10,
+            trust_proxy: false,
+        });
+        let start = Instant::now();
+        let client = || Client::Key("k".into());
+        let remaining: Vec<(bool, u32)> = (0..4)
+            .map(|_| limiter.count(client(), 3, start))
+            .map(|s| (s.allowed, s.remaining))
+            .collect();
+        assert_eq!(remaining, [(true, 2), (true, 1), (true, 0), (false, 0)]);
+        let later = limiter.count(client(), 3, start + Duration::from_secs(59));
+        assert_eq!((later.allowed, later.reset), (false, 1));
+        // Another client has its own window.
+        assert!(limiter.count(Client::Key("j".into()), 3, start).allowed);
+        let next = limiter.count(client(), 3, start + WINDOW);
+        assert_eq!((next.allowed, next.remaining, next.reset), (true, 2, 60));
+    }
+
+    #[test]
+    fn ipv6_hosts_count_by_their_64() {
+        let ip = |raw: &str| counted_as(raw.parse().unwrap());
+        assert_eq!(ip("2001:db8:1:2:aaaa::1"), ip("2001:db8:1:2:bbbb::9"));
+        assert_ne!(ip("2001:db8:1:2::1"), ip("2001:db8:1:3::1"));
+        assert_eq!(ip("::ffff:192.0.2.7"), ip("192.0.2.7"));
+        assert_ne!(ip("192.0.2.7"), ip("192.0.2.8"));
+    }
+}
