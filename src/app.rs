@@ -115,5 +115,6 @@ pub fn app(
         })
         .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(crate::caching::headers))
+        .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
         .wrap(cors)
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     pub rate_limiter: crate::ratelimit::RateLimiter,
     /// Seconds HTTP caches may keep a public read.
     pub cache_max_age: u32,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -78,6 +80,7 @@ impl AppState {
             oai: crate::config::OaiSettings::default(),
             rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
             cache_max_age: 0,
+            metrics: crate::metrics::Metrics::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),

@@ -59,6 +59,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
+    crate::webhooks::spawn(db.clone())?;
     let state = AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?
         .with_search(index)
         .with_cors(cors)

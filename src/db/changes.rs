@@ -45,6 +45,18 @@ pub fn record(
     operation: Operation,
     at: &str,
 ) -> QueryResult<()> {
+    record_event(conn, entity, entity_id, operation, None, at)
+}
+
+/// [`record`] with the public event the change makes, for webhooks.
+pub fn record_event(
+    conn: &mut AnyConnection,
+    entity: &str,
+    entity_id: &str,
+    operation: Operation,
+    event: Option<&str>,
+    at: &str,
+) -> QueryResult<()> {
     serialize(conn)?;
     diesel::insert_into(changes::table)
         .values(NewChange {
@@ -52,6 +64,7 @@ pub fn record(
             entity_id,
             operation: operation.as_str(),
             changed_at: at,
+            event,
         })
         .execute(conn)?;
     Ok(())

@@ -10,7 +10,7 @@
 //! changes during a harvest comes again at the end rather than being
 //! skipped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 
@@ -75,30 +75,86 @@ pub fn datestamp(changed_at: &str) -> String {
     }
 }
 
+/// What a change meant to the public: the events webhooks deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicEvent {
+    /// It became public (for the first time, or again).
+    Published,
+    /// It was public and still is, changed.
+    Updated,
+    /// It was public and is not any more: withdrawn, or back to draft.
+    Withdrawn,
+    /// It had been public and is now deleted.
+    Deleted,
+}
+
+impl PublicEvent {
+    pub const ALL: [PublicEvent; 4] = [
+        PublicEvent::Published,
+        PublicEvent::Updated,
+        PublicEvent::Withdrawn,
+        PublicEvent::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicEvent::Published => "publication.published",
+            PublicEvent::Updated => "publication.updated",
+            PublicEvent::Withdrawn => "publication.withdrawn",
+            PublicEvent::Deleted => "publication.deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|event| event.as_str() == raw)
+    }
+
+    /// The event of a write that leaves a publication with `status`, given
+    /// whether it was public before.
+    pub fn of_write(was_public: bool, status: PublicationStatus) -> Option<Self> {
+        match (was_public, status) {
+            (true, PublicationStatus::Published) => Some(PublicEvent::Updated),
+            (false, PublicationStatus::Published) => Some(PublicEvent::Published),
+            (true, _) => Some(PublicEvent::Withdrawn),
+            (false, _) => None,
+        }
+    }
+}
+
+/// The records of some publications before a write: id → deleted. A
+/// publication missing from it was never public.
+pub fn prior(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<String, bool>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        found.extend(
+            harvest_records::table
+                .filter(harvest_records::publication_id.eq_any(chunk))
+                .select((harvest_records::publication_id, harvest_records::deleted))
+                .load::<(String, bool)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// Brings the records of just-written publications up to date; call it in
-/// the write's transaction, after its change-log entries. A published
-/// publication gets a live record, a withdrawn one a deleted record; a
-/// draft marks its record deleted if it had one (it was unpublished) and
-/// otherwise stays unseen.
-pub fn record_writes(conn: &mut AnyConnection, written: &[Written], now: &str) -> QueryResult<()> {
+/// the write's transaction, after its change-log entries, with their
+/// [`prior`] records. A published publication gets a live record, a
+/// withdrawn one a deleted record; a draft marks its record deleted if it
+/// had one (it was unpublished) and otherwise stays unseen.
+pub fn record_writes(
+    conn: &mut AnyConnection,
+    written: &[Written],
+    prior: &HashMap<String, bool>,
+    now: &str,
+) -> QueryResult<()> {
     if written.is_empty() {
         return Ok(());
     }
     let seq = super::changes::latest_seq(conn)?;
     let stamp = datestamp(now);
-    let mut known = HashSet::new();
-    for chunk in written.chunks(CHUNK) {
-        let ids: Vec<&str> = chunk.iter().map(|w| w.id.as_str()).collect();
-        known.extend(
-            harvest_records::table
-                .filter(harvest_records::publication_id.eq_any(ids))
-                .select(harvest_records::publication_id)
-                .load::<String>(conn)?,
-        );
-    }
     let rows: Vec<HarvestRow> = written
         .iter()
-        .filter(|w| w.status != PublicationStatus::Draft || known.contains(&w.id))
+        .filter(|w| w.status != PublicationStatus::Draft || prior.contains_key(&w.id))
         .map(|w| HarvestRow {
             publication_id: w.id.clone(),
             seq,

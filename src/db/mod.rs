@@ -26,6 +26,7 @@ pub mod models;
 pub mod publications;
 pub mod schema;
 pub mod vocabulary;
+pub mod webhooks;
 pub mod write;
 
 use std::time::Duration;
@@ -130,6 +131,16 @@ impl Db {
                 anyhow::anyhow!("cannot open the database {}: {error}", redact(url))
             })?;
         Ok(Self { pool, backend })
+    }
+
+    /// (connections open, of them idle, most allowed): the pool's use.
+    pub fn pool_use(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
     }
 
     pub fn backend(&self) -> BackendKind {

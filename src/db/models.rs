@@ -165,4 +165,7 @@ pub struct NewChange<'a> {
     pub entity_id: &'a str,
     pub operation: &'a str,
     pub changed_at: &'a str,
+    /// What the change meant to the public, for webhooks
+    /// (`publication.published`, …); None when nothing public changed.
+    pub event: Option<&'a str>,
 }

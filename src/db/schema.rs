@@ -144,6 +144,7 @@ diesel::table! {
         entity_id -> Text,
         operation -> Text,
         changed_at -> Text,
+        event -> Nullable<Text>,
     }
 }
 
@@ -182,6 +183,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        description -> Text,
+        enqueued_through -> BigInt,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> Text,
+        seq -> BigInt,
+        event -> Text,
+        publication_id -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Text,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Text,
+        delivered_at -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));
@@ -211,4 +243,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     publication_fields,
     variants,
     changes,
+    webhooks,
+    webhook_deliveries,
 );

@@ -424,20 +424,26 @@ pub fn write_publications(
     for chunk in variant_rows.chunks(ROWS_PER_INSERT) {
         insert_many!(conn, variants::table, chunk);
     }
-    let change_rows: Vec<NewChange<'_>> = changed_ids
+    let prior = harvest::prior(conn, &changed_ids)?;
+    let change_rows: Vec<NewChange<'_>> = harvested
         .iter()
-        .map(|id| NewChange {
+        .map(|written| NewChange {
             entity: "publication",
-            entity_id: id,
+            entity_id: &written.id,
             operation: Operation::Upsert.as_str(),
             changed_at: now,
+            event: harvest::PublicEvent::of_write(
+                prior.get(&written.id) == Some(&false),
+                written.status,
+            )
+            .map(harvest::PublicEvent::as_str),
         })
         .collect();
     changes::serialize(conn)?;
     for chunk in change_rows.chunks(ROWS_PER_INSERT) {
         insert_many!(conn, super::schema::changes::table, chunk);
     }
-    harvest::record_writes(conn, &harvested, now)?;
+    harvest::record_writes(conn, &harvested, &prior, now)?;
     Ok(outcomes)
 }
 
@@ -450,7 +456,10 @@ pub fn delete_publication(conn: &mut AnyConnection, id: &str, now: &str) -> Quer
     let deleted =
         diesel::delete(publications::table.filter(publications::id.eq(id))).execute(conn)?;
     if deleted == 1 {
-        changes::record(conn, "publication", id, Operation::Delete, now)?;
+        // Deleting what had been public is news to subscribers; deleting a
+        // draft nobody saw is not.
+        let event = harvest::find(conn, id)?.map(|_| harvest::PublicEvent::Deleted.as_str());
+        changes::record_event(conn, "publication", id, Operation::Delete, event, now)?;
         harvest::record_deletion(conn, id, now)?;
     }
     Ok(deleted == 1)

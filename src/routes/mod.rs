@@ -23,6 +23,7 @@ pub mod respond;
 pub mod search;
 pub mod views;
 pub mod vocabulary_editing;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -80,13 +81,19 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(admin::create_key)
         .service(admin::revoke_key)
         .service(admin::reindex_status)
-        .service(admin::start_reindex);
+        .service(admin::start_reindex)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::find_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_deliveries);
 }
 
 /// Registers the endpoints outside `/v1`.
 pub fn service(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(crate::metrics::metrics)
         .service(oai::oai_get)
         .service(oai::oai_post);
 }
@@ -96,9 +103,14 @@ pub fn service(cfg: &mut ServiceConfig) {
 fn allowed_methods(path: &str) -> &'static str {
     let path = path.trim_end_matches('/');
     match path {
-        "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/publications" | "/v1/organisations"
-        | "/v1/fields" | "/v1/projects" | "/v1/events" | "/oai" => "GET, HEAD, POST",
+        "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/admin/webhooks" | "/v1/publications"
+        | "/v1/organisations" | "/v1/fields" | "/v1/projects" | "/v1/events" | "/oai" => {
+            "GET, HEAD, POST"
+        }
         _ if path.starts_with("/v1/admin/keys/") => "DELETE",
+        _ if path.starts_with("/v1/admin/webhooks/") && path.matches('/').count() == 4 => {
+            "GET, HEAD, DELETE"
+        }
         _ if path.starts_with("/v1/publications/")
             && (path.ends_with("/publish") || path.ends_with("/withdraw")) =>
         {

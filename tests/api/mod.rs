@@ -14,6 +14,7 @@ mod http;
 mod import;
 mod keys;
 mod languages;
+mod metrics;
 mod oai;
 mod openapi;
 mod publications;
@@ -21,6 +22,7 @@ mod relevance;
 mod search;
 mod vocabulary;
 mod vocabulary_editing;
+mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};

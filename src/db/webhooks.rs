@@ -1,0 +1,257 @@
+//! Webhooks as stored: subscriptions, and the delivery log the dispatcher
+//! works through (see [`crate::webhooks`]).
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::schema::{changes, publications, webhook_deliveries, webhooks};
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    /// Event names between spaces.
+    pub events: String,
+    pub secret: String,
+    pub description: String,
+    /// The change-log sequence number deliveries have been made up to.
+    pub enqueued_through: i64,
+    pub created_at: String,
+}
+
+impl WebhookRow {
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.split_whitespace().any(|wanted| wanted == event)
+    }
+}
+
+/// A delivery: one event for one webhook, and how sending it went.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRow {
+    /// Also sent as `Arkiv-Delivery`.
+    pub id: i64,
+    pub webhook_id: String,
+    /// The change-log sequence number of the change.
+    pub seq: i64,
+    #[schema(example = "publication.published")]
+    pub event: String,
+    pub publication_id: String,
+    /// The body sent (JSON).
+    pub payload: String,
+    /// `pending` (to be sent, or retried at `next_attempt_at`),
+    /// `delivered`, or `failed` (gave up after every retry).
+    #[schema(example = "delivered")]
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    /// The subscriber's HTTP status at the last attempt.
+    pub last_status: Option<i32>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct NewDelivery {
+    pub webhook_id: String,
+    pub seq: i64,
+    pub event: String,
+    pub publication_id: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    pub created_at: String,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &WebhookRow) -> QueryResult<()> {
+    diesel::insert_into(webhooks::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<WebhookRow>> {
+    webhooks::table
+        .order(webhooks::created_at.asc())
+        .select(WebhookRow::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<WebhookRow>> {
+    webhooks::table
+        .filter(webhooks::id.eq(id))
+        .select(WebhookRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Deletes a webhook and its delivery log; false when there was none.
+pub fn delete(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
+    diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::webhook_id.eq(id)))
+        .execute(conn)?;
+    Ok(diesel::delete(webhooks::table.filter(webhooks::id.eq(id))).execute(conn)? == 1)
+}
+
+/// A change that is news to subscribers.
+#[derive(Debug, Clone)]
+pub struct PublicChange {
+    pub seq: i64,
+    pub publication_id: String,
+    pub event: String,
+    pub changed_at: String,
+    /// The slug now; None when the publication is gone.
+    pub slug: Option<String>,
+}
+
+/// Changes with a public event after `seq`, oldest first, and the
+/// sequence number the read covers (the last change looked at, evented or
+/// not), so a webhook's position moves past quiet stretches too.
+pub fn public_changes_after(
+    conn: &mut AnyConnection,
+    seq: i64,
+    limit: i64,
+) -> QueryResult<(Vec<PublicChange>, i64)> {
+    let rows: Vec<(i64, String, Option<String>, String)> = changes::table
+        .filter(changes::seq.gt(seq))
+        .order(changes::seq.asc())
+        .limit(limit)
+        .select((
+            changes::seq,
+            changes::entity_id,
+            changes::event,
+            changes::changed_at,
+        ))
+        .load(conn)?;
+    let through = rows.last().map_or(seq, |row| row.0);
+    let mut found = Vec::new();
+    for (seq, id, event, changed_at) in rows {
+        let Some(event) = event else { continue };
+        let slug = publications::table
+            .filter(publications::id.eq(&id))
+            .select(publications::slug)
+            .first::<String>(conn)
+            .optional()?;
+        found.push(PublicChange {
+            seq,
+            publication_id: id,
+            event,
+            changed_at,
+            slug,
+        });
+    }
+    Ok((found, through))
+}
+
+/// Inserts a webhook's new deliveries and moves its position from `from`
+/// to `through`, in the caller's transaction. False (and nothing written)
+/// when another dispatcher moved it first.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    webhook_id: &str,
+    from: i64,
+    through: i64,
+    deliveries: &[NewDelivery],
+) -> QueryResult<bool> {
+    let moved = diesel::update(
+        webhooks::table
+            .filter(webhooks::id.eq(webhook_id))
+            .filter(webhooks::enqueued_through.eq(from)),
+    )
+    .set(webhooks::enqueued_through.eq(through))
+    .execute(conn)?;
+    if moved == 0 {
+        return Ok(false);
+    }
+    for delivery in deliveries {
+        diesel::insert_into(webhook_deliveries::table)
+            .values(delivery)
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// A delivery due now, with where and how to send it.
+pub struct Due {
+    pub delivery: DeliveryRow,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Pending deliveries whose time has come, oldest first.
+pub fn due(conn: &mut AnyConnection, now: &str, limit: i64) -> QueryResult<Vec<Due>> {
+    let rows: Vec<(DeliveryRow, String, String)> = webhook_deliveries::table
+        .inner_join(webhooks::table)
+        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
+        .order(webhook_deliveries::id.asc())
+        .limit(limit)
+        .select((DeliveryRow::as_select(), webhooks::url, webhooks::secret))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(delivery, url, secret)| Due {
+            delivery,
+            url,
+            secret,
+        })
+        .collect())
+}
+
+/// How one attempt went.
+pub struct Attempt<'a> {
+    pub status: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: &'a str,
+    pub last_status: Option<i32>,
+    pub last_error: Option<&'a str>,
+    pub delivered_at: Option<&'a str>,
+}
+
+pub fn record_attempt(conn: &mut AnyConnection, id: i64, attempt: &Attempt<'_>) -> QueryResult<()> {
+    diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(id)))
+        .set((
+            webhook_deliveries::status.eq(attempt.status),
+            webhook_deliveries::attempts.eq(attempt.attempts),
+            webhook_deliveries::next_attempt_at.eq(attempt.next_attempt_at),
+            webhook_deliveries::last_status.eq(attempt.last_status),
+            webhook_deliveries::last_error.eq(attempt.last_error),
+            webhook_deliveries::delivered_at.eq(attempt.delivered_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A webhook's deliveries, newest first, before the delivery `before`.
+pub fn deliveries(
+    conn: &mut AnyConnection,
+    webhook_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let mut query = webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .into_boxed::<super::Backend>();
+    if let Some(before) = before {
+        query = query.filter(webhook_deliveries::id.lt(before));
+    }
+    query
+        .order(webhook_deliveries::id.desc())
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .load(conn)
+}
+
+/// Deliveries still to be sent, over every webhook.
+pub fn backlog(conn: &mut AnyConnection) -> QueryResult<i64> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq("pending"))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,390 @@
+//! `/v1/admin/webhooks`: admins register the URLs that hear of
+//! publications being published, updated, withdrawn and deleted, and read
+//! each webhook's delivery log. Sending is [`crate::webhooks`]'s job.
+
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::body;
+use super::params::{names_of, Params};
+use super::respond;
+use crate::auth::{Caller, Role};
+use crate::db::audit;
+use crate::db::harvest::PublicEvent;
+use crate::db::webhooks::{self, DeliveryRow, WebhookRow};
+use crate::db::{changes, write};
+use crate::domain::{new_id, now_timestamp};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::state::AppState;
+
+/// A webhook as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: String,
+    /// Where deliveries are POSTed.
+    #[schema(example = "https://partner.example.org/arkiv-hook")]
+    pub url: String,
+    /// The events it hears of.
+    #[schema(example = json!(["publication.published", "publication.withdrawn"]))]
+    pub events: Vec<String>,
+    pub description: String,
+    pub created_at: String,
+}
+
+impl From<WebhookRow> for Webhook {
+    fn from(row: WebhookRow) -> Self {
+        Self {
+            events: row.events.split_whitespace().map(str::to_owned).collect(),
+            id: row.id,
+            url: row.url,
+            description: row.description,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A webhook just registered: the only time its secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    /// The HMAC-SHA256 key of the `Arkiv-Signature` header. Keep it: it
+    /// cannot be shown again.
+    #[schema(example = "whsec_3q2+7w…")]
+    pub secret: String,
+    #[serde(flatten)]
+    pub webhook: Webhook,
+}
+
+/// A webhook to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// An absolute `http` or `https` URL.
+    #[schema(example = "https://partner.example.org/arkiv-hook")]
+    pub url: String,
+    /// Events to deliver: `publication.published`, `publication.updated`,
+    /// `publication.withdrawn` (no longer public: withdrawn or back to
+    /// draft), `publication.deleted`. All four when left out.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    /// What it is for (up to 500 characters).
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Every webhook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    pub items: Vec<Webhook>,
+}
+
+/// A page of a webhook's deliveries, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryRow>,
+    /// Pass as `before` for older deliveries; null on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Query parameters of the delivery log.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct DeliveryParams {
+    /// Deliveries older than this one (its id).
+    #[param(value_type = Option<i64>)]
+    before: Option<String>,
+    /// 1 to 100 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+}
+
+/// List webhooks
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every webhook", body = WebhookList),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/webhooks")]
+pub async fn list_webhooks(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    caller.require(Role::Admin)?;
+    let rows = state
+        .db
+        .run(|conn| -> Result<_, ApiError> { Ok(webhooks::list(conn)?) })
+        .await?;
+    let list = WebhookList {
+        items: rows.into_iter().map(Webhook::from).collect(),
+    };
+    respond::json(&req, &list, &[])
+}
+
+/// Register a webhook
+///
+/// From now on, each change of the chosen kinds is POSTed to `url` as
+/// JSON (`event`, `seq`, `occurred_at`, `publication` with `id`, `slug`
+/// and `path`), with the headers `Arkiv-Event`, `Arkiv-Delivery` and
+/// `Arkiv-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of
+/// `<t>.<body>` under the secret this answer shows once. Any 2xx answer
+/// counts as received; otherwise the delivery is retried after 30 s,
+/// 1, 2, 4 … minutes, eight attempts in all (about an hour).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewWebhook,
+    responses(
+        (status = 201, description = "The webhook, with its secret shown this once", body = CreatedWebhook, headers(("Location" = String))),
+        (status = 400, description = "A bad URL or event", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/webhooks")]
+pub async fn create_webhook(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    payload: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let admin = caller.require(Role::Admin)?.clone();
+    let request: NewWebhook = body::json(&req, &payload)?;
+    let url = checked_url(&request.url)?;
+    let events = match request.events {
+        None => PublicEvent::ALL.map(PublicEvent::as_str).to_vec(),
+        Some(events) if events.is_empty() => {
+            return Err(ApiError::invalid_field(
+                "events",
+                "must name at least one event (or be left out for all)",
+            ))
+        }
+        Some(events) => {
+            let mut known = Vec::new();
+            for event in &events {
+                let parsed = PublicEvent::parse(event).ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "events",
+                        format!(
+                            "{event:?} is not one of {}",
+                            PublicEvent::ALL.map(PublicEvent::as_str).join(", ")
+                        ),
+                    )
+                })?;
+                if !known.contains(&parsed.as_str()) {
+                    known.push(parsed.as_str());
+                }
+            }
+            known
+        }
+    };
+    if request.description.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "description",
+            "must be at most 500 characters",
+        ));
+    }
+    let secret = new_secret()?;
+    let row = WebhookRow {
+        id: new_id(),
+        url,
+        events: events.join(" "),
+        secret: secret.clone(),
+        description: request.description,
+        enqueued_through: 0,
+        created_at: now_timestamp(),
+    };
+    let stored = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            write::write_transaction(conn, |conn| {
+                // It hears of what happens from now on, not of the past.
+                let row = WebhookRow {
+                    enqueued_through: changes::latest_seq(conn)?,
+                    ..row
+                };
+                webhooks::insert(conn, &row)?;
+                audit::record(conn, &admin, "webhook", &row.id, "create", &row.created_at)?;
+                Ok(row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/admin/webhooks/{}", stored.id),
+        ))
+        .json(CreatedWebhook {
+            secret,
+            webhook: stored.into(),
+        }))
+}
+
+/// An absolute http(s) URL with a host, as given.
+fn checked_url(raw: &str) -> Result<String, ApiError> {
+    let bad = |why: &str| ApiError::invalid_field("url", why.to_owned());
+    if raw.len() > 2000 {
+        return Err(bad("must be at most 2,000 characters"));
+    }
+    let uri: actix_web::http::Uri = raw.parse().map_err(|_| bad("is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(bad("must start with http:// or https://"));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("must name a host"));
+    }
+    Ok(raw.to_owned())
+}
+
+fn new_secret() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(format!(
+        "whsec_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
+}
+
+async fn load(state: &AppState, id: String) -> Result<WebhookRow, ApiError> {
+    let missing = ApiError::new(ErrorCode::NotFound, format!("no webhook has the id {id:?}"));
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> { Ok(webhooks::find(conn, &id)?) })
+        .await?
+        .ok_or(missing)
+}
+
+/// One webhook
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses(
+        (status = 200, description = "The webhook", body = Webhook),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/webhooks/{id}")]
+pub async fn find_webhook(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    caller.require(Role::Admin)?;
+    let row = load(&state, path.into_inner()).await?;
+    respond::json(&req, &Webhook::from(row), &[])
+}
+
+/// Delete a webhook
+///
+/// Nothing more is sent to it; its delivery log goes too.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/webhooks/{id}")]
+pub async fn delete_webhook(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let admin = caller.require(Role::Admin)?.clone();
+    let id = path.into_inner();
+    let missing = ApiError::new(ErrorCode::NotFound, format!("no webhook has the id {id:?}"));
+    let deleted = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            write::write_transaction(conn, |conn| {
+                let deleted = webhooks::delete(conn, &id)?;
+                if deleted {
+                    audit::record(conn, &admin, "webhook", &id, "delete", &now_timestamp())?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await?;
+    if !deleted {
+        return Err(missing);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A webhook's deliveries
+///
+/// The delivery log, newest first: what was sent, how often, what the
+/// subscriber answered, and whether it is still pending, delivered or
+/// given up as failed.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The webhook's id"), DeliveryParams),
+    responses(
+        (status = 200, description = "A page of deliveries", body = DeliveryPage),
+        (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/webhooks/{id}/deliveries")]
+pub async fn list_deliveries(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(&req, &names_of::<DeliveryParams>())?;
+    caller.require(Role::Admin)?;
+    let before = params.parsed("before", |raw| {
+        raw.parse::<i64>()
+            .map_err(|_| "must be a delivery id".to_owned())
+    })?;
+    let limit = params
+        .parsed("limit", |raw| {
+            raw.parse::<i64>()
+                .ok()
+                .filter(|limit| (1..=100).contains(limit))
+                .ok_or_else(|| "must be an integer from 1 to 100".to_owned())
+        })?
+        .unwrap_or(50);
+    let webhook = load(&state, path.into_inner()).await?;
+    let mut items = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(webhooks::deliveries(conn, &webhook.id, before, limit + 1)?)
+        })
+        .await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let page = DeliveryPage {
+        next_before: more.then(|| items.last().map(|d| d.id)).flatten(),
+        items,
+    };
+    respond::json(&req, &page, &[])
+}
