@@ -77,7 +77,13 @@ stop_server() {
     SERVER_PID=
 }
 trap stop_server EXIT
-rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+# Resident memory: all of it, and the anonymous part (the heap); the rest
+# is files mapped in (SQLite's mmap, the index), which the kernel can drop.
+rss_mb() {
+    awk '/^VmRSS/ { all = $2 } /^RssAnon/ { anon = $2 }
+         END { printf "%.0f MB (heap %.0f MB, the rest mapped files)", all / 1024, anon / 1024 }' \
+        "/proc/$SERVER_PID/status"
+}
 
 start_server
 PUBLISHED=$(curl -sf "$BASE/v1/publications?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
@@ -155,7 +161,7 @@ import json, sys
 published, whole, rss, resumed, subset, sq = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4]), json.loads(sys.argv[5]), int(sys.argv[6])
 print(f"OAI-PMH harvest of {published} published publications (SQLite, release build)")
 print(f"  ListRecords with sickle: {whole['records']} records ({whole['distinct']} distinct) "
-      f"in {whole['seconds']} s = {whole['records'] / whole['seconds']:.0f} records/s; server RSS {rss} MB")
+      f"in {whole['seconds']} s = {whole['records'] / whole['seconds']:.0f} records/s; server RSS {rss}")
 print(f"  ListIdentifiers across a restart: {resumed['identifiers']} identifiers "
       f"({resumed['distinct']} distinct) in {resumed['pages']} pages")
 print(f"  set language:sq: {subset['identifiers']} identifiers in {subset['seconds']} s "

@@ -38,6 +38,11 @@ pub async fn headers<B: MessageBody>(
     let max_age = req
         .app_data::<web::Data<AppState>>()
         .map_or(0, |state| state.cache_max_age);
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let mut response = next.call(req).await?;
     if !is_read {
         return Ok(response);
@@ -75,7 +80,23 @@ pub async fn headers<B: MessageBody>(
         .get(header::CONTENT_ENCODING)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| CODINGS.iter().find(|coding| **coding == value));
-    if let Some(coding) = coding {
+    if status == actix_web::http::StatusCode::NOT_MODIFIED {
+        // A 304 has no body to compress, but it must name the tag the
+        // client holds: the coded one, if that is what it sent.
+        let current = headers
+            .get(header::ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let held = current.zip(if_none_match).and_then(|(current, sent)| {
+            sent.split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .find(|tag| *tag != current && without_coding(tag) == current.as_str())
+                .and_then(|tag| HeaderValue::from_str(tag).ok())
+        });
+        if let Some(held) = held {
+            headers.insert(header::ETAG, held);
+        }
+    } else if let Some(coding) = coding {
         let tagged = headers
             .get(header::ETAG)
             .and_then(|value| value.to_str().ok())

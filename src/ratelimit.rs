@@ -25,8 +25,14 @@ use crate::state::AppState;
 /// How long a window lasts.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// Past this many tracked clients, those whose window has ended are dropped.
+/// Past this many tracked clients, those whose window has ended are
+/// dropped (at most once a second, so a flood of new clients does not
+/// make every request walk the map).
 const TIDY_AT: usize = 50_000;
+
+/// The most clients tracked at once: past it, new clients share one
+/// window, so memory stays bounded whatever the number of addresses.
+const MAX_CLIENTS: usize = 500_000;
 
 /// Requests per window and client; 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,14 +81,20 @@ pub struct Standing {
 /// The counts of every client seen in the current windows.
 pub struct RateLimiter {
     limits: RateLimits,
-    clients: Mutex<HashMap<Client, Window>>,
+    clients: Mutex<Clients>,
+}
+
+#[derive(Default)]
+struct Clients {
+    windows: HashMap<Client, Window>,
+    tidied: Option<Instant>,
 }
 
 impl RateLimiter {
     pub fn new(limits: RateLimits) -> Self {
         Self {
             limits,
-            clients: Mutex::new(HashMap::new()),
+            clients: Mutex::new(Clients::default()),
         }
     }
 
@@ -96,10 +108,22 @@ impl RateLimiter {
             .clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if clients.len() >= TIDY_AT {
-            clients.retain(|_, window| now.duration_since(window.started) < WINDOW);
+        let due = clients
+            .tidied
+            .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+        if clients.windows.len() >= TIDY_AT && due {
+            clients
+                .windows
+                .retain(|_, window| now.duration_since(window.started) < WINDOW);
+            clients.tidied = Some(now);
         }
-        let window = clients.entry(client).or_insert(Window {
+        let crowded = clients.windows.len() >= MAX_CLIENTS;
+        let client = if crowded && !clients.windows.contains_key(&client) {
+            Client::Address(None)
+        } else {
+            client
+        };
+        let window = clients.windows.entry(client).or_insert(Window {
             started: now,
             used: 0,
         });
@@ -126,18 +150,48 @@ impl RateLimiter {
 
 /// The address a request is counted under.
 fn address(req: &ServiceRequest, trust_proxy: bool) -> Option<IpAddr> {
-    let ip = if trust_proxy {
-        req.connection_info().realip_remote_addr().and_then(|raw| {
-            raw.parse::<IpAddr>().ok().or_else(|| {
-                raw.parse::<std::net::SocketAddr>()
-                    .ok()
-                    .map(|addr| addr.ip())
-            })
-        })
+    let forwarded = if trust_proxy {
+        forwarded_for(req.headers())
     } else {
-        req.peer_addr().map(|addr| addr.ip())
-    }?;
+        None
+    };
+    let ip = forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip()))?;
     Some(counted_as(ip))
+}
+
+/// The client address the proxy in front saw: the last entry of
+/// `X-Forwarded-For` (or of `Forwarded`), the one the proxy itself added.
+/// Entries before it come from the client and can say anything.
+fn forwarded_for(headers: &actix_web::http::header::HeaderMap) -> Option<IpAddr> {
+    let last = |name: &str| {
+        headers
+            .get_all(name)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .last()
+            .map(str::trim)
+    };
+    if let Some(entry) = last("x-forwarded-for") {
+        return parse_address(entry);
+    }
+    let element = last("forwarded")?;
+    let node = element.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        name.eq_ignore_ascii_case("for").then_some(value)
+    })?;
+    parse_address(node.trim_matches('"'))
+}
+
+/// An address, with or without a port or IPv6 brackets.
+fn parse_address(raw: &str) -> Option<IpAddr> {
+    raw.parse::<IpAddr>()
+        .ok()
+        .or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            raw.strip_prefix('[')
+                .and_then(|rest| rest.split(']').next())
+                .and_then(|inner| inner.parse().ok())
+        })
 }
 
 /// The address a client is counted under: IPv4 as it is, IPv6 cut to its
@@ -246,6 +300,24 @@ mod tests {
         assert!(limiter.count(Client::Key("j".into()), 3, start).allowed);
         let next = limiter.count(client(), 3, start + WINDOW);
         assert_eq!((next.allowed, next.remaining, next.reset), (true, 2, 60));
+    }
+
+    #[test]
+    fn the_proxy_added_address_counts_not_what_the_client_sent() {
+        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("6.6.6.6, 198.51.100.7"),
+        );
+        assert_eq!(forwarded_for(&headers), "198.51.100.7".parse().ok());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("forwarded"),
+            HeaderValue::from_static("for=6.6.6.6, for=\"[2001:db8::1]:4711\";proto=https"),
+        );
+        assert_eq!(forwarded_for(&headers), "2001:db8::1".parse().ok());
+        assert_eq!(forwarded_for(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! a write marked with a public event (`publication.published`, `.updated`,
 //! `.withdrawn`, `.deleted`) becomes one delivery per webhook that wants
 //! it, enqueued in the same transaction that moves the webhook's position,
-//! so nothing is lost or sent twice across restarts. Deliveries are POSTs
-//! of a small JSON body, signed, retried with growing pauses, and logged.
+//! so no event is lost or enqueued twice across restarts. Each attempt
+//! first claims its delivery for a while, so two servers never send one at
+//! once; a server that dies mid-send leaves it to be sent again after the
+//! claim runs out (at least once; `Arkiv-Delivery` names repeats).
+//! Deliveries are POSTs of a small JSON body, signed, retried with growing
+//! pauses, and logged.
 //!
 //! The signature (header `Arkiv-Signature: t=<unix seconds>,v1=<hex>`) is
 //! HMAC-SHA256 with the webhook's secret over `<t>.<body>`: a receiver
@@ -27,6 +31,13 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Changes read per webhook per round, and deliveries sent per round.
 const BATCH: i64 = 500;
+
+/// How long an attempt holds its delivery: longer than an attempt takes.
+const LEASE: Duration = Duration::from_secs(60);
+
+/// How much of a round one webhook may take: a subscriber that hangs
+/// delays the others by about one timeout a round, not by its backlog.
+const BUDGET: Duration = TIMEOUT;
 
 /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
@@ -94,8 +105,10 @@ impl Dispatcher {
     }
 
     /// Enqueues what the change log holds for every webhook, then sends
-    /// every delivery due at `now`.
+    /// every delivery due at `now` (the round's start; each attempt is
+    /// signed and timed at its own moment).
     pub fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<Round> {
+        let started = std::time::Instant::now();
         let mut conn = self.db.conn()?;
         let enqueued = enqueue_all(&mut conn, now)?;
         let due = webhooks::due(&mut conn, &format_timestamp(now), BATCH)?;
@@ -104,20 +117,38 @@ impl Dispatcher {
             enqueued,
             ..Round::default()
         };
+        let mut spent: std::collections::HashMap<String, Duration> = Default::default();
         for due in due {
-            if self.send(due, now)? {
-                round.delivered += 1;
-            } else {
-                round.failed += 1;
+            let used = spent.entry(due.delivery.webhook_id.clone()).or_default();
+            if *used >= BUDGET {
+                continue;
             }
+            let before = std::time::Instant::now();
+            let at = now + started.elapsed();
+            match self.send(due, at)? {
+                Some(true) => round.delivered += 1,
+                Some(false) => round.failed += 1,
+                None => {}
+            }
+            *used += before.elapsed();
         }
         Ok(round)
     }
 
-    /// One attempt at one delivery; records how it went. True when the
-    /// subscriber took it (any 2xx).
-    fn send(&self, due: Due, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    /// One attempt at one delivery; records how it went. Some(true) when
+    /// the subscriber took it (any 2xx), None when another dispatcher had
+    /// claimed it.
+    fn send(&self, due: Due, now: DateTime<Utc>) -> anyhow::Result<Option<bool>> {
         let delivery = &due.delivery;
+        let claimed = webhooks::claim(
+            &mut *self.db.conn()?,
+            delivery.id,
+            &delivery.next_attempt_at,
+            &format_timestamp(now + LEASE),
+        )?;
+        if !claimed {
+            return Ok(None);
+        }
         let body = delivery.payload.as_bytes();
         let result = self
             .agent
@@ -178,7 +209,7 @@ impl Dispatcher {
                 delivered_at: ok.then_some(at.as_str()),
             },
         )?;
-        Ok(ok)
+        Ok(Some(ok))
     }
 }
 

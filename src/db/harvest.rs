@@ -121,17 +121,36 @@ impl PublicEvent {
     }
 }
 
-/// The records of some publications before a write: id → deleted. A
-/// publication missing from it was never public.
-pub fn prior(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<String, bool>> {
+/// A record as it was before a write.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    pub deleted: bool,
+    pub sets: String,
+}
+
+impl Prior {
+    /// Whether the publication was public before the write.
+    pub fn was_public(prior: Option<&Prior>) -> bool {
+        prior.is_some_and(|prior| !prior.deleted)
+    }
+}
+
+/// The records of some publications before a write, by id. A publication
+/// missing from it was never public.
+pub fn prior(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<String, Prior>> {
     let mut found = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
-        found.extend(
-            harvest_records::table
-                .filter(harvest_records::publication_id.eq_any(chunk))
-                .select((harvest_records::publication_id, harvest_records::deleted))
-                .load::<(String, bool)>(conn)?,
-        );
+        for (id, deleted, sets) in harvest_records::table
+            .filter(harvest_records::publication_id.eq_any(chunk))
+            .select((
+                harvest_records::publication_id,
+                harvest_records::deleted,
+                harvest_records::sets,
+            ))
+            .load::<(String, bool, String)>(conn)?
+        {
+            found.insert(id, Prior { deleted, sets });
+        }
     }
     Ok(found)
 }
@@ -141,29 +160,102 @@ pub fn prior(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<Stri
 /// [`prior`] records. A published publication gets a live record, a
 /// withdrawn one a deleted record; a draft marks its record deleted if it
 /// had one (it was unpublished) and otherwise stays unseen.
+///
+/// The datestamp is the time now, at the end of the write, not when its
+/// transaction began: a harvester that read the list meanwhile took a
+/// later `responseDate`, and its next `from=` must still reach this. A
+/// record that is not public keeps the sets it was last public in, so
+/// edits to a withdrawn or unpublished publication show nothing new.
 pub fn record_writes(
     conn: &mut AnyConnection,
     written: &[Written],
-    prior: &HashMap<String, bool>,
-    now: &str,
+    prior: &HashMap<String, Prior>,
 ) -> QueryResult<()> {
     if written.is_empty() {
         return Ok(());
     }
     let seq = super::changes::latest_seq(conn)?;
-    let stamp = datestamp(now);
+    let stamp = datestamp(&crate::domain::now_timestamp());
     let rows: Vec<HarvestRow> = written
         .iter()
         .filter(|w| w.status != PublicationStatus::Draft || prior.contains_key(&w.id))
-        .map(|w| HarvestRow {
-            publication_id: w.id.clone(),
-            seq,
-            datestamp: stamp.clone(),
-            deleted: w.status != PublicationStatus::Published,
-            sets: w.sets.clone(),
+        .map(|w| {
+            let public = w.status == PublicationStatus::Published;
+            HarvestRow {
+                publication_id: w.id.clone(),
+                seq,
+                datestamp: stamp.clone(),
+                deleted: !public,
+                sets: match prior.get(&w.id) {
+                    Some(before) if !public => before.sets.clone(),
+                    _ => w.sets.clone(),
+                },
+            }
         })
         .collect();
     replace(conn, &rows)
+}
+
+/// Dates every record written after change `seq` now: what a long
+/// transaction (an import) does just before it commits, so that no
+/// harvest made while it ran has a `responseDate` after its datestamps.
+pub fn restamp_after(conn: &mut AnyConnection, seq: i64) -> QueryResult<()> {
+    diesel::update(harvest_records::table.filter(harvest_records::seq.gt(seq)))
+        .set(harvest_records::datestamp.eq(datestamp(&crate::domain::now_timestamp())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks every record in a set changed: a field's label or a project's
+/// slug is part of its records' metadata (`dc:subject`, `dc:relation`,
+/// `setSpec`), so incremental harvests must fetch them again.
+pub fn touch_set(conn: &mut AnyConnection, token: &str) -> QueryResult<usize> {
+    let seq = super::changes::latest_seq(conn)?;
+    diesel::update(harvest_records::table.filter(in_set(token)))
+        .set((
+            harvest_records::seq.eq(seq),
+            harvest_records::datestamp.eq(datestamp(&crate::domain::now_timestamp())),
+        ))
+        .execute(conn)
+}
+
+/// Records in the set `token` or below it. Set tokens hold letters,
+/// digits, `-`, `_` and `:`; `_` is escaped, as LIKE takes it for any
+/// character.
+fn in_set(
+    token: &str,
+) -> Box<dyn BoxableExpression<harvest_records::table, Backend, SqlType = diesel::sql_types::Bool>>
+{
+    let escaped = token
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Box::new(
+        harvest_records::sets
+            .like(format!("% {escaped} %"))
+            .escape('\\')
+            .or(harvest_records::sets
+                .like(format!("% {escaped}:%"))
+                .escape('\\')),
+    )
+}
+
+/// Whether the table needs [`backfill`]: it is empty while public or
+/// withdrawn publications exist (a database from before it, or a
+/// migration whose backfill did not finish).
+pub fn needs_backfill(conn: &mut AnyConnection) -> QueryResult<bool> {
+    use super::schema::publications;
+    let has_rows: bool = diesel::select(diesel::dsl::exists(
+        harvest_records::table.select(harvest_records::publication_id),
+    ))
+    .get_result(conn)?;
+    if has_rows {
+        return Ok(false);
+    }
+    diesel::select(diesel::dsl::exists(
+        publications::table.filter(publications::status.eq_any(["published", "withdrawn"])),
+    ))
+    .get_result(conn)
 }
 
 /// Deletes the rows of these publications and inserts these in their place.
@@ -255,11 +347,7 @@ fn selected(selection: &Selection) -> harvest_records::BoxedQuery<'static, Backe
         query = query.filter(harvest_records::datestamp.le(until.clone()));
     }
     if let Some(set) = &selection.set {
-        query = query.filter(
-            harvest_records::sets
-                .like(format!("% {set} %"))
-                .or(harvest_records::sets.like(format!("% {set}:%"))),
-        );
+        query = query.filter(in_set(set));
     }
     query
 }

@@ -182,8 +182,9 @@ impl Db {
         }
         .map_err(|error| anyhow::anyhow!("migrations failed: {error}"))?;
         let applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
-        if applied.iter().any(|version| version.ends_with("000004")) {
-            // The harvest table arrived empty: fill it from what is stored.
+        // The harvest table arrived empty (or an earlier fill was cut
+        // short): fill it from what is stored.
+        if harvest::needs_backfill(&mut conn)? {
             conn.transaction(|conn| harvest::backfill(conn))?;
         }
         Ok(applied)

@@ -106,7 +106,8 @@ pub struct PublicChange {
     pub publication_id: String,
     pub event: String,
     pub changed_at: String,
-    /// The slug now; None when the publication is gone.
+    /// The slug now, when the publication is public now (a draft's new
+    /// slug is nobody's business); None otherwise.
     pub slug: Option<String>,
 }
 
@@ -135,6 +136,7 @@ pub fn public_changes_after(
         let Some(event) = event else { continue };
         let slug = publications::table
             .filter(publications::id.eq(&id))
+            .filter(publications::status.eq("published"))
             .select(publications::slug)
             .first::<String>(conn)
             .optional()?;
@@ -202,6 +204,27 @@ pub fn due(conn: &mut AnyConnection, now: &str, limit: i64) -> QueryResult<Vec<D
             secret,
         })
         .collect())
+}
+
+/// Takes a due delivery for one attempt: moves its time to `lease_until`,
+/// if no one else took it since it was read. Should the server die while
+/// sending, the delivery is tried again after the lease: deliveries come
+/// at least once, and `Arkiv-Delivery` lets a subscriber drop a repeat.
+pub fn claim(
+    conn: &mut AnyConnection,
+    id: i64,
+    due_at: &str,
+    lease_until: &str,
+) -> QueryResult<bool> {
+    let taken = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(id))
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::next_attempt_at.eq(due_at)),
+    )
+    .set(webhook_deliveries::next_attempt_at.eq(lease_until))
+    .execute(conn)?;
+    Ok(taken == 1)
 }
 
 /// How one attempt went.

@@ -170,6 +170,9 @@ pub fn write_field(
     upsert_row!(conn, fields, row, stamp.outcome, id);
     replace_texts(conn, id, &[("label", &record.label)])?;
     changes::record(conn, "field", id, Operation::Upsert, now)?;
+    if stamp.outcome == Outcome::Updated {
+        harvest::touch_set(conn, &format!("field:{id}"))?;
+    }
     Ok(stamp.outcome)
 }
 
@@ -239,6 +242,9 @@ pub fn write_project(
         ],
     )?;
     changes::record(conn, "project", id, Operation::Upsert, now)?;
+    if stamp.outcome == Outcome::Updated {
+        harvest::touch_set(conn, &format!("project:{id}"))?;
+    }
     Ok(stamp.outcome)
 }
 
@@ -433,7 +439,7 @@ pub fn write_publications(
             operation: Operation::Upsert.as_str(),
             changed_at: now,
             event: harvest::PublicEvent::of_write(
-                prior.get(&written.id) == Some(&false),
+                harvest::Prior::was_public(prior.get(&written.id)),
                 written.status,
             )
             .map(harvest::PublicEvent::as_str),
@@ -443,7 +449,7 @@ pub fn write_publications(
     for chunk in change_rows.chunks(ROWS_PER_INSERT) {
         insert_many!(conn, super::schema::changes::table, chunk);
     }
-    harvest::record_writes(conn, &harvested, &prior, now)?;
+    harvest::record_writes(conn, &harvested, &prior)?;
     Ok(outcomes)
 }
 

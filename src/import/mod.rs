@@ -454,6 +454,7 @@ pub fn import(
 ) -> Result<ImportReport, ImportError> {
     let result = conn.transaction::<_, ImportTransactionError, _>(|conn| {
         let stored = Stored::load(conn)?;
+        let start_seq = crate::db::changes::latest_seq(conn)?;
         let (plan, ids) = plan(lines, &stored).map_err(ImportTransactionError::Invalid)?;
         let now = domain::now_timestamp();
         let mut report = ImportReport::default();
@@ -492,6 +493,7 @@ pub fn import(
             }
             progress.inc(batch.len() as u64);
         }
+        crate::db::harvest::restamp_after(conn, start_seq)?;
         Ok(report)
     });
     result.map_err(|error| match error {

@@ -300,6 +300,12 @@ pub async fn create_publication(
     let requested = Requested::from_request(&req, &params, true)?;
     let value: Value = body::json(&req, &payload)?;
     let mut record = record_of(value, true)?;
+    if record.status == PublicationStatus::Withdrawn {
+        return Err(ApiError::new(
+            ErrorCode::InvalidTransition,
+            "a new publication cannot start withdrawn: it was never public",
+        ));
+    }
     let id = record.id.unwrap_or_else(uuid::Uuid::now_v7);
     record.id = Some(id);
     let id = id.hyphenated().to_string();

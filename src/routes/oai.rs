@@ -234,6 +234,9 @@ async fn answer(
     state: &AppState,
     arguments: Result<Arguments, OaiError>,
 ) -> HttpResponse {
+    // Taken before anything is read: a harvester's next `from=` is this,
+    // and must not pass over what committed while this answer was made.
+    let response_date = harvest::datestamp(&crate::domain::now_timestamp());
     let base = format!("{}/oai", respond::base_url(req));
     let outcome = match arguments {
         Ok(arguments) => match checked(&arguments) {
@@ -256,11 +259,7 @@ async fn answer(
          xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/ \
          http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd\">\n",
     );
-    let _ = writeln!(
-        xml,
-        "<responseDate>{}</responseDate>",
-        harvest::datestamp(&crate::domain::now_timestamp())
-    );
+    let _ = writeln!(xml, "<responseDate>{response_date}</responseDate>");
     match outcome {
         Ok((arguments, verb, body)) => {
             request_element(&mut xml, &base, Some(&arguments));
@@ -280,6 +279,8 @@ async fn answer(
     xml.push_str("</OAI-PMH>\n");
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/xml; charset=utf-8"))
+        // Harvests with `from=` want what is there now, never a cache's copy.
+        .insert_header((header::CACHE_CONTROL, "public, no-cache"))
         .body(xml)
 }
 
@@ -576,6 +577,11 @@ impl Position {
         }
         let seq: i64 = seq.parse().map_err(|_| bad())?;
         if uuid::Uuid::parse_str(id).is_err() {
+            return Err(bad());
+        }
+        // A set as `set_token` makes them: letters, digits, `-`, `_`, `:`.
+        let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':');
+        if !set.chars().all(token_char) {
             return Err(bad());
         }
         let optional = |value: &str| (!value.is_empty()).then(|| value.to_owned());

@@ -176,6 +176,11 @@ on_both_backends!(answers_come_compressed_with_their_own_etags, |backend| {
             )
             .await;
         assert_eq!(again.status, 304);
+        assert_eq!(
+            again.header("etag"),
+            Some(tag.clone()),
+            "the 304 names the coded tag"
+        );
     }
 
     // An editor who read a compressed page can still save with its tag.
@@ -215,9 +220,10 @@ on_both_backends!(cache_control_says_who_may_keep_an_answer, |backend| {
     app.restart(|state| state.with_cache_max_age(60));
     let editor = app.key(Role::Editor);
     let bearer = format!("Bearer {editor}");
-    let cases: [(&str, Headers<'_>, &str); 7] = [
+    let cases: [(&str, Headers<'_>, &str); 8] = [
         ("/v1/publications", &[], "public, max-age=60"),
-        ("/oai?verb=Identify", &[], "public, max-age=60"),
+        ("/v1/feeds/publications.atom", &[], "public, max-age=60"),
+        ("/oai?verb=Identify", &[], "public, no-cache"),
         (
             "/v1/publications",
             &[("Authorization", &bearer)],

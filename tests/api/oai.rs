@@ -451,6 +451,61 @@ on_both_backends!(drafts_never_reach_a_harvester, |backend| {
     }
     let everything = oai(&app, "verb=ListIdentifiers&metadataPrefix=oai_dc").await;
     assert!(!everything.0.contains("Secret draft"));
+    // A new publication cannot start withdrawn (it would be a tombstone of
+    // something never public).
+    let withdrawn = app
+        .send_json(
+            Method::POST,
+            "/v1/publications",
+            Some(&editor),
+            &json!({"slug": "born-withdrawn", "kind": "report", "status": "withdrawn",
+                    "withdrawn_reason": "never", "variants": {"en": {"title": "No"}}}),
+        )
+        .await;
+    crate::api::assert_problem(&withdrawn, 409, "invalid_transition");
+
+    // Published, then back to draft: a deleted record that keeps the sets
+    // it was public in, whatever the draft becomes.
+    let auth = ("Authorization", format!("Bearer {editor}"));
+    let publish = app
+        .send(
+            TestRequest::post()
+                .uri("/v1/publications/secret-draft/publish")
+                .insert_header(auth.clone()),
+        )
+        .await;
+    assert_eq!(publish.status, 200);
+    for change in [json!({"status": "draft"}), json!({"kind": "policy_paper"})] {
+        let read = app
+            .send(
+                TestRequest::get()
+                    .uri("/v1/publications/secret-draft")
+                    .insert_header(auth.clone()),
+            )
+            .await;
+        let reply = app
+            .send(
+                TestRequest::patch()
+                    .uri("/v1/publications/secret-draft")
+                    .insert_header(auth.clone())
+                    .insert_header(("If-Match", read.header("etag").expect("etag")))
+                    .set_json(change),
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+    }
+    let record = oai(
+        &app,
+        &format!("verb=GetRecord&metadataPrefix=oai_dc&identifier={id}"),
+    )
+    .await;
+    let header = &record.headers()[0];
+    assert!(header.deleted);
+    assert!(
+        header.sets.contains(&"kind:report".to_owned()),
+        "{:?}",
+        header.sets
+    );
 });
 
 on_both_backends!(sets_select_by_kind_field_project_and_language, |backend| {
@@ -511,6 +566,12 @@ on_both_backends!(every_protocol_error_answers_in_xml, |backend| {
     let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
     let some = public(&app).await.into_keys().next().expect("a record");
     let uuid = some.rsplit(':').next().expect("uuid");
+    // A token made up to use `%` as a set, a LIKE wildcard.
+    let wildcard_token = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("1\nListRecords\n\n\n%\n0\n{uuid}"))
+    };
     let cases = [
         ("", "badVerb"),
         ("verb=Harvest", "badVerb"),
@@ -540,6 +601,9 @@ on_both_backends!(every_protocol_error_answers_in_xml, |backend| {
             "idDoesNotExist",
         ),
         ("verb=ListMetadataFormats&identifier=nonsense", "idDoesNotExist"),
+        // U+FFFF cannot be in XML: dropped from the echoed request.
+        ("verb=GetRecord&metadataPrefix=oai_dc&identifier=%EF%BF%BF", "idDoesNotExist"),
+        ("verb=ListRecords&resumptionToken=PERCENT", "badResumptionToken"),
         ("verb=ListRecords&metadataPrefix=oai_dc&set=kind:memoir", "noRecordsMatch"),
         ("verb=ListRecords&metadataPrefix=oai_dc&set=field:no-such-field", "noRecordsMatch"),
         ("verb=ListIdentifiers&metadataPrefix=oai_dc&from=2999-01-01", "noRecordsMatch"),
@@ -548,7 +612,8 @@ on_both_backends!(every_protocol_error_answers_in_xml, |backend| {
     for (query, code) in cases {
         let query = query
             .replace("=ID", &format!("={some}"))
-            .replace("UUID", uuid);
+            .replace("UUID", uuid)
+            .replace("PERCENT", &wildcard_token);
         let answer = oai(&app, &query).await;
         assert_eq!(
             answer.error().as_deref(),
@@ -690,4 +755,66 @@ on_both_backends!(an_archive_from_before_harvesting_is_filled_in, |backend| {
         harvest(&app, "ListIdentifiers", "metadataPrefix=oai_dc").await,
         before
     );
+});
+
+on_both_backends!(renaming_a_field_redates_its_records, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let editor = app.key(Role::Editor);
+    let field = app.get("/v1/fields").await.json()["items"][0]["slug"]
+        .as_str()
+        .expect("a field")
+        .to_owned();
+    let members = harvest(
+        &app,
+        "ListIdentifiers",
+        &format!("metadataPrefix=oai_dc&set=field:{field}"),
+    )
+    .await;
+    assert!(!members.is_empty());
+    backdate(&app);
+    let from = arkiv::db::harvest::datestamp(&arkiv::domain::now_timestamp());
+    // The label is each record's dc:subject: harvesters must hear of it.
+    let uri = format!("/v1/fields/{field}");
+    let auth = ("Authorization", format!("Bearer {editor}"));
+    let read = app
+        .send(TestRequest::get().uri(&uri).insert_header(auth.clone()))
+        .await;
+    let reply = app
+        .send(
+            TestRequest::patch()
+                .uri(&uri)
+                .insert_header(auth)
+                .insert_header(("If-Match", read.header("etag").expect("etag")))
+                .set_json(json!({"label": {"en": "A field renamed"}})),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let changed = harvest(
+        &app,
+        "ListRecords",
+        &format!("metadataPrefix=oai_dc&from={from}"),
+    )
+    .await;
+    let ids = |headers: &[Header]| {
+        headers
+            .iter()
+            .map(|h| h.id.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(ids(&changed), ids(&members));
+
+    // Links in answers name the host the client asked, not one a header
+    // claims (no proxy is trusted here).
+    let identify = app
+        .get_with(
+            "/oai?verb=Identify",
+            &[("X-Forwarded-Host", "evil.example")],
+        )
+        .await;
+    assert!(!String::from_utf8_lossy(&identify.body).contains("evil.example"));
 });
