@@ -33,6 +33,9 @@ const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
 /// What a key may do; each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+// Named apart from an organisation's role in the spec, which has one
+// namespace for schemas.
+#[schema(as = KeyRole)]
 pub enum Role {
     Partner,
     Editor,

@@ -427,6 +427,7 @@ struct Edit {
         (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new slug is another publication's", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields with bad values, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -507,6 +508,7 @@ pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields with bad values, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -563,6 +565,7 @@ pub async fn patch_publication(
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
     responses(
         (status = 200, description = "Published", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 400, description = "The id or slug is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -629,6 +632,7 @@ pub struct WithdrawRequest {
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/publications/{id_or_slug}/withdraw")]
@@ -682,6 +686,7 @@ pub async fn withdraw_publication(
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id or slug is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is not an admin's", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -877,6 +882,7 @@ fn declared_name(req: &HttpRequest, fallback: &str) -> String {
     request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF"),
     responses(
         (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication or language variant", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -987,6 +993,7 @@ pub async fn upload_variant_file(
     ),
     responses(
         (status = 200, description = "Removed; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
+        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication, variant or file", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -319,6 +319,7 @@ macro_rules! vocabulary_writes {
                 (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+                (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
             )
         )]
@@ -347,6 +348,7 @@ macro_rules! vocabulary_writes {
                 (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The new slug is taken", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
+                (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
                 (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
             )
@@ -376,6 +378,7 @@ macro_rules! vocabulary_writes {
                 (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
+                (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
                 (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
             )
@@ -399,6 +402,7 @@ macro_rules! vocabulary_writes {
             params(("id_or_slug" = String, Path, description = "UUID or slug")),
             responses(
                 (status = 204, description = "Deleted"),
+                (status = 400, description = "The id or slug is malformed", body = Problem, content_type = "application/problem+json"),
                 (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
