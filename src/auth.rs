@@ -198,10 +198,13 @@ pub async fn authenticate<B: MessageBody>(
                 .map(ServiceResponse::map_into_left_body)
         }
         // Answered here, as a response, so that the middleware around
-        // (CORS) still sees it.
-        Err(error) => Ok(req
-            .into_response(error.error_response())
-            .map_into_right_body()),
+        // (CORS) still sees it. A bad key counts against its address, so
+        // keys cannot be guessed at full speed.
+        Err(error) => {
+            let response =
+                crate::ratelimit::refuse_bad_key(&req).unwrap_or_else(|| error.error_response());
+            Ok(req.into_response(response).map_into_right_body())
+        }
     }
 }
 

@@ -252,20 +252,51 @@ pub async fn limit<B: MessageBody>(
     let mut response = if standing.allowed {
         next.call(req).await?.map_into_left_body()
     } else {
-        let error = ApiError::new(
-            ErrorCode::RateLimited,
-            format!(
-                "more than {limit} requests in a minute; try again in {} s{hint}",
-                standing.reset
-            ),
-        );
-        let mut response = req.into_response(error.error_response());
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(standing.reset));
-        response.map_into_right_body()
+        req.into_response(refusal(&standing, hint))
+            .map_into_right_body()
     };
-    let headers = response.headers_mut();
+    add_headers(response.headers_mut(), &standing);
+    Ok(response)
+}
+
+/// Counts a request whose key was refused against its address, as an
+/// anonymous one, so that guessing keys is limited like everything else:
+/// the 429 to send instead of the 401 once the address is past its limit.
+pub fn refuse_bad_key(req: &ServiceRequest) -> Option<actix_web::HttpResponse> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let limits = state.rate_limiter.limits();
+    if limits.anonymous == 0 || exempt(req.path()) {
+        return None;
+    }
+    let client = Client::Address(address(req, limits.trust_proxy));
+    let standing = state
+        .rate_limiter
+        .count(client, limits.anonymous, Instant::now());
+    if standing.allowed {
+        return None;
+    }
+    let mut response = refusal(&standing, "");
+    add_headers(response.headers_mut(), &standing);
+    Some(response)
+}
+
+/// The 429 answer, with `Retry-After`.
+fn refusal(standing: &Standing, hint: &str) -> actix_web::HttpResponse {
+    let error = ApiError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "more than {} requests in a minute; try again in {} s{hint}",
+            standing.limit, standing.reset
+        ),
+    );
+    let mut response = error.error_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(standing.reset));
+    response
+}
+
+fn add_headers(headers: &mut actix_web::http::header::HeaderMap, standing: &Standing) {
     for (name, value) in [
         ("ratelimit-limit", u64::from(standing.limit)),
         ("ratelimit-remaining", u64::from(standing.remaining)),
@@ -273,7 +304,6 @@ pub async fn limit<B: MessageBody>(
     ] {
         headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -251,6 +251,36 @@ pub fn record_attempt(conn: &mut AnyConnection, id: i64, attempt: &Attempt<'_>) 
     Ok(())
 }
 
+/// Sends a delivery again from the start of its schedule (a `failed` one
+/// once the subscriber is back, or a delivered one a subscriber lost);
+/// None when the webhook has no such delivery.
+pub fn resend(
+    conn: &mut AnyConnection,
+    webhook_id: &str,
+    id: i64,
+    now: &str,
+) -> QueryResult<Option<DeliveryRow>> {
+    let changed = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(id))
+            .filter(webhook_deliveries::webhook_id.eq(webhook_id)),
+    )
+    .set((
+        webhook_deliveries::status.eq("pending"),
+        webhook_deliveries::attempts.eq(0),
+        webhook_deliveries::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    webhook_deliveries::table
+        .filter(webhook_deliveries::id.eq(id))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// A webhook's deliveries, newest first, before the delivery `before`.
 pub fn deliveries(
     conn: &mut AnyConnection,

@@ -86,7 +86,8 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(webhooks::create_webhook)
         .service(webhooks::find_webhook)
         .service(webhooks::delete_webhook)
-        .service(webhooks::list_deliveries);
+        .service(webhooks::list_deliveries)
+        .service(webhooks::resend_delivery);
 }
 
 /// Registers the endpoints outside `/v1`.
@@ -108,6 +109,7 @@ fn allowed_methods(path: &str) -> &'static str {
             "GET, HEAD, POST"
         }
         _ if path.starts_with("/v1/admin/keys/") => "DELETE",
+        _ if path.starts_with("/v1/admin/webhooks/") && path.ends_with("/resend") => "POST",
         _ if path.starts_with("/v1/admin/webhooks/") && path.matches('/').count() == 4 => {
             "GET, HEAD, DELETE"
         }

@@ -388,3 +388,64 @@ pub async fn list_deliveries(
     };
     respond::json(&req, &page, &[])
 }
+
+/// Send a delivery again
+///
+/// Puts a delivery back at the start of its schedule: a `failed` one once
+/// the subscriber is back, or a delivered one the subscriber lost. It
+/// goes out within a second, with eight attempts again.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The webhook's id"),
+        ("delivery" = i64, Path, description = "The delivery's id"),
+    ),
+    responses(
+        (status = 202, description = "The delivery, pending again", body = DeliveryRow),
+        (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The webhook has no such delivery", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/webhooks/{id}/deliveries/{delivery}/resend")]
+pub async fn resend_delivery(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    Params::parse(&req, &[])?;
+    let admin = caller.require(Role::Admin)?.clone();
+    let (webhook, delivery) = path.into_inner();
+    let delivery: i64 = delivery
+        .parse()
+        .map_err(|_| ApiError::invalid("delivery", "must be a delivery id (a number)"))?;
+    let missing = ApiError::new(
+        ErrorCode::NotFound,
+        format!("webhook {webhook:?} has no delivery {delivery}"),
+    );
+    let resent = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            write::write_transaction(conn, |conn| {
+                let now = now_timestamp();
+                let resent = webhooks::resend(conn, &webhook, delivery, &now)?;
+                if resent.is_some() {
+                    audit::record(
+                        conn,
+                        &admin,
+                        "webhook_delivery",
+                        &delivery.to_string(),
+                        "resend",
+                        &now,
+                    )?;
+                }
+                Ok(resent)
+            })
+        })
+        .await?
+        .ok_or(missing)?;
+    Ok(HttpResponse::Accepted().json(resent))
+}

@@ -87,6 +87,33 @@ on_both_backends!(each_client_has_its_own_limit, |backend| {
     .await;
     assert_eq!(keyed.status, 200);
     assert_eq!(standing(&keyed).0, 5);
+    // A made-up key is a 401, but counts against its address: once that
+    // is spent, guessing gets 429s.
+    let guess = from(
+        &app,
+        "192.0.2.9:4000",
+        "/v1/fields",
+        &[(
+            "Authorization",
+            "Bearer arkiv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )],
+    )
+    .await;
+    assert_problem(&guess, 401, "unauthorized");
+    for _ in 0..2 {
+        from(&app, "192.0.2.9:4000", "/v1/fields", &[]).await;
+    }
+    let spent = from(
+        &app,
+        "192.0.2.9:4000",
+        "/v1/fields",
+        &[(
+            "Authorization",
+            "Bearer arkiv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )],
+    )
+    .await;
+    assert_problem(&spent, 429, "rate_limited");
     let probe = from(&app, "192.0.2.1:4000", "/healthz", &[]).await;
     assert_eq!(probe.status, 200);
     assert_eq!(probe.header("ratelimit-limit"), None);

@@ -404,6 +404,35 @@ on_both_backends!(
         assert_eq!(log["items"][0]["attempts"], MAX_ATTEMPTS);
         assert_eq!(receiver.take().len(), MAX_ATTEMPTS as usize);
 
+        // Once the subscriber is back, an admin sends the failed one again.
+        receiver.answer_with(200);
+        let failed = log["items"][0]["id"].as_i64().expect("id");
+        let resent = admin_send(
+            &app,
+            &admin,
+            TestRequest::post().uri(&format!("{location}/deliveries/{failed}/resend")),
+        )
+        .await;
+        assert_eq!(
+            resent.status,
+            202,
+            "{}",
+            String::from_utf8_lossy(&resent.body)
+        );
+        assert_eq!(resent.json()["status"], "pending");
+        let round = dispatcher.run_once(Utc::now()).expect("round");
+        assert_eq!(round.delivered, 1);
+        assert_eq!(receiver.take().len(), 1);
+        for (bad, status) in [("999999", 404), ("x", 400)] {
+            let reply = admin_send(
+                &app,
+                &admin,
+                TestRequest::post().uri(&format!("{location}/deliveries/{bad}/resend")),
+            )
+            .await;
+            assert_eq!(reply.status.as_u16(), status, "{bad}");
+        }
+
         // Deleted, it hears nothing more.
         let gone = admin_send(&app, &admin, TestRequest::delete().uri(&location)).await;
         assert_eq!(gone.status, 204);
