@@ -228,6 +228,49 @@ impl TestApp {
         self.state = web::Data::new(configure(state));
     }
 
+    /// Reads `uri` with `key`, then sends `method` to it (a merge patch, a
+    /// PUT, a DELETE) against the version read, as an editor's tool does:
+    /// with `If-Match` and the ETag it got.
+    pub async fn change(
+        &self,
+        method: actix_web::http::Method,
+        uri: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let bearer = format!("Bearer {key}");
+        let read = self
+            .send(
+                test::TestRequest::get()
+                    .uri(uri)
+                    .insert_header(("Authorization", bearer.clone())),
+            )
+            .await;
+        let tag = read
+            .header("etag")
+            .unwrap_or_else(|| panic!("no ETag on {uri}: {}", read.status));
+        let mut request = test::TestRequest::default()
+            .method(method)
+            .uri(uri)
+            .insert_header(("Authorization", bearer))
+            .insert_header(("If-Match", tag));
+        if let Some(body) = body {
+            request = request.set_json(body);
+        }
+        self.send(request).await
+    }
+
+    /// POSTs to an action (`…/publish`, `…/withdraw`) with `key`.
+    pub async fn act(&self, uri: &str, key: &str, body: Option<Value>) -> Reply {
+        let mut request = test::TestRequest::post()
+            .uri(uri)
+            .insert_header(("Authorization", format!("Bearer {key}")));
+        if let Some(body) = body {
+            request = request.set_json(body);
+        }
+        self.send(request).await
+    }
+
     /// Serves the app over HTTP on 127.0.0.1 (a free port), for clients
     /// that cannot call it in process; it stops when the handle is dropped.
     pub fn listen(&self) -> Listening {

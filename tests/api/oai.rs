@@ -195,86 +195,47 @@ fn small_pages(backend: super::Backend) -> TestApp {
 /// the identifiers of the five.
 async fn edit_the_archive(app: &TestApp, slugs: &[String]) -> BTreeSet<String> {
     let (editor, admin) = (app.key(Role::Editor), app.key(Role::Admin));
-    let auth = |key: &str| ("Authorization", format!("Bearer {key}"));
-    let etag = |uri: String| {
-        let auth = auth(&editor);
-        async move {
-            app.send(TestRequest::get().uri(&uri).insert_header(auth))
-                .await
-                .header("etag")
-                .expect("etag")
-        }
+    let uri = |slug: &String| format!("/v1/publications/{slug}");
+    let ok = |reply: super::Reply, status: u16| {
+        assert_eq!(
+            reply.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply
     };
-    let mut touched = BTreeSet::new();
     let id_of = |reply: &super::Reply| identifier(reply.json()["id"].as_str().expect("id"));
-    let uri = format!("/v1/publications/{}", slugs[0]);
+    let mut touched = BTreeSet::new();
+    let renamed = json!({"variants": {"en": {"title": "Renamed for harvesters"}}});
     let reply = app
-        .send(
-            TestRequest::patch()
-                .uri(&uri)
-                .insert_header(auth(&editor))
-                .insert_header(("If-Match", etag(uri.clone()).await))
-                .set_json(json!({"variants": {"en": {"title": "Renamed for harvesters"}}})),
+        .change(Method::PATCH, &uri(&slugs[0]), &editor, Some(renamed))
+        .await;
+    touched.insert(id_of(&ok(reply, 200)));
+    let reason = json!({"reason": "superseded"});
+    let reply = app
+        .act(
+            &format!("{}/withdraw", uri(&slugs[1])),
+            &editor,
+            Some(reason),
         )
         .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
+    touched.insert(id_of(&ok(reply, 200)));
+    let draft = json!({"status": "draft"});
+    let reply = app
+        .change(Method::PATCH, &uri(&slugs[2]), &editor, Some(draft))
+        .await;
+    touched.insert(id_of(&ok(reply, 200)));
+    let bearer = format!("Bearer {admin}");
+    let read = app
+        .get_with(&uri(&slugs[3]), &[("Authorization", &bearer)])
+        .await;
+    touched.insert(id_of(&read));
+    ok(
+        app.change(Method::DELETE, &uri(&slugs[3]), &admin, None)
+            .await,
+        204,
     );
-    touched.insert(id_of(&reply));
-    let reply = app
-        .send(
-            TestRequest::post()
-                .uri(&format!("/v1/publications/{}/withdraw", slugs[1]))
-                .insert_header(auth(&editor))
-                .set_json(json!({"reason": "superseded"})),
-        )
-        .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    touched.insert(id_of(&reply));
-    let uri = format!("/v1/publications/{}", slugs[2]);
-    let reply = app
-        .send(
-            TestRequest::patch()
-                .uri(&uri)
-                .insert_header(auth(&editor))
-                .insert_header(("If-Match", etag(uri.clone()).await))
-                .set_json(json!({"status": "draft"})),
-        )
-        .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    touched.insert(id_of(&reply));
-    let uri = format!("/v1/publications/{}", slugs[3]);
-    let tag = etag(uri.clone()).await;
-    let id = app
-        .send(TestRequest::get().uri(&uri).insert_header(auth(&editor)))
-        .await
-        .json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let reply = app
-        .send(
-            TestRequest::delete()
-                .uri(&uri)
-                .insert_header(auth(&admin))
-                .insert_header(("If-Match", tag)),
-        )
-        .await;
-    assert_eq!(reply.status, 204);
-    touched.insert(identifier(&id));
     let made = app
         .send_json(
             Method::POST,
@@ -284,18 +245,10 @@ async fn edit_the_archive(app: &TestApp, slugs: &[String]) -> BTreeSet<String> {
                     "variants": {"sq": {"title": "Raport i ri"}}}),
         )
         .await;
-    let reply = app
-        .send(
-            TestRequest::post()
-                .uri("/v1/publications/harvested-later/publish")
-                .insert_header(auth(&editor)),
-        )
-        .await;
-    assert_eq!(
-        reply.status,
+    ok(
+        app.act("/v1/publications/harvested-later/publish", &editor, None)
+            .await,
         200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
     );
     touched.insert(id_of(&made));
     touched
@@ -466,30 +419,17 @@ on_both_backends!(drafts_never_reach_a_harvester, |backend| {
 
     // Published, then back to draft: a deleted record that keeps the sets
     // it was public in, whatever the draft becomes.
-    let auth = ("Authorization", format!("Bearer {editor}"));
     let publish = app
-        .send(
-            TestRequest::post()
-                .uri("/v1/publications/secret-draft/publish")
-                .insert_header(auth.clone()),
-        )
+        .act("/v1/publications/secret-draft/publish", &editor, None)
         .await;
     assert_eq!(publish.status, 200);
     for change in [json!({"status": "draft"}), json!({"kind": "policy_paper"})] {
-        let read = app
-            .send(
-                TestRequest::get()
-                    .uri("/v1/publications/secret-draft")
-                    .insert_header(auth.clone()),
-            )
-            .await;
         let reply = app
-            .send(
-                TestRequest::patch()
-                    .uri("/v1/publications/secret-draft")
-                    .insert_header(auth.clone())
-                    .insert_header(("If-Match", read.header("etag").expect("etag")))
-                    .set_json(change),
+            .change(
+                Method::PATCH,
+                "/v1/publications/secret-draft",
+                &editor,
+                Some(change),
             )
             .await;
         assert_eq!(reply.status, 200);
@@ -774,18 +714,13 @@ on_both_backends!(renaming_a_field_redates_its_records, |backend| {
     backdate(&app);
     let from = arkiv::db::harvest::datestamp(&arkiv::domain::now_timestamp());
     // The label is each record's dc:subject: harvesters must hear of it.
-    let uri = format!("/v1/fields/{field}");
-    let auth = ("Authorization", format!("Bearer {editor}"));
-    let read = app
-        .send(TestRequest::get().uri(&uri).insert_header(auth.clone()))
-        .await;
+    let label = json!({"label": {"en": "A field renamed"}});
     let reply = app
-        .send(
-            TestRequest::patch()
-                .uri(&uri)
-                .insert_header(auth)
-                .insert_header(("If-Match", read.header("etag").expect("etag")))
-                .set_json(json!({"label": {"en": "A field renamed"}})),
+        .change(
+            Method::PATCH,
+            &format!("/v1/fields/{field}"),
+            &editor,
+            Some(label),
         )
         .await;
     assert_eq!(

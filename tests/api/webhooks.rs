@@ -148,7 +148,6 @@ async fn admin_send(app: &TestApp, admin: &str, request: TestRequest) -> super::
 /// The publication moves a receiver subscribed to published, withdrawn
 /// and deleted hears of: one of each, and an update it did not ask for.
 async fn make_news(app: &TestApp, editor: &str, admin: &str) {
-    let auth = ("Authorization", format!("Bearer {editor}"));
     for slug in ["hook-one", "hook-two", "hook-draft"] {
         let made = app
             .send_json(
@@ -161,58 +160,28 @@ async fn make_news(app: &TestApp, editor: &str, admin: &str) {
         assert_eq!(made.status, 201);
     }
     for slug in ["hook-one", "hook-two"] {
-        let reply = app
-            .send(
-                TestRequest::post()
-                    .uri(&format!("/v1/publications/{slug}/publish"))
-                    .insert_header(auth.clone()),
-            )
-            .await;
-        assert_eq!(reply.status, 200);
+        let uri = format!("/v1/publications/{slug}/publish");
+        assert_eq!(app.act(&uri, editor, None).await.status, 200);
     }
-    let read = app
-        .send(
-            TestRequest::get()
-                .uri("/v1/publications/hook-one")
-                .insert_header(auth.clone()),
-        )
-        .await;
+    let update = json!({"keywords": ["updated"]});
     let reply = app
-        .send(
-            TestRequest::patch()
-                .uri("/v1/publications/hook-one")
-                .insert_header(auth.clone())
-                .insert_header(("If-Match", read.header("etag").expect("etag")))
-                .set_json(json!({"keywords": ["updated"]})),
+        .change(
+            Method::PATCH,
+            "/v1/publications/hook-one",
+            editor,
+            Some(update),
         )
         .await;
     assert_eq!(reply.status, 200);
+    let reason = json!({"reason": "superseded"});
     let reply = app
-        .send(
-            TestRequest::post()
-                .uri("/v1/publications/hook-one/withdraw")
-                .insert_header(auth.clone())
-                .set_json(json!({"reason": "superseded"})),
-        )
+        .act("/v1/publications/hook-one/withdraw", editor, Some(reason))
         .await;
     assert_eq!(reply.status, 200);
     // Deleting what was public is news; deleting a draft nobody saw is not.
     for slug in ["hook-two", "hook-draft"] {
-        let read = app
-            .send(
-                TestRequest::get()
-                    .uri(&format!("/v1/publications/{slug}"))
-                    .insert_header(auth.clone()),
-            )
-            .await;
-        let reply = admin_send(
-            app,
-            admin,
-            TestRequest::delete()
-                .uri(&format!("/v1/publications/{slug}"))
-                .insert_header(("If-Match", read.header("etag").expect("etag"))),
-        )
-        .await;
+        let uri = format!("/v1/publications/{slug}");
+        let reply = app.change(Method::DELETE, &uri, admin, None).await;
         assert_eq!(reply.status, 204);
     }
 }
@@ -379,11 +348,7 @@ on_both_backends!(
             .await;
         assert_eq!(made.status, 201);
         let published = app
-            .send(
-                TestRequest::post()
-                    .uri("/v1/publications/hook-three/publish")
-                    .insert_header(("Authorization", format!("Bearer {editor}"))),
-            )
+            .act("/v1/publications/hook-three/publish", &editor, None)
             .await;
         assert_eq!(published.status, 200);
         let mut at = start + Duration::hours(3);
