@@ -319,16 +319,25 @@ pub async fn search_publications(
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
         let want_highlights = highlight && !text.trim().is_empty();
-        let (hits, total, counts, fuzzy, matches) = actix_web::rt::task::spawn_blocking({
+        // One trip to a blocking thread for the index, the database and the
+        // highlights: each hop to the thread pool and back is a context
+        // switch, and on two cores those add up.
+        let db = state.db.clone();
+        let ranges = requested.ranges.clone();
+        let (hits, total, counts, fuzzy, listed, marked) = actix_web::rt::task::spawn_blocking({
             let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
-            move || -> tantivy::Result<_> {
+            move || -> Result<_, ApiError> {
                 let mut query = index.query(&text, &filter);
-                let mut page = index.search(&*query, sort, limit, offset)?;
+                let mut page = index
+                    .search(&*query, sort, limit, offset)
+                    .map_err(ApiError::internal)?;
                 // Nothing found as typed: allow one typo in each longer word.
                 let mut fuzzy = false;
                 if page.total == 0 {
                     if let Some(tolerant) = index.fuzzy_query(&text, &filter) {
-                        page = index.search(&*tolerant, sort, limit, offset)?;
+                        page = index
+                            .search(&*tolerant, sort, limit, offset)
+                            .map_err(ApiError::internal)?;
                         query = tolerant;
                         fuzzy = true;
                     }
@@ -336,10 +345,12 @@ pub async fn search_publications(
                 let counts = if facets.is_empty() {
                     Vec::new()
                 } else {
-                    index.facet_counts(&*query, &facets)?
+                    index
+                        .facet_counts(&*query, &facets)
+                        .map_err(ApiError::internal)?
                 };
                 let matches = if want_highlights {
-                    index.matches(&page, &*query)?
+                    index.matches(&page, &*query).map_err(ApiError::internal)?
                 } else {
                     HashMap::new()
                 };
@@ -348,50 +359,45 @@ pub async fn search_publications(
                     .into_iter()
                     .map(|hit| (hit.id, hit.score))
                     .collect();
-                Ok((hits, page.total, counts, fuzzy, matches))
-            }
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-
-        let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
-        // Only the hits that matched in a title or body have anything to mark.
-        let marked_ids: Vec<String> = ids
-            .iter()
-            .filter(|id| matches.contains_key(*id))
-            .cloned()
-            .collect();
-        let (listed, texts) = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                let listed = publications::by_ids(conn, &ids)?;
+                let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
+                // Only the hits that matched in a title or body have anything to mark.
+                let marked_ids: Vec<String> = ids
+                    .iter()
+                    .filter(|id| matches.contains_key(*id))
+                    .cloned()
+                    .collect();
+                let mut conn = db.conn()?;
+                let listed = publications::by_ids(&mut conn, &ids)?;
                 let texts = if marked_ids.is_empty() {
                     Vec::new()
                 } else {
-                    publications::variant_texts(conn, &marked_ids)?
+                    publications::variant_texts(&mut conn, &marked_ids)?
                 };
-                Ok((listed, texts))
-            })
-            .await?;
+                drop(conn);
+                // The variant each hit will be served in, to highlight first.
+                let preferred: HashMap<String, Lang> = listed
+                    .heads
+                    .iter()
+                    .filter_map(|(id, heads)| {
+                        let stored: Vec<Lang> = heads
+                            .iter()
+                            .filter_map(|h| Lang::from_stored(&h.lang))
+                            .collect();
+                        negotiate(&ranges, &stored).map(|served| (id.clone(), served.source()))
+                    })
+                    .collect();
+                let marked = highlight::mark(&texts, &matches, &preferred);
+                Ok((hits, page.total, counts, fuzzy, listed, marked))
+            }
+        })
+        .await
+        .map_err(ApiError::internal)??;
+
         let rows: HashMap<&str, _> = listed
             .rows
             .iter()
             .map(|row| (row.id.as_str(), row))
             .collect();
-        // The variant each hit will be served in, to highlight first.
-        let preferred: HashMap<String, Lang> = listed
-            .heads
-            .iter()
-            .filter_map(|(id, heads)| {
-                let stored: Vec<Lang> = heads
-                    .iter()
-                    .filter_map(|h| Lang::from_stored(&h.lang))
-                    .collect();
-                negotiate(&requested.ranges, &stored).map(|served| (id.clone(), served.source()))
-            })
-            .collect();
-        let marked = highlight::mark(&texts, &matches, &preferred);
         let render = Render::new(&snapshot.catalog, &requested.ranges);
         let published = PublicationStatus::Published.as_str();
         let items: Vec<SearchHit> = hits
