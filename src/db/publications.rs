@@ -351,14 +351,16 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Listed> {
     })
 }
 
-/// Titles and bodies of the variants of some publications, for highlights:
-/// (publication id, language tag, title, body).
+/// Titles and bodies of the variants in `langs` (stored tags) of some
+/// publications, for highlights: (publication id, language tag, title, body).
 pub fn variant_texts(
     conn: &mut AnyConnection,
     ids: &[String],
+    langs: &[&str],
 ) -> QueryResult<Vec<(String, String, String, String)>> {
     variants::table
         .filter(variants::publication_id.eq_any(ids))
+        .filter(variants::lang.eq_any(langs))
         .select((
             variants::publication_id,
             variants::lang,

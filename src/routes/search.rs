@@ -371,7 +371,20 @@ pub async fn search_publications(
                 let texts = if marked_ids.is_empty() {
                     Vec::new()
                 } else {
-                    publications::variant_texts(&mut conn, &marked_ids)?
+                    // Only the languages a term matched in: an English query
+                    // reads the English bodies, not all four of a publication.
+                    let slots = [&["en"][..], &["sq"], &["sr-Latn", "sr-Cyrl"]];
+                    let langs: Vec<&str> = slots
+                        .iter()
+                        .enumerate()
+                        .filter(|(slot, _)| {
+                            matches.values().any(|found| {
+                                !found.title[*slot].is_empty() || !found.body[*slot].is_empty()
+                            })
+                        })
+                        .flat_map(|(_, tags)| tags.iter().copied())
+                        .collect();
+                    publications::variant_texts(&mut conn, &marked_ids, &langs)?
                 };
                 drop(conn);
                 // The variant each hit will be served in, to highlight first.
