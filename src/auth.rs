@@ -76,17 +76,23 @@ pub struct NewKey {
 
 /// Makes a random key.
 pub fn generate() -> Result<NewKey, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    let secret = format!(
-        "{KEY_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let secret = random_secret(KEY_PREFIX)?;
     Ok(NewKey {
         prefix: secret.chars().take(SHOWN_CHARS).collect(),
         hash: hash(&secret),
         secret,
     })
+}
+
+/// `prefix` and 256 random bits in base64url (43 characters): API keys,
+/// webhook secrets.
+pub fn random_secret(prefix: &str) -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
 }
 
 /// The SHA-256 of a key, in lowercase hex: what the database keeps.

@@ -33,7 +33,7 @@ pub async fn headers<B: MessageBody>(
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     // Probes must see the server as it is now.
-    let is_probe = matches!(req.path(), "/healthz" | "/readyz" | "/metrics");
+    let is_probe = crate::routes::health::is_probe(req.path());
     let with_key = req.headers().contains_key(header::AUTHORIZATION);
     let max_age = req
         .app_data::<web::Data<AppState>>()

@@ -20,6 +20,7 @@ use actix_web::{web, HttpMessage, ResponseError};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::routes::health::is_probe;
 use crate::state::AppState;
 
 /// How long a window lasts.
@@ -210,11 +211,6 @@ fn counted_as(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Paths no limit applies to: what orchestrators and monitors poll.
-fn exempt(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics")
-}
-
 /// Middleware (inside [`crate::auth::authenticate`], which names the
 /// caller): counts the request, answers 429 past the limit, and adds the
 /// `RateLimit-*` headers.
@@ -242,7 +238,7 @@ pub async fn limit<B: MessageBody>(
             },
         ),
     };
-    if limit == 0 || exempt(req.path()) {
+    if limit == 0 || is_probe(req.path()) {
         return next
             .call(req)
             .await
@@ -265,7 +261,7 @@ pub async fn limit<B: MessageBody>(
 pub fn refuse_bad_key(req: &ServiceRequest) -> Option<actix_web::HttpResponse> {
     let state = req.app_data::<web::Data<AppState>>()?;
     let limits = state.rate_limiter.limits();
-    if limits.anonymous == 0 || exempt(req.path()) {
+    if limits.anonymous == 0 || is_probe(req.path()) {
         return None;
     }
     let client = Client::Address(address(req, limits.trust_proxy));

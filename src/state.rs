@@ -105,6 +105,12 @@ impl AppState {
         self
     }
 
+    /// Whether a proxy in front is trusted with `Forwarded` and
+    /// `X-Forwarded-*` (`ARKIV_TRUST_PROXY`), for client addresses and links.
+    pub fn trusts_proxy(&self) -> bool {
+        self.rate_limiter.limits().trust_proxy
+    }
+
     /// Lets HTTP caches keep public reads this many seconds.
     pub fn with_cache_max_age(mut self, seconds: u32) -> Self {
         self.cache_max_age = seconds;

@@ -10,6 +10,12 @@ use crate::db::BackendKind;
 use crate::error::{ApiError, ErrorCode, ErrorCodeList, ErrorCodeView, Problem};
 use crate::state::AppState;
 
+/// Whether a path is one that orchestrators and monitors poll (liveness,
+/// readiness, metrics): never rate-limited, never cached.
+pub fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 /// Liveness
 ///
 /// Answers while the process serves HTTP; checks nothing else.

@@ -189,16 +189,17 @@ enum Verb {
 }
 
 impl Verb {
+    const ALL: [Verb; 6] = [
+        Verb::Identify,
+        Verb::ListMetadataFormats,
+        Verb::ListSets,
+        Verb::GetRecord,
+        Verb::ListIdentifiers,
+        Verb::ListRecords,
+    ];
+
     fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "Identify" => Verb::Identify,
-            "ListMetadataFormats" => Verb::ListMetadataFormats,
-            "ListSets" => Verb::ListSets,
-            "GetRecord" => Verb::GetRecord,
-            "ListIdentifiers" => Verb::ListIdentifiers,
-            "ListRecords" => Verb::ListRecords,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|verb| verb.as_str() == raw)
     }
 
     fn as_str(self) -> &'static str {

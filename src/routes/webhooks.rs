@@ -4,12 +4,11 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body;
-use super::params::{names_of, Params};
+use super::params::{self, names_of, Params};
 use super::respond;
 use crate::auth::{Caller, Role};
 use crate::db::audit;
@@ -197,7 +196,7 @@ pub async fn create_webhook(
             "must be at most 500 characters",
         ));
     }
-    let secret = new_secret()?;
+    let secret = crate::auth::random_secret("whsec_").map_err(ApiError::internal)?;
     let row = WebhookRow {
         id: new_id(),
         url,
@@ -249,17 +248,12 @@ fn checked_url(raw: &str) -> Result<String, ApiError> {
     Ok(raw.to_owned())
 }
 
-fn new_secret() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
-    Ok(format!(
-        "whsec_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    ))
+fn no_webhook(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("no webhook has the id {id:?}"))
 }
 
 async fn load(state: &AppState, id: String) -> Result<WebhookRow, ApiError> {
-    let missing = ApiError::new(ErrorCode::NotFound, format!("no webhook has the id {id:?}"));
+    let missing = no_webhook(&id);
     state
         .db
         .run(move |conn| -> Result<_, ApiError> { Ok(webhooks::find(conn, &id)?) })
@@ -316,7 +310,7 @@ pub async fn delete_webhook(
     Params::parse(&req, &[])?;
     let admin = caller.require(Role::Admin)?.clone();
     let id = path.into_inner();
-    let missing = ApiError::new(ErrorCode::NotFound, format!("no webhook has the id {id:?}"));
+    let missing = no_webhook(&id);
     let deleted = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
@@ -365,14 +359,7 @@ pub async fn list_deliveries(
         raw.parse::<i64>()
             .map_err(|_| "must be a delivery id".to_owned())
     })?;
-    let limit = params
-        .parsed("limit", |raw| {
-            raw.parse::<i64>()
-                .ok()
-                .filter(|limit| (1..=100).contains(limit))
-                .ok_or_else(|| "must be an integer from 1 to 100".to_owned())
-        })?
-        .unwrap_or(50);
+    let limit = params.parsed("limit", params::parse_limit)?.unwrap_or(50);
     let webhook = load(&state, path.into_inner()).await?;
     let mut items = state
         .db
