@@ -13,11 +13,12 @@ use std::thread::LocalKey;
 
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token,
-    TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    TextAnalyzerBuilder, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
+use super::pairs::{CommonPairs, Pairs};
 use crate::domain::translit::cyrillic_to_latin;
 
 /// Tokens longer than this many bytes are dropped (base64 blobs, URLs).
@@ -183,29 +184,55 @@ fn serbian_term(word: &str, out: &mut String) {
     memoized(&MEMO, serbian, word, out);
 }
 
-pub fn english() -> TextAnalyzer {
-    TextAnalyzer::builder(NfcTokenizer::default())
+/// Ends an analyzer chain, with the common-pair filter when `pairs` says.
+fn finish<T: Tokenizer>(
+    chain: TextAnalyzerBuilder<T>,
+    common: &'static [&'static str],
+    pairs: Option<Pairs>,
+) -> TextAnalyzer {
+    match pairs {
+        None => chain.build(),
+        Some(pairs) => chain.filter(CommonPairs { common, pairs }).build(),
+    }
+}
+
+/// The English chain; with `pairs`, common pairs as [`super::pairs`] says.
+pub fn english_with(pairs: Option<Pairs>) -> TextAnalyzer {
+    let chain = TextAnalyzer::builder(NfcTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(MapText(english_term))
-        .build()
+        .filter(MapText(english_term));
+    finish(chain, super::pairs::ENGLISH, pairs)
+}
+
+pub fn albanian_with(pairs: Option<Pairs>) -> TextAnalyzer {
+    let chain = TextAnalyzer::builder(NfcTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(MapText(albanian_term));
+    finish(chain, super::pairs::ALBANIAN, pairs)
+}
+
+pub fn serbian_with(pairs: Option<Pairs>) -> TextAnalyzer {
+    let chain = TextAnalyzer::builder(NfcTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(MapText(serbian_term));
+    finish(chain, super::pairs::SERBIAN, pairs)
+}
+
+/// The chains word by word, without pairs.
+pub fn english() -> TextAnalyzer {
+    english_with(None)
 }
 
 pub fn albanian() -> TextAnalyzer {
-    TextAnalyzer::builder(NfcTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(MapText(albanian_term))
-        .build()
+    albanian_with(None)
 }
 
 pub fn serbian_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(NfcTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(MapText(serbian_term))
-        .build()
+    serbian_with(None)
 }
 
 /// Folds every diacritic arkiv's languages use and Cyrillic to Latin:
@@ -230,12 +257,35 @@ pub fn suggest() -> TextAnalyzer {
         .build()
 }
 
-/// Registers the analyzers under `en`, `sq`, `sr` and `suggest`.
+/// The names the text fields' analyzers are registered under. The number
+/// changes whenever what an analyzer makes of a text does: the names are
+/// part of the schema, so an index made by an older arkiv no longer matches
+/// it and is rebuilt (see `SearchIndex::open`).
+pub const EN: &str = "en.2";
+pub const SQ: &str = "sq.2";
+pub const SR: &str = "sr.2";
+pub const SUGGEST: &str = "suggest";
+
+/// Registers the analyzers an index is written with: the language chains,
+/// which add common pairs, and `suggest`.
 pub fn register(manager: &TokenizerManager) {
-    manager.register("en", english());
-    manager.register("sq", albanian());
-    manager.register("sr", serbian_analyzer());
-    manager.register("suggest", suggest());
+    manager.register(EN, english_with(Some(Pairs::Index)));
+    manager.register(SQ, albanian_with(Some(Pairs::Index)));
+    manager.register(SR, serbian_with(Some(Pairs::Index)));
+    manager.register(SUGGEST, suggest());
+}
+
+/// The analyzers a query is parsed with, under the same names: a phrase
+/// asks for common pairs instead of their words. With `pairs` false, word
+/// by word (for phrases with slop, whose words need not stand side by side).
+pub fn for_queries(pairs: bool) -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    let pairs = pairs.then_some(Pairs::Query);
+    manager.register(EN, english_with(pairs));
+    manager.register(SQ, albanian_with(pairs));
+    manager.register(SR, serbian_with(pairs));
+    manager.register(SUGGEST, suggest());
+    manager
 }
 
 /// Returns the terms an analyzer makes of a text.

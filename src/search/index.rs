@@ -22,8 +22,10 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::DocSet;
 
+use super::analyzers;
 use super::highlight::Matches;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
@@ -72,7 +74,9 @@ fn schema() -> (Schema, Fields) {
         )
     };
     let mut per_language = |name: &str| {
-        TEXT_LANGUAGES.map(|lang| builder.add_text_field(&format!("{name}_{lang}"), text(lang)))
+        TEXT_LANGUAGES.map(|lang| {
+            builder.add_text_field(&format!("{name}_{lang}"), text(analyzer_name(lang)))
+        })
     };
     let title = per_language("title");
     let summary = per_language("summary");
@@ -82,8 +86,8 @@ fn schema() -> (Schema, Fields) {
         title,
         summary,
         body,
-        keywords: builder.add_text_field("keywords", text("en")),
-        title_suggest: builder.add_text_field("title_suggest", text("suggest")),
+        keywords: builder.add_text_field("keywords", text(analyzers::EN)),
+        title_suggest: builder.add_text_field("title_suggest", text(analyzers::SUGGEST)),
         authors: builder.add_text_field("authors", text("default")),
         kind: builder.add_text_field("kind", STRING | FAST),
         field: builder.add_text_field("field", STRING | FAST),
@@ -96,6 +100,15 @@ fn schema() -> (Schema, Fields) {
         published_on: builder.add_u64_field("published_on", INDEXED | FAST),
     };
     (builder.build(), fields)
+}
+
+/// The analyzer of a text language's fields.
+fn analyzer_name(lang: &str) -> &'static str {
+    match lang {
+        "en" => analyzers::EN,
+        "sq" => analyzers::SQ,
+        _ => analyzers::SR,
+    }
 }
 
 /// Maps a stored language tag to its text field slot.
@@ -220,6 +233,10 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     writer: Mutex<IndexWriter>,
+    /// The analyzers queries are parsed with: phrases by common pairs, and
+    /// word by word for phrases with slop.
+    query_analyzers: TokenizerManager,
+    word_analyzers: TokenizerManager,
     /// The payload of the last commit: the change-log position applied.
     applied: AtomicU64,
 }
@@ -268,7 +285,7 @@ impl SearchIndex {
         } else {
             Index::create_in_dir(dir, schema).map_err(tantivy_error)?
         };
-        super::analyzers::register(index.tokenizers());
+        analyzers::register(index.tokenizers());
         let writer = index.writer(WRITER_MEMORY).map_err(|error| match error {
             tantivy::TantivyError::LockFailure(..) => OpenError::Locked(shown.clone()),
             other => tantivy_error(other),
@@ -289,6 +306,8 @@ impl SearchIndex {
             reader,
             fields,
             writer: Mutex::new(writer),
+            query_analyzers: analyzers::for_queries(true),
+            word_analyzers: analyzers::for_queries(false),
             applied: AtomicU64::new(applied),
         })
     }
@@ -437,7 +456,15 @@ impl SearchIndex {
     pub fn query(&self, text: &str, filter: &Filter) -> Box<dyn Query> {
         let text = text.trim();
         let text_query = (!text.is_empty()).then(|| {
-            let mut parser = QueryParser::for_index(&self.index, self.text_fields());
+            // A phrase with slop (`"a b"~2`) need not have its words side
+            // by side, so it can't be asked for by pairs.
+            let analyzers = if text.contains("\"~") {
+                &self.word_analyzers
+            } else {
+                &self.query_analyzers
+            };
+            let mut parser =
+                QueryParser::new(self.index.schema(), self.text_fields(), analyzers.clone());
             parser.set_conjunction_by_default();
             for title in self.fields.title {
                 parser.set_field_boost(title, 3.0);
@@ -665,6 +692,11 @@ impl SearchIndex {
                         }
                         positions.clear();
                         postings.positions(&mut positions);
+                        // A common pair stands for its word and the next.
+                        if term.value().as_str().is_some_and(super::pairs::is_pair) {
+                            let seconds: Vec<u32> = positions.iter().map(|p| p + 1).collect();
+                            positions.extend(seconds);
+                        }
                         let matches = found.entry(hit.id.clone()).or_default();
                         let set = if is_title {
                             &mut matches.title[slot]

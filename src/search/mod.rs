@@ -7,4 +7,5 @@ pub mod albanian;
 pub mod analyzers;
 pub mod highlight;
 pub mod index;
+pub mod pairs;
 pub mod sync;

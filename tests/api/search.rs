@@ -538,3 +538,88 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(phrases_of_common_words_match_only_side_by_side, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    // "da se" and "që të" are pairs of common words, which the index also
+    // holds as one term; "it is the" is two overlapping pairs.
+    let publication = |slug: &str, lang: &str, body: &str| {
+        format!(
+            r#"{{"type":"publication","slug":"{slug}","kind":"report","status":"published","published_on":"2024-01-01","variants":{{"{lang}":{{"title":"{slug}","body":"{body}"}}}}}}"#
+        )
+    };
+    db.import(
+        &[
+            publication("adjacent-sr", "sr-Latn", "Treba da se razgovara o svemu."),
+            publication("cyrillic-sr", "sr-Cyrl", "Треба да се разговара."),
+            publication("apart-sr", "sr-Latn", "Da li se razgovara? Se i da."),
+            publication("adjacent-sq", "sq", "Është koha që të flasim."),
+            publication("apart-sq", "sq", "Të gjithë e dinë që ka kohë."),
+            publication("adjacent-en", "en", "Where it is the end of the road."),
+            publication("apart-en", "en", "Is it the end? It surely is."),
+        ]
+        .join("\n"),
+    );
+    let app = TestApp::with_search(db);
+    let found = |q: &str| {
+        let uri = format!(
+            "/v1/search?q={}",
+            percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let app = &app;
+        async move {
+            let results = app.get(&uri).await.json();
+            let mut found = slugs(&results);
+            found.sort();
+            (found, results)
+        }
+    };
+    for (q, expected) in [
+        ("\"da se\"", &["adjacent-sr", "cyrillic-sr"][..]),
+        ("\"да се\"", &["adjacent-sr", "cyrillic-sr"]),
+        ("\"da se razgovara\"", &["adjacent-sr", "cyrillic-sr"]),
+        ("\"që të\"", &["adjacent-sq"]),
+        ("\"qe te\"", &["adjacent-sq"]),
+        ("\"it is the\"", &["adjacent-en"]),
+        ("\"is the end of the\"", &["adjacent-en"]),
+        ("\"the end\"", &["adjacent-en", "apart-en"]),
+    ] {
+        let (slugs, results) = found(q).await;
+        assert_eq!(slugs, expected, "{q}: {results}");
+        assert_eq!(results["total"], expected.len(), "{q}");
+    }
+    // Unquoted, the words need not stand together.
+    let (slugs, _) = found("da se").await;
+    assert_eq!(slugs, ["adjacent-sr", "apart-sr", "cyrillic-sr"]);
+    // With slop, the words may stand apart.
+    let (slugs, results) = found("\"it the\"~1").await;
+    assert_eq!(slugs, ["adjacent-en", "apart-en"], "{results}");
+    // Both words of a pair are marked.
+    let (_, results) = found("\"da se\"").await;
+    let marked: Vec<String> = results["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|hit| hit["highlights"]["body"][0].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        marked.contains(&"Treba <mark>da</mark> <mark>se</mark> razgovara o svemu.".to_owned()),
+        "{marked:?}"
+    );
+    // In the Serbian fields, where both words are common, the phrase is
+    // asked for as the pair's one term, not as its two words.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = arkiv::search::index::SearchIndex::open(dir.path()).expect("index");
+    let schema = index.index.schema();
+    let mut terms = Vec::new();
+    index
+        .query("\"da se\"", &Default::default())
+        .query_terms(&mut |term, _| {
+            if schema.get_field_name(term.field()).ends_with("_sr") {
+                terms.extend(term.value().as_str().map(str::to_owned));
+            }
+        });
+    terms.sort();
+    terms.dedup();
+    assert_eq!(terms, ["da se"]);
+});
