@@ -4,7 +4,8 @@
 #
 #   1. /v1/search latency, 4 clients, response cache off (ARKIV_CACHE_MB=0);
 #      then /v1/search/suggest latency, the same clients, typing the first
-#      three words of 500 titles keystroke by keystroke;
+#      three words of 500 titles keystroke by keystroke; after the load,
+#      the server's resident set against the index size;
 #   2. full reindex: MB/s of text, index size on disk / text size;
 #   3. time from a write (`arkiv import` of one publication) to its
 #      visibility in /v1/search, polled every 10 ms;
@@ -320,6 +321,15 @@ EOF
         log "arkiv (wrk): ${RES[wrk.qps]} req/s, p50 ${RES[wrk.p50_ms]} ms, p99 ${RES[wrk.p99_ms]} ms, non-2xx ${RES[wrk.errors]}; other CPU ${CPU_OTHER}%"
     fi
 
+    # Memory after the load: the server's resident set against the index
+    # size (target: under 1.5x), and its proportional set (each page once).
+    RES[rss.kb]=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    RES[rss.hwm_kb]=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+    RES[rss.anon_kb]=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SERVER_PID/status")
+    RES[rss.pss_kb]=$(awk '/^Pss:/ { print $2 }' "/proc/$SERVER_PID/smaps_rollup")
+    RES[rss.ratio]=$(awk -v r="${RES[rss.kb]}" -v i="${RES[reindex.size]}" 'BEGIN { printf "%.2f", r * 1024 / i }')
+    log "arkiv: RSS ${RES[rss.kb]} kB after the load (${RES[rss.ratio]}x the index; peak ${RES[rss.hwm_kb]} kB, anonymous ${RES[rss.anon_kb]} kB)"
+
     driver visibility visibility "$BASE" "$BIN" "$TRIES"
     stop_server
     unset ARKIV_DATA_DIR ARKIV_CACHE_MB
@@ -400,6 +410,10 @@ RESULTS=$WORK/search-results-$(date +%Y%m%d-%H%M%S).txt
         "$(verdict "$(get visibility.median_after_import_ms)" '<' 1000)"
     printf "$fmt" "write -> visible, max ms" "$(get visibility.max_after_import_ms)" "" "" "" ""
     printf "$fmt" "import start -> visible, med" "$(get visibility.median_from_import_start_ms)" "" "" "" ""
+    kb_mb() { [[ -n ${RES[$1]:-} ]] && awk -v n="${RES[$1]}" 'BEGIN { printf "%.1f", n * 1024 / 1e6 }' || echo "–"; }
+    printf "$fmt" "server RSS after load MB" "$(kb_mb rss.kb)" "" "" "" ""
+    printf "$fmt" "RSS / index size" "$(get rss.ratio)" "" "" "< 1.5" "$(verdict "$(get rss.ratio)" '<' 1.5)"
+    printf "$fmt" "RSS peak / anonymous / PSS MB" "$(kb_mb rss.hwm_kb) / $(kb_mb rss.anon_kb) / $(kb_mb rss.pss_kb)" "" "" "" ""
     printf "$fmt" "suggest p50 ms" "$(get suggest.p50_ms)" "" "" "" ""
     printf "$fmt" "suggest p99 ms" "$(get suggest.p99_ms)" "" "" "" ""
     printf "$fmt" "suggest requests/s" "$(get suggest.qps)" "" "" "" ""
