@@ -266,13 +266,19 @@ pub const SQ: &str = "sq.2";
 pub const SR: &str = "sr.2";
 pub const SUGGEST: &str = "suggest";
 
+/// Registers the analyzers under [`EN`], [`SQ`], [`SR`] and [`SUGGEST`],
+/// the language chains treating common pairs as `pairs` says.
+fn register_with(manager: &TokenizerManager, pairs: Option<Pairs>) {
+    manager.register(EN, english_with(pairs));
+    manager.register(SQ, albanian_with(pairs));
+    manager.register(SR, serbian_with(pairs));
+    manager.register(SUGGEST, suggest());
+}
+
 /// Registers the analyzers an index is written with: the language chains,
 /// which add common pairs, and `suggest`.
 pub fn register(manager: &TokenizerManager) {
-    manager.register(EN, english_with(Some(Pairs::Index)));
-    manager.register(SQ, albanian_with(Some(Pairs::Index)));
-    manager.register(SR, serbian_with(Some(Pairs::Index)));
-    manager.register(SUGGEST, suggest());
+    register_with(manager, Some(Pairs::Index));
 }
 
 /// The analyzers a query is parsed with, under the same names: a phrase
@@ -280,11 +286,7 @@ pub fn register(manager: &TokenizerManager) {
 /// by word (for phrases with slop, whose words need not stand side by side).
 pub fn for_queries(pairs: bool) -> TokenizerManager {
     let manager = TokenizerManager::default();
-    let pairs = pairs.then_some(Pairs::Query);
-    manager.register(EN, english_with(pairs));
-    manager.register(SQ, albanian_with(pairs));
-    manager.register(SR, serbian_with(pairs));
-    manager.register(SUGGEST, suggest());
+    register_with(&manager, pairs.then_some(Pairs::Query));
     manager
 }
 
