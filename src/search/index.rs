@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
-use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
+use tantivy::indexer::NoMergePolicy;
 use tantivy::postings::Postings;
 use tantivy::query::{
     AutomatonWeight, BooleanQuery, DfaWrapper, EnableScoring, FuzzyTermQuery, Occur, Query,
@@ -27,6 +27,7 @@ use tantivy::DocSet;
 
 use super::analyzers;
 use super::highlight::Matches;
+use super::merge::ArchiveMergePolicy;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
@@ -290,6 +291,7 @@ impl SearchIndex {
             tantivy::TantivyError::LockFailure(..) => OpenError::Locked(shown.clone()),
             other => tantivy_error(other),
         })?;
+        writer.set_merge_policy(Box::<ArchiveMergePolicy>::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -439,7 +441,7 @@ impl SearchIndex {
                 }
                 Ok(())
             });
-        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        writer.set_merge_policy(Box::<ArchiveMergePolicy>::default());
         if filled.is_err() {
             // Drop the half-made rebuild, so that the next commit does not publish it.
             writer.rollback()?;

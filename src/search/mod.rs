@@ -7,5 +7,6 @@ pub mod albanian;
 pub mod analyzers;
 pub mod highlight;
 pub mod index;
+pub mod merge;
 pub mod pairs;
 pub mod sync;
