@@ -89,6 +89,32 @@ pub fn vocabulary_changed_since(conn: &mut AnyConnection, seq: i64) -> QueryResu
     .get_result(conn)
 }
 
+/// The publications changed after `seq`, or None when more than `limit`
+/// changes of any kind came after it (a reader that far behind should
+/// trust nothing it holds).
+pub fn publications_changed_after(
+    conn: &mut AnyConnection,
+    seq: i64,
+    limit: i64,
+) -> QueryResult<Option<std::collections::HashSet<String>>> {
+    let changed: Vec<(String, String)> = changes::table
+        .filter(changes::seq.gt(seq))
+        .order(changes::seq.asc())
+        .limit(limit + 1)
+        .select((changes::entity, changes::entity_id))
+        .load(conn)?;
+    if changed.len() as i64 > limit {
+        return Ok(None);
+    }
+    Ok(Some(
+        changed
+            .into_iter()
+            .filter(|(entity, _)| entity == "publication")
+            .map(|(_, id)| id)
+            .collect(),
+    ))
+}
+
 /// The entries after `since`, oldest first, at most `limit`.
 pub fn after(
     conn: &mut AnyConnection,

@@ -96,7 +96,16 @@ pub struct TextRow {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug,
+    Clone,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = publications, treat_none_as_null = true)]
 pub struct PublicationRow {
     pub id: String,
@@ -139,7 +148,7 @@ pub struct VariantRow {
 }
 
 /// A variant without its body and file text: what lists need.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = variants)]
 pub struct VariantHeadRow {
     pub publication_id: String,

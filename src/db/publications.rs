@@ -332,10 +332,56 @@ pub fn all_in_batches(
 }
 
 /// Publications with their variant heads and field ids, by publication id.
+#[derive(Default)]
 pub struct Listed {
     pub rows: Vec<PublicationRow>,
     pub heads: HashMap<String, Vec<VariantHeadRow>>,
     pub field_ids: HashMap<String, Vec<String>>,
+}
+
+impl Listed {
+    /// Adds one publication as a list shows it.
+    pub fn push(&mut self, listing: Listing) {
+        let id = listing.row.id.clone();
+        self.heads.insert(id.clone(), listing.heads);
+        self.field_ids.insert(id, listing.field_ids);
+        self.rows.push(listing.row);
+    }
+
+    /// Adds what another load found.
+    pub fn extend(&mut self, other: Listed) {
+        self.rows.extend(other.rows);
+        self.heads.extend(other.heads);
+        self.field_ids.extend(other.field_ids);
+    }
+}
+
+/// One publication as lists show it: what the search index stores beside
+/// each document, so that a page of hits needs no database rows.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Listing {
+    pub row: PublicationRow,
+    pub heads: Vec<VariantHeadRow>,
+    pub field_ids: Vec<String>,
+}
+
+impl Listing {
+    pub fn of(full: &Full) -> Self {
+        Self {
+            row: full.row.clone(),
+            heads: full
+                .variants
+                .iter()
+                .map(|variant| VariantHeadRow {
+                    publication_id: variant.publication_id.clone(),
+                    lang: variant.lang.clone(),
+                    title: variant.title.clone(),
+                    summary: variant.summary.clone(),
+                })
+                .collect(),
+            field_ids: full.field_ids.clone(),
+        }
+    }
 }
 
 /// Loads publications by id, with their variant heads and fields.

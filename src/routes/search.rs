@@ -13,14 +13,15 @@ use super::publications::read_filter;
 use super::render::Render;
 use super::respond;
 use super::views::PublicationSummary;
-use crate::db::publications;
+use crate::db::publications::{self, Listed};
+use crate::db::{changes, AnyConnection};
 
 use crate::domain::lang::negotiate;
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::search::highlight;
-use crate::search::index::{Facet, Marked, SearchIndex, SearchOrder};
+use crate::search::index::{Facet, Hit, Marked, SearchIndex, SearchOrder};
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
@@ -266,6 +267,31 @@ fn search_index(state: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "this server has no search index"))
 }
 
+/// The changes a hit's stored listing may be behind by before every hit is
+/// read from the database instead (the indexer is catching up).
+const MAX_PENDING_CHANGES: i64 = 1_000;
+
+/// The publications of some hits as lists show them: as the index stored
+/// them, except those changed since the index applied change `applied`
+/// (or with a listing it can't read), which come from the database.
+fn listings(conn: &mut AnyConnection, hits: &[Hit], applied: u64) -> diesel::QueryResult<Listed> {
+    let changed = changes::publications_changed_after(conn, applied as i64, MAX_PENDING_CHANGES)?;
+    let mut listed = Listed::default();
+    let mut stale = Vec::new();
+    for hit in hits {
+        match (&hit.listing, &changed) {
+            (Some(listing), Some(changed)) if !changed.contains(&hit.id) => {
+                listed.push(listing.clone())
+            }
+            _ => stale.push(hit.id.clone()),
+        }
+    }
+    if !stale.is_empty() {
+        listed.extend(publications::by_ids(conn, &stale)?);
+    }
+    Ok(listed)
+}
+
 fn parse_offset(raw: &str) -> Result<usize, String> {
     params::parse_bounded(raw, 0, MAX_OFFSET as u64).map(|offset| offset as usize)
 }
@@ -354,6 +380,8 @@ pub async fn search_publications(
                 } else {
                     HashMap::new()
                 };
+                let mut conn = db.conn()?;
+                let listed = listings(&mut conn, &page.hits, seq as u64)?;
                 let hits: Vec<(String, f32)> = page
                     .hits
                     .into_iter()
@@ -366,8 +394,6 @@ pub async fn search_publications(
                     .filter(|id| matches.contains_key(*id))
                     .cloned()
                     .collect();
-                let mut conn = db.conn()?;
-                let listed = publications::by_ids(&mut conn, &ids)?;
                 let texts = if marked_ids.is_empty() {
                     Vec::new()
                 } else {
@@ -532,15 +558,16 @@ pub async fn suggest_titles(
     let snapshot = state.snapshot().await?;
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let ids = actix_web::rt::task::spawn_blocking(move || index.suggest(&text, limit))
+        let db = state.db.clone();
+        let (order, listed) =
+            actix_web::rt::task::spawn_blocking(move || -> Result<_, ApiError> {
+                let hits = index.suggest(&text, limit).map_err(ApiError::internal)?;
+                let listed = listings(&mut *db.conn()?, &hits, seq as u64)?;
+                let order: Vec<String> = hits.into_iter().map(|hit| hit.id).collect();
+                Ok((order, listed))
+            })
             .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        let order = ids.clone();
-        let listed = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> { Ok(publications::by_ids(conn, &ids)?) })
-            .await?;
+            .map_err(ApiError::internal)??;
         let render = Render::new(&snapshot.catalog, &requested.ranges);
         let published = PublicationStatus::Published.as_str();
         let items: Vec<Suggestion> = order

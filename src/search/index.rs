@@ -33,7 +33,7 @@ use tantivy::{
 };
 
 use crate::catalog::Catalog;
-use crate::db::publications::{Filter, Full};
+use crate::db::publications::{Filter, Full, Listing};
 use crate::domain::lang::available;
 use crate::domain::{Lang, PublicationStatus};
 
@@ -47,6 +47,8 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 #[derive(Clone, Copy)]
 pub struct Fields {
     pub id: Field,
+    /// The publication as lists show it ([`Listing`], as JSON): stored, not indexed.
+    pub listing: Field,
     pub title: [Field; 3],
     pub summary: [Field; 3],
     pub body: [Field; 3],
@@ -84,6 +86,7 @@ fn schema() -> (Schema, Fields) {
     let body = per_language("body");
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED),
+        listing: builder.add_text_field("listing", STORED),
         title,
         summary,
         body,
@@ -176,13 +179,16 @@ pub struct Marked {
     pub body: Option<String>,
 }
 
-/// One hit: the publication id, its score (0 when ordered by date), and
-/// where the index holds it.
+/// One hit: the publication id, its score (0 when ordered by date), where
+/// the index holds it, and the publication as the index stored it.
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub id: String,
     pub score: f32,
     pub address: DocAddress,
+    /// None when the stored listing can't be read (written by another
+    /// version of arkiv): the caller reads the database instead.
+    pub listing: Option<Listing>,
 }
 
 /// A page of hits, with the index snapshot they were found in (addresses
@@ -327,6 +333,9 @@ impl SearchIndex {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &full.row.id);
+        if let Ok(listing) = serde_json::to_string(&Listing::of(full)) {
+            doc.add_text(f.listing, listing);
+        }
         // Variants in language-tag order, files' text after every body:
         // the order highlighting numbers words in (see `highlight`).
         let mut variants: Vec<_> = full
@@ -648,8 +657,13 @@ impl SearchIndex {
         };
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
-            if let Some(id) = self.id_at(&searcher, address)? {
-                hits.push(Hit { id, score, address });
+            if let Some((id, listing)) = self.stored_at(&searcher, address)? {
+                hits.push(Hit {
+                    id,
+                    score,
+                    address,
+                    listing,
+                });
             }
         }
         Ok(Page {
@@ -766,7 +780,7 @@ impl SearchIndex {
     /// Completes a half-typed title: publications with a title (in any
     /// language or script) that has every finished word of `text` and a
     /// word starting with its last one, newest first.
-    pub fn suggest(&self, text: &str, limit: usize) -> tantivy::Result<Vec<String>> {
+    pub fn suggest(&self, text: &str, limit: usize) -> tantivy::Result<Vec<Hit>> {
         let mut analyzer = super::analyzers::suggest();
         let words = super::analyzers::terms(&mut analyzer, text);
         let Some((last, finished)) = words.split_last() else {
@@ -805,20 +819,28 @@ impl SearchIndex {
             limit,
             0,
         )?;
-        Ok(page.hits.into_iter().map(|hit| hit.id).collect())
+        Ok(page.hits)
     }
 
-    /// Returns the publication id of a hit.
-    pub fn id_at(
+    /// Returns the publication id of a hit, and its stored listing.
+    fn stored_at(
         &self,
         searcher: &tantivy::Searcher,
         address: DocAddress,
-    ) -> tantivy::Result<Option<String>> {
+    ) -> tantivy::Result<Option<(String, Option<Listing>)>> {
         let doc: TantivyDocument = searcher.doc(address)?;
-        Ok(doc
+        let Some(id) = doc
             .get_first(self.fields.id)
             .and_then(|value| value.as_str())
-            .map(str::to_owned))
+        else {
+            return Ok(None);
+        };
+        let listing = doc
+            .get_first(self.fields.listing)
+            .and_then(|value| value.as_str())
+            .and_then(|json| serde_json::from_str::<Listing>(json).ok())
+            .filter(|listing| listing.row.id == id);
+        Ok(Some((id.to_owned(), listing)))
     }
 
     /// How many documents the index holds.

@@ -214,6 +214,76 @@ on_both_backends!(the_index_follows_the_change_log_and_resumes, |backend| {
     assert_eq!(reopened.len(), 3, "four published, one unpublished");
 });
 
+on_both_backends!(hits_come_from_the_index_unless_changed_since, |backend| {
+    use diesel::connection::SimpleConnection;
+
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&fixture(4));
+    let app = TestApp::with_search(db);
+    // Each request its own URL: the response cache keys on the index's
+    // position, which these steps leave where it is on purpose.
+    let titles = |reply: crate::api::Reply| -> Vec<String> {
+        reply.json()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| item["title"].as_str().expect("title").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        titles(app.get("/v1/search?q=%22Title%20001%22&limit=1").await),
+        ["Title 001"]
+    );
+
+    // A write that bypasses the change log is not seen: with no change
+    // after the index's position, a page of hits is what the index stored.
+    app.db
+        .db
+        .conn()
+        .expect("connection")
+        .batch_execute("UPDATE variants SET title = 'Quietly changed' WHERE title = 'Title 001'")
+        .expect("update");
+    assert_eq!(
+        titles(app.get("/v1/search?q=%22Title%20001%22&limit=2").await),
+        ["Title 001"]
+    );
+
+    // Logged changes the indexer has not applied yet: the hits they touch
+    // come from the database (renamed), or are left out (unpublished),
+    // while the index still finds them by their old words.
+    let edited = fixture(4)
+        .replace(
+            r#""slug":"pub-002","kind":"report","status":"published","#,
+            r#""slug":"pub-002","kind":"report","status":"draft","#,
+        )
+        .replace("\"Title 001\"", "\"Renamed one\"");
+    app.db.import(&edited);
+    assert_eq!(
+        titles(app.get("/v1/search?q=%22Title%20001%22&limit=3").await),
+        ["Renamed one"]
+    );
+    let unpublished = app.get("/v1/search?q=%22Title%20002%22&limit=3").await;
+    assert_eq!(unpublished.json()["items"], serde_json::json!([]));
+    assert_eq!(
+        titles(app.get("/v1/search/suggest?q=title%20001&limit=3").await),
+        ["Renamed one"],
+        "suggestions too"
+    );
+
+    // Once applied, the index's own listing is the new one.
+    assert!(app.sync() > 0);
+    assert_eq!(
+        titles(app.get("/v1/search?q=renamed&limit=4").await),
+        ["Renamed one"]
+    );
+    assert_eq!(
+        app.get("/v1/search?q=%22Title%20002%22&limit=4")
+            .await
+            .json()["total"],
+        0
+    );
+});
+
 on_both_backends!(facets_count_every_match_with_labels, |backend| {
     let db = TestDb::new(backend).expect("backend");
     db.import(&fixture(30));
