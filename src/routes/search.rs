@@ -1,6 +1,6 @@
 //! `/v1/search`: full-text search over every language of every publication.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -20,8 +20,8 @@ use crate::domain::lang::negotiate;
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::search::highlight;
-use crate::search::index::{Facet, Hit, Marked, SearchIndex, SearchOrder};
+use crate::search::highlight::{self, Matches};
+use crate::search::index::{self, Facet, Hit, Marked, SearchIndex, SearchOrder};
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
@@ -292,6 +292,87 @@ fn listings(conn: &mut AnyConnection, hits: &[Hit], applied: u64) -> diesel::Que
     Ok(listed)
 }
 
+/// Marks what matched in each hit, reading as few texts as it can: first
+/// the variant each hit is served in (with the variants before it in the
+/// same field, which number their words first), then, for the hits where
+/// that one matched nothing, the other variants of the fields that matched.
+fn mark_hits(
+    conn: &mut AnyConnection,
+    matches: &HashMap<String, Matches>,
+    listed: &Listed,
+    preferred: &HashMap<String, Lang>,
+) -> diesel::QueryResult<HashMap<(String, Lang), Marked>> {
+    let stored = |id: &str| -> Vec<Lang> {
+        listed
+            .heads
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|head| Lang::from_stored(&head.lang))
+            .collect()
+    };
+    let matched_in = |found: &Matches, slot: usize| {
+        !found.title[slot].is_empty() || !found.body[slot].is_empty()
+    };
+    let mut first: Vec<(String, Lang)> = Vec::new();
+    for (id, found) in matches {
+        let Some(&served) = preferred.get(id) else {
+            continue;
+        };
+        let field = index::slot(served);
+        if matched_in(found, field) {
+            first.extend(
+                stored(id)
+                    .into_iter()
+                    .filter(|lang| index::slot(*lang) == field && lang.as_str() <= served.as_str())
+                    .map(|lang| (id.clone(), lang)),
+            );
+        }
+    }
+    let mut texts = variant_texts(conn, &first)?;
+    let mut marked = highlight::mark(&texts, matches, preferred);
+    let done: HashSet<&str> = marked.keys().map(|(id, _)| id.as_str()).collect();
+    let unmarked: HashMap<String, Matches> = matches
+        .iter()
+        .filter(|(id, _)| !done.contains(id.as_str()))
+        .map(|(id, found)| (id.clone(), found.clone()))
+        .collect();
+    let rest: Vec<(String, Lang)> = unmarked
+        .iter()
+        .flat_map(|(id, found)| {
+            stored(id)
+                .into_iter()
+                .filter(|lang| matched_in(found, index::slot(*lang)))
+                .map(|lang| (id.clone(), lang))
+        })
+        .filter(|pair| !first.contains(pair))
+        .collect();
+    if !rest.is_empty() {
+        texts.extend(variant_texts(conn, &rest)?);
+        marked.extend(highlight::mark(&texts, &unmarked, preferred));
+    }
+    Ok(marked)
+}
+
+/// The titles and bodies of some variants, one query per language.
+fn variant_texts(
+    conn: &mut AnyConnection,
+    wanted: &[(String, Lang)],
+) -> diesel::QueryResult<Vec<highlight::VariantText>> {
+    let mut texts = Vec::new();
+    for lang in Lang::ALL {
+        let ids: Vec<String> = wanted
+            .iter()
+            .filter(|(_, wanted)| *wanted == lang)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !ids.is_empty() {
+            texts.extend(publications::variant_texts(conn, &ids, &[lang.as_str()])?);
+        }
+    }
+    Ok(texts)
+}
+
 fn parse_offset(raw: &str) -> Result<usize, String> {
     params::parse_bounded(raw, 0, MAX_OFFSET as u64).map(|offset| offset as usize)
 }
@@ -387,32 +468,6 @@ pub async fn search_publications(
                     .into_iter()
                     .map(|hit| (hit.id, hit.score))
                     .collect();
-                let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
-                // Only the hits that matched in a title or body have anything to mark.
-                let marked_ids: Vec<String> = ids
-                    .iter()
-                    .filter(|id| matches.contains_key(*id))
-                    .cloned()
-                    .collect();
-                let texts = if marked_ids.is_empty() {
-                    Vec::new()
-                } else {
-                    // Only the languages a term matched in: an English query
-                    // reads the English bodies, not all four of a publication.
-                    let slots = [&["en"][..], &["sq"], &["sr-Latn", "sr-Cyrl"]];
-                    let langs: Vec<&str> = slots
-                        .iter()
-                        .enumerate()
-                        .filter(|(slot, _)| {
-                            matches.values().any(|found| {
-                                !found.title[*slot].is_empty() || !found.body[*slot].is_empty()
-                            })
-                        })
-                        .flat_map(|(_, tags)| tags.iter().copied())
-                        .collect();
-                    publications::variant_texts(&mut conn, &marked_ids, &langs)?
-                };
-                drop(conn);
                 // The variant each hit will be served in, to highlight first.
                 let preferred: HashMap<String, Lang> = listed
                     .heads
@@ -425,7 +480,7 @@ pub async fn search_publications(
                         negotiate(&ranges, &stored).map(|served| (id.clone(), served.source()))
                     })
                     .collect();
-                let marked = highlight::mark(&texts, &matches, &preferred);
+                let marked = mark_hits(&mut conn, &matches, &listed, &preferred)?;
                 Ok((hits, page.total, counts, fuzzy, listed, marked))
             }
         })

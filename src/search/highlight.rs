@@ -42,6 +42,10 @@ impl Matches {
 /// One variant's text to highlight: (publication id, language tag, title, body).
 pub type VariantText = (String, String, String, String);
 
+/// The most words a fragment can hold after its last marked word: each
+/// takes at least one character and one separator.
+const MAX_WORDS_AFTER: u32 = (FRAGMENT_CHARS as u32).div_ceil(2) + 1;
+
 /// The words of a text as the analyzers number them: byte ranges into the
 /// NFC form of the text, by position, and where the next value of the
 /// same field starts numbering.
@@ -49,12 +53,21 @@ struct Words {
     text: String,
     /// (position, start byte, end byte) of each word the index holds.
     spans: Vec<(u32, usize, usize)>,
-    /// Positions this value takes up, gap included.
+    /// Positions this value takes up, gap included (when `complete`).
     width: u32,
+    /// False when splitting stopped before the end of the text.
+    complete: bool,
 }
 
 impl Words {
     fn split(text: &str) -> Self {
+        Self::split_until(text, u32::MAX)
+    }
+
+    /// Splits `text` up to the word at position `last` (and one more, to
+    /// know whether the text goes on): a fragment never reaches past it,
+    /// and most of a long body need not be read.
+    fn split_until(text: &str, last: u32) -> Self {
         let text = match is_nfc_quick(text.chars()) {
             IsNormalized::Yes => text.to_owned(),
             _ => text.nfc().collect(),
@@ -65,10 +78,16 @@ impl Words {
             .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
             .build();
         let mut spans = Vec::new();
+        let mut complete = true;
         {
             let mut stream = splitter.token_stream(&text);
             while let Some(token) = stream.next() {
-                spans.push((token.position as u32, token.offset_from, token.offset_to));
+                let position = token.position as u32;
+                if position > last {
+                    complete = false;
+                    break;
+                }
+                spans.push((position, token.offset_from, token.offset_to));
             }
         }
         let end = spans.last().map_or(0, |(position, _, _)| position + 1);
@@ -76,6 +95,7 @@ impl Words {
             text,
             spans,
             width: end + 1,
+            complete,
         }
     }
 
@@ -100,7 +120,7 @@ impl Words {
     fn render(&self, first: usize, last: usize, marked: &[usize]) -> String {
         let mut html = String::new();
         let mut at = if first == 0 { 0 } else { self.spans[first].1 };
-        let end = if last + 1 == self.spans.len() {
+        let end = if last + 1 == self.spans.len() && self.complete {
             self.text.len()
         } else {
             self.spans[last].2
@@ -222,7 +242,6 @@ pub fn mark(
         };
         // The order the index numbered them in.
         variants.sort_by_key(|(lang, _, _)| lang.as_str());
-        let bases = value_bases(&variants);
         // The served variant first, then the others in order, until one matched.
         let preferred = preferred.get(id).copied();
         let mut order: Vec<usize> = (0..variants.len()).collect();
@@ -230,24 +249,33 @@ pub fn mark(
         for k in order {
             let (lang, title, body) = variants[k];
             let slot = super::index::slot(lang);
-            let (title_base, body_base) = bases[k];
-            // Positions past this value's words match none of them.
-            let from = |set: &BTreeSet<u32>, base: u32| -> Vec<u32> {
+            // The variants before this one in the same field (a Serbian
+            // variant after the other script's) number their words first.
+            let earlier = variants[..k]
+                .iter()
+                .filter(|(other, _, _)| super::index::slot(*other) == slot);
+            // Positions from this value's first word on; those past its
+            // last word match none of its words.
+            let relative = |set: &BTreeSet<u32>, width: &dyn Fn(&str, &str) -> u32| {
+                if set.is_empty() {
+                    return Vec::new();
+                }
+                let base: u32 = earlier
+                    .clone()
+                    .map(|(_, title, body)| width(title, body))
+                    .sum();
                 set.range(base..).map(|position| position - base).collect()
             };
-            let (title_at, body_at) = (
-                from(&matched.title[slot], title_base),
-                from(&matched.body[slot], body_base),
-            );
+            let title_at = relative(&matched.title[slot], &|title, _| Words::split(title).width);
+            let body_at = relative(&matched.body[slot], &|_, body| Words::split(body).width);
             let pair = Marked {
                 title: (!title_at.is_empty())
                     .then(|| mark_title(&Words::split(title), title_at.into_iter()))
                     .flatten(),
-                body: (!body_at.is_empty())
-                    .then(|| {
-                        mark_fragment(&Words::split(body), body_at.into_iter(), FRAGMENT_CHARS)
-                    })
-                    .flatten(),
+                body: body_at
+                    .last()
+                    .map(|&last| Words::split_until(body, last.saturating_add(MAX_WORDS_AFTER)))
+                    .and_then(|words| mark_fragment(&words, body_at.into_iter(), FRAGMENT_CHARS)),
             };
             if pair.title.is_some() || pair.body.is_some() {
                 found.insert((id.to_owned(), lang), pair);
@@ -256,32 +284,6 @@ pub fn mark(
         }
     }
     found
-}
-
-/// Where each variant's words start in its language's title and body
-/// fields: after the words of the variants before it in the same field.
-/// Only a publication with both Serbian scripts has such a variant, so
-/// only then are texts split to count their words.
-fn value_bases(variants: &[(Lang, &str, &str)]) -> Vec<(u32, u32)> {
-    let mut next = [(0u32, 0u32); TEXT_LANGUAGES.len()];
-    variants
-        .iter()
-        .enumerate()
-        .map(|(k, (lang, title, body))| {
-            let slot = super::index::slot(*lang);
-            let base = next[slot];
-            let shared_later = variants[k + 1..]
-                .iter()
-                .any(|(other, _, _)| super::index::slot(*other) == slot);
-            if shared_later {
-                next[slot] = (
-                    base.0 + Words::split(title).width,
-                    base.1 + Words::split(body).width,
-                );
-            }
-            base
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -324,6 +326,41 @@ mod tests {
         let plain = fragment.replace("<mark>", "").replace("</mark>", "");
         assert!(plain.chars().count() <= 60, "{plain}");
         assert!(plain.starts_with("filler"), "{plain}");
+    }
+
+    #[test]
+    fn a_body_split_only_past_its_fragment_marks_the_same() {
+        let text = format!(
+            "{}needle, {}needle {}",
+            "lead ".repeat(80),
+            "x ".repeat(30),
+            "tail ".repeat(2_000)
+        );
+        let whole = Words::split(&text);
+        let needles: Vec<u32> = whole
+            .spans
+            .iter()
+            .filter(|(_, s, e)| &whole.text[*s..*e] == "needle")
+            .map(|(p, _, _)| *p)
+            .collect();
+        let last = *needles.last().unwrap();
+        let part = Words::split_until(&text, last + MAX_WORDS_AFTER);
+        assert!(!part.complete && part.spans.len() < whole.spans.len() / 5);
+        for max_chars in [20, 60, FRAGMENT_CHARS] {
+            let expected = mark_fragment(&whole, needles.iter().copied(), max_chars).unwrap();
+            assert_eq!(
+                mark_fragment(&part, needles.iter().copied(), max_chars).unwrap(),
+                expected
+            );
+            if max_chars == FRAGMENT_CHARS {
+                assert!(expected.ends_with("tail"), "{expected}");
+            }
+        }
+        // Cut right after the last word it holds, the fragment does not
+        // run on to the end of the text.
+        let cut = Words::split_until(&text, last);
+        let fragment = mark_fragment(&cut, needles.iter().copied(), FRAGMENT_CHARS).unwrap();
+        assert!(fragment.ends_with("<mark>needle</mark>"), "{fragment}");
     }
 
     #[test]
