@@ -545,6 +545,40 @@ on_both_backends!(a_typo_in_a_longer_word_still_finds, |backend| {
     assert_eq!(app.get("/v1/search?q=qwrtzpl").await.json()["total"], 0);
 });
 
+on_both_backends!(
+    a_typo_finds_a_word_in_any_field_of_its_language,
+    |backend| {
+        // A typo's candidates come from the bodies' dictionary, and are looked
+        // up in titles and summaries too: here the word is in one body, one
+        // summary, one of each, and one Albanian title.
+        let db = TestDb::new(backend).expect("backend");
+        db.import(
+        &[
+            r#"{"type":"publication","slug":"in-body","kind":"report","status":"published","published_on":"2024-01-01","variants":{"en":{"title":"First","summary":"One","body":"The ombudsperson reported."}}}"#,
+            r#"{"type":"publication","slug":"in-summary","kind":"report","status":"published","published_on":"2024-01-02","variants":{"en":{"title":"Second","summary":"An ombudsperson","body":"Nothing else."}}}"#,
+            r#"{"type":"publication","slug":"in-both","kind":"report","status":"published","published_on":"2023-01-01","variants":{"en":{"title":"Third","summary":"The ombudsperson","body":"What the ombudsperson said."}}}"#,
+            r#"{"type":"publication","slug":"in-title","kind":"report","status":"published","published_on":"2024-01-03","variants":{"sq":{"title":"Avokati i popullit","body":"Raport vjetor."}}}"#,
+            r#"{"type":"publication","slug":"elsewhere","kind":"report","status":"published","published_on":"2024-01-04","variants":{"sq":{"title":"Tjetër","body":"Avokatët flasin."}}}"#,
+        ]
+        .join("\n"),
+    );
+        let app = TestApp::with_search(db);
+        let found = app.get("/v1/search?q=ombudspreson").await.json();
+        assert_eq!(found["fuzzy"], true, "{found}");
+        let mut found = slugs(&found);
+        assert_eq!(found[0], "in-both", "more fields with the word rank higher");
+        found.sort();
+        assert_eq!(
+            found,
+            ["in-body", "in-both", "in-summary"],
+            "from any segment"
+        );
+        let found = app.get("/v1/search?q=poppullit").await.json();
+        assert_eq!(found["fuzzy"], true, "{found}");
+        assert_eq!(slugs(&found), ["in-title"]);
+    }
+);
+
 on_both_backends!(highlights_survive_text_that_is_not_nfc, |backend| {
     let db = TestDb::new(backend).expect("backend");
     // "й" written as и + combining breve before the word that matches: the
