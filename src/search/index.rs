@@ -29,7 +29,8 @@ use super::analyzers;
 use super::highlight::Matches;
 use super::merge::ArchiveMergePolicy;
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DocAddress, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
+    TantivyDocument, Term,
 };
 
 use crate::catalog::Catalog;
@@ -104,6 +105,16 @@ fn schema() -> (Schema, Fields) {
         published_on: builder.add_u64_field("published_on", INDEXED | FAST),
     };
     (builder.build(), fields)
+}
+
+/// The index's settings. The doc store is read for each hit's listing
+/// (about a kilobyte of JSON), and tantivy decompresses a whole block to
+/// read one document: blocks of 4 KiB rather than the default 16 KiB.
+fn settings() -> IndexSettings {
+    IndexSettings {
+        docstore_blocksize: 4 * 1024,
+        ..IndexSettings::default()
+    }
 }
 
 /// The analyzer of a text language's fields.
@@ -395,21 +406,29 @@ impl SearchIndex {
             error,
         })?;
         let (schema, fields) = schema();
+        let create = |schema: Schema| {
+            Index::builder()
+                .schema(schema)
+                .settings(settings())
+                .create_in_dir(dir)
+        };
         let index = if dir.join("meta.json").exists() {
             let index = Index::open_in_dir(dir).map_err(tantivy_error)?;
-            if index.schema() != schema {
+            if index.schema() != schema
+                || index.settings().docstore_blocksize != settings().docstore_blocksize
+            {
                 // An index from another version of arkiv: derived data, so start over.
                 drop(index);
                 clear_dir(dir).map_err(|error| OpenError::Io {
                     dir: shown.clone(),
                     error,
                 })?;
-                Index::create_in_dir(dir, schema).map_err(tantivy_error)?
+                create(schema).map_err(tantivy_error)?
             } else {
                 index
             }
         } else {
-            Index::create_in_dir(dir, schema).map_err(tantivy_error)?
+            create(schema).map_err(tantivy_error)?
         };
         analyzers::register(index.tokenizers());
         let writer = index.writer(WRITER_MEMORY).map_err(|error| match error {
