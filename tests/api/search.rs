@@ -171,6 +171,16 @@ on_both_backends!(odd_queries_never_fail, |backend| {
     assert_problem(&plain.get("/v1/search?q=x").await, 503, "unavailable");
 });
 
+/// `fixture(4)` with `pub-002` back to draft and `Title 001` renamed.
+fn renamed_and_unpublished() -> String {
+    fixture(4)
+        .replace(
+            r#""slug":"pub-002","kind":"report","status":"published","#,
+            r#""slug":"pub-002","kind":"report","status":"draft","#,
+        )
+        .replace("\"Title 001\"", "\"Renamed one\"")
+}
+
 on_both_backends!(the_index_follows_the_change_log_and_resumes, |backend| {
     let db = TestDb::new(backend).expect("backend");
     db.import(&fixture(4));
@@ -182,13 +192,7 @@ on_both_backends!(the_index_follows_the_change_log_and_resumes, |backend| {
 
     // Unpublish one, rename another, rename a project: after a catch-up the
     // index reflects all three.
-    let edited = fixture(4)
-        .replace(
-            r#""slug":"pub-002","kind":"report","status":"published","#,
-            r#""slug":"pub-002","kind":"report","status":"draft","#,
-        )
-        .replace("\"Title 001\"", "\"Renamed one\"");
-    app.db.import(&edited);
+    app.db.import(&renamed_and_unpublished());
     assert!(app.sync() > 0);
     assert_eq!(
         app.get("/v1/search?q=%22Title%20002%22").await.json()["total"],
@@ -251,13 +255,7 @@ on_both_backends!(hits_come_from_the_index_unless_changed_since, |backend| {
     // Logged changes the indexer has not applied yet: the hits they touch
     // come from the database (renamed), or are left out (unpublished),
     // while the index still finds them by their old words.
-    let edited = fixture(4)
-        .replace(
-            r#""slug":"pub-002","kind":"report","status":"published","#,
-            r#""slug":"pub-002","kind":"report","status":"draft","#,
-        )
-        .replace("\"Title 001\"", "\"Renamed one\"");
-    app.db.import(&edited);
+    app.db.import(&renamed_and_unpublished());
     assert_eq!(
         titles(app.get("/v1/search?q=%22Title%20001%22&limit=3").await),
         ["Renamed one"]
