@@ -210,22 +210,13 @@ pub struct Page {
     pub total: usize,
 }
 
-/// Matches the terms within one edit of a word, with a Levenshtein
-/// automaton built once per word and shared by every field it is looked
-/// for in (building one costs more than walking a dictionary with it).
-/// Scores like tantivy's fuzzy query: a constant.
-///
-/// The automaton walks the dictionaries of `field` only, in every segment;
-/// the terms it finds are also looked up in `also`, fields with the same
-/// analyzer whose words are mostly in `field` too (a language's titles and
-/// summaries, beside its bodies). Walking a dictionary is most of a fuzzy
-/// query's cost, and one walk per language instead of three halves it.
-/// Terms are gathered from all segments first, so that what matches does
-/// not depend on which segment a publication sits in.
+/// Matches the terms of one field within one edit of a word, with a
+/// Levenshtein automaton built once per word and shared by every field it
+/// is looked for in (building one costs more than walking a dictionary
+/// with it). Scores like tantivy's fuzzy query: a constant.
 #[derive(Clone)]
 struct SharedFuzzy {
     field: Field,
-    also: Vec<Field>,
     automaton: Arc<DfaWrapper>,
 }
 
@@ -237,46 +228,86 @@ impl std::fmt::Debug for SharedFuzzy {
     }
 }
 
-impl SharedFuzzy {
-    /// The terms of `field` within the automaton's reach, in one segment.
-    fn terms_in(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<Vec<Vec<u8>>> {
-        let inverted = reader.inverted_index(field)?;
-        let mut stream = inverted.terms().search(&*self.automaton).into_stream()?;
-        let mut terms = Vec::new();
-        while stream.advance() {
-            terms.push(stream.key().to_vec());
-        }
-        Ok(terms)
-    }
-}
-
 impl Query for SharedFuzzy {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let Some(searcher) = scoring.searcher().filter(|_| !self.also.is_empty()) else {
-            return Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
-                self.field,
-                Arc::clone(&self.automaton),
-            )));
-        };
-        let mut terms = std::collections::BTreeSet::new();
-        for reader in searcher.segment_readers() {
-            terms.extend(self.terms_in(reader, self.field)?);
-        }
-        Ok(Box::new(FuzzyTerms {
-            fields: std::iter::once(self.field)
-                .chain(self.also.iter().copied())
-                .collect(),
-            terms: terms.into_iter().collect(),
-        }))
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
+            self.field,
+            Arc::clone(&self.automaton),
+        )))
     }
 }
 
-/// What a [`SharedFuzzy`] matches once its terms are known: documents
-/// with any of them in any of the fields, scored by how many of the fields
-/// have one (as one fuzzy query per field would score them together).
+/// The terms within one edit of a word in several fields with the same
+/// analyzer: documents with any of them in any of the fields, scored by
+/// how many of the fields have one (as one fuzzy query per field would
+/// score them together).
+///
+/// The automaton walks the dictionaries of the first field only, in every
+/// segment, when the query is built; the others are a language's titles
+/// and summaries beside its bodies, whose words are mostly in the bodies
+/// too. Walking a dictionary is most of a fuzzy query's cost, and one walk
+/// per language instead of three halves it. Knowing its terms, the query
+/// also tells highlighting what to mark.
+#[derive(Clone)]
 struct FuzzyTerms {
     fields: Vec<Field>,
-    terms: Vec<Vec<u8>>,
+    /// The terms found, as dictionary keys.
+    words: Vec<Vec<u8>>,
+    /// The same in each field, for highlighting.
+    terms: Vec<Term>,
+}
+
+impl std::fmt::Debug for FuzzyTerms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FuzzyTerms")
+            .field("fields", &self.fields)
+            .field("terms", &self.terms.len())
+            .finish()
+    }
+}
+
+impl FuzzyTerms {
+    fn expand(
+        searcher: &tantivy::Searcher,
+        automaton: &DfaWrapper,
+        fields: Vec<Field>,
+    ) -> tantivy::Result<Self> {
+        let mut words = std::collections::BTreeSet::new();
+        for reader in searcher.segment_readers() {
+            let inverted = reader.inverted_index(fields[0])?;
+            let mut stream = inverted.terms().search(automaton).into_stream()?;
+            while stream.advance() {
+                words.insert(stream.key().to_vec());
+            }
+        }
+        let words: Vec<Vec<u8>> = words.into_iter().collect();
+        let terms = fields
+            .iter()
+            .flat_map(|&field| {
+                words.iter().filter_map(move |word| {
+                    std::str::from_utf8(word).ok().map(|text| (field, text))
+                })
+            })
+            .map(|(field, text)| Term::from_field_text(field, text))
+            .collect();
+        Ok(Self {
+            fields,
+            words,
+            terms,
+        })
+    }
+}
+
+impl Query for FuzzyTerms {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for term in &self.terms {
+            visitor(term, false);
+        }
+    }
 }
 
 impl Weight for FuzzyTerms {
@@ -286,8 +317,8 @@ impl Weight for FuzzyTerms {
         let (mut fields_with, mut counted_in) = (vec![0u8; max_doc], vec![0u8; max_doc]);
         for (number, &field) in (1u8..).zip(&self.fields) {
             let inverted = reader.inverted_index(field)?;
-            for term in &self.terms {
-                let Some(info) = inverted.terms().get(term)? else {
+            for word in &self.words {
+                let Some(info) = inverted.terms().get(word)? else {
                     continue;
                 };
                 let mut postings =
@@ -655,6 +686,7 @@ impl SearchIndex {
             return None;
         }
         let schema = self.index.schema();
+        let searcher = self.reader.searcher();
         let mut automata: HashMap<String, Arc<DfaWrapper>> = HashMap::new();
         let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in words {
@@ -696,11 +728,15 @@ impl SearchIndex {
                                 built
                             }
                         };
-                        Box::new(SharedFuzzy {
-                            field,
-                            also: also.clone(),
-                            automaton,
-                        })
+                        if also.is_empty() {
+                            Box::new(SharedFuzzy { field, automaton })
+                        } else {
+                            let fields = std::iter::once(field).chain(also.iter().copied());
+                            match FuzzyTerms::expand(&searcher, &automaton, fields.collect()) {
+                                Ok(expanded) => Box::new(expanded),
+                                Err(_) => continue,
+                            }
+                        }
                     } else {
                         let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                         for field in std::iter::once(field).chain(also.iter().copied()) {

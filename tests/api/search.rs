@@ -563,6 +563,18 @@ on_both_backends!(
         let app = TestApp::with_search(db);
         let found = app.get("/v1/search?q=ombudspreson").await.json();
         assert_eq!(found["fuzzy"], true, "{found}");
+        let marked = found["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|item| item["slug"] == "in-body")
+            .expect("in-body")["highlights"]["body"]
+            .clone();
+        assert_eq!(
+            marked,
+            serde_json::json!(["The <mark>ombudsperson</mark> reported."]),
+            "what the typo matched is marked"
+        );
         let mut found = slugs(&found);
         assert_eq!(found[0], "in-both", "more fields with the word rank higher");
         found.sort();
