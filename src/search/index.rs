@@ -251,9 +251,7 @@ impl Query for SharedFuzzy {
 #[derive(Clone)]
 struct FuzzyTerms {
     fields: Vec<Field>,
-    /// The terms found, as dictionary keys.
-    words: Vec<Vec<u8>>,
-    /// The same in each field, for highlighting.
+    /// The words found, in each of the fields.
     terms: Vec<Term>,
 }
 
@@ -280,7 +278,6 @@ impl FuzzyTerms {
                 words.insert(stream.key().to_vec());
             }
         }
-        let words: Vec<Vec<u8>> = words.into_iter().collect();
         let terms = fields
             .iter()
             .flat_map(|&field| {
@@ -290,11 +287,7 @@ impl FuzzyTerms {
             })
             .map(|(field, text)| Term::from_field_text(field, text))
             .collect();
-        Ok(Self {
-            fields,
-            words,
-            terms,
-        })
+        Ok(Self { fields, terms })
     }
 }
 
@@ -317,8 +310,8 @@ impl Weight for FuzzyTerms {
         let (mut fields_with, mut counted_in) = (vec![0u8; max_doc], vec![0u8; max_doc]);
         for (number, &field) in (1u8..).zip(&self.fields) {
             let inverted = reader.inverted_index(field)?;
-            for word in &self.words {
-                let Some(info) = inverted.terms().get(word)? else {
+            for term in self.terms.iter().filter(|term| term.field() == field) {
+                let Some(info) = inverted.terms().get(term.serialized_value_bytes())? else {
                     continue;
                 };
                 let mut postings =
@@ -689,18 +682,18 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut automata: HashMap<String, Arc<DfaWrapper>> = HashMap::new();
         let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // The stemmed fields, a language's three in one walk, and the
+        // unstemmed titles: a typo near the end of a word defeats its
+        // stemmer, not the title's spelling.
+        let f = &self.fields;
+        let mut groups: Vec<(Field, Vec<Field>)> = (0..TEXT_LANGUAGES.len())
+            .map(|slot| (f.body[slot], vec![f.title[slot], f.summary[slot]]))
+            .collect();
+        groups.extend([f.keywords, f.authors, f.title_suggest].map(|field| (field, Vec::new())));
         for word in words {
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            // The stemmed fields, a language's three in one walk, and the
-            // unstemmed titles: a typo near the end of a word defeats its
-            // stemmer, not the title's spelling.
-            let f = &self.fields;
-            let mut groups: Vec<(Field, Vec<Field>)> = (0..TEXT_LANGUAGES.len())
-                .map(|slot| (f.body[slot], vec![f.title[slot], f.summary[slot]]))
-                .collect();
-            groups
-                .extend([f.keywords, f.authors, f.title_suggest].map(|field| (field, Vec::new())));
-            for (field, also) in groups {
+            for (field, also) in &groups {
+                let (field, also) = (*field, also.as_slice());
                 let tokenizer = match schema.get_field_entry(field).field_type() {
                     tantivy::schema::FieldType::Str(options) => options
                         .get_indexing_options()
