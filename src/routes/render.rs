@@ -159,10 +159,7 @@ impl<'a> Render<'a> {
         heads: &[VariantHeadRow],
         field_ids: &[String],
     ) -> PublicationSummary {
-        let stored: Vec<Lang> = heads
-            .iter()
-            .filter_map(|h| Lang::from_stored(&h.lang))
-            .collect();
+        let stored = stored_languages(heads);
         let served = negotiate(self.ranges, &stored).unwrap_or(Served {
             lang: Lang::En,
             derived_from: None,
@@ -313,4 +310,12 @@ fn variant_view(v: &VariantRow, derived_from: Option<Lang>) -> VariantView {
         derived_from,
         file: file_view(v),
     }
+}
+
+/// The languages of a publication's stored variants, from their heads.
+pub fn stored_languages(heads: &[VariantHeadRow]) -> Vec<Lang> {
+    heads
+        .iter()
+        .filter_map(|head| Lang::from_stored(&head.lang))
+        .collect()
 }

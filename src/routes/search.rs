@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::negotiate::{AcceptLanguage, Requested};
 use super::params::{self, names_of, Params};
 use super::publications::read_filter;
-use super::render::Render;
+use super::render::{stored_languages, Render};
 use super::respond;
 use super::views::PublicationSummary;
 use crate::db::publications::{self, Listed};
@@ -272,17 +272,23 @@ fn search_index(state: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
 const MAX_PENDING_CHANGES: i64 = 1_000;
 
 /// The publications of some hits as lists show them: as the index stored
-/// them, except those changed since the index applied change `applied`
-/// (or with a listing it can't read), which come from the database.
-fn listings(conn: &mut AnyConnection, hits: &[Hit], applied: u64) -> diesel::QueryResult<Listed> {
-    let changed = changes::publications_changed_after(conn, applied as i64, MAX_PENDING_CHANGES)?;
+/// them (taken out of the hits), except those changed since the index
+/// applied change `applied` (or with a listing it can't read), which come
+/// from the database.
+fn listings(
+    conn: &mut AnyConnection,
+    hits: &mut [Hit],
+    applied: u64,
+) -> diesel::QueryResult<Listed> {
     let mut listed = Listed::default();
+    if hits.is_empty() {
+        return Ok(listed);
+    }
+    let changed = changes::publications_changed_after(conn, applied as i64, MAX_PENDING_CHANGES)?;
     let mut stale = Vec::new();
     for hit in hits {
-        match (&hit.listing, &changed) {
-            (Some(listing), Some(changed)) if !changed.contains(&hit.id) => {
-                listed.push(listing.clone())
-            }
+        match (hit.listing.take(), &changed) {
+            (Some(listing), Some(changed)) if !changed.contains(&hit.id) => listed.push(listing),
             _ => stale.push(hit.id.clone()),
         }
     }
@@ -306,10 +312,8 @@ fn mark_hits(
         listed
             .heads
             .get(id)
-            .into_iter()
-            .flatten()
-            .filter_map(|head| Lang::from_stored(&head.lang))
-            .collect()
+            .map(|heads| stored_languages(heads))
+            .unwrap_or_default()
     };
     let matched_in = |found: &Matches, slot: usize| {
         !found.title[slot].is_empty() || !found.body[slot].is_empty()
@@ -462,7 +466,7 @@ pub async fn search_publications(
                     HashMap::new()
                 };
                 let mut conn = db.conn()?;
-                let listed = listings(&mut conn, &page.hits, seq as u64)?;
+                let listed = listings(&mut conn, &mut page.hits, seq as u64)?;
                 let hits: Vec<(String, f32)> = page
                     .hits
                     .into_iter()
@@ -473,11 +477,8 @@ pub async fn search_publications(
                     .heads
                     .iter()
                     .filter_map(|(id, heads)| {
-                        let stored: Vec<Lang> = heads
-                            .iter()
-                            .filter_map(|h| Lang::from_stored(&h.lang))
-                            .collect();
-                        negotiate(&ranges, &stored).map(|served| (id.clone(), served.source()))
+                        negotiate(&ranges, &stored_languages(heads))
+                            .map(|served| (id.clone(), served.source()))
                     })
                     .collect();
                 let marked = mark_hits(&mut conn, &matches, &listed, &preferred)?;
@@ -616,8 +617,8 @@ pub async fn suggest_titles(
         let db = state.db.clone();
         let (order, listed) =
             actix_web::rt::task::spawn_blocking(move || -> Result<_, ApiError> {
-                let hits = index.suggest(&text, limit).map_err(ApiError::internal)?;
-                let listed = listings(&mut *db.conn()?, &hits, seq as u64)?;
+                let mut hits = index.suggest(&text, limit).map_err(ApiError::internal)?;
+                let listed = listings(&mut *db.conn()?, &mut hits, seq as u64)?;
                 let order: Vec<String> = hits.into_iter().map(|hit| hit.id).collect();
                 Ok((order, listed))
             })
