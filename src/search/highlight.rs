@@ -290,6 +290,16 @@ pub fn mark(
 mod tests {
     use super::*;
 
+    /// The positions of `word` in a split text.
+    fn positions_of(words: &Words, word: &str) -> Vec<u32> {
+        words
+            .spans
+            .iter()
+            .filter(|(_, start, end)| &words.text[*start..*end] == word)
+            .map(|(position, _, _)| *position)
+            .collect()
+    }
+
     #[test]
     fn marks_words_by_position_and_escapes_the_rest() {
         let words = Words::split("Kosovo & Serbia: <normalization> of relations");
@@ -311,12 +321,7 @@ mod tests {
             "padding ".repeat(100)
         );
         let words = Words::split(&text);
-        let needles: Vec<u32> = words
-            .spans
-            .iter()
-            .filter(|(_, s, e)| &words.text[*s..*e] == "needle")
-            .map(|(p, _, _)| *p)
-            .collect();
+        let needles = positions_of(&words, "needle");
         let fragment = mark_fragment(&words, needles.into_iter(), 60).unwrap();
         assert_eq!(
             fragment.matches("<mark>needle</mark>").count(),
@@ -337,12 +342,7 @@ mod tests {
             "tail ".repeat(2_000)
         );
         let whole = Words::split(&text);
-        let needles: Vec<u32> = whole
-            .spans
-            .iter()
-            .filter(|(_, s, e)| &whole.text[*s..*e] == "needle")
-            .map(|(p, _, _)| *p)
-            .collect();
+        let needles = positions_of(&whole, "needle");
         let last = *needles.last().unwrap();
         let part = Words::split_until(&text, last + MAX_WORDS_AFTER);
         assert!(!part.complete && part.spans.len() < whole.spans.len() / 5);
