@@ -13,9 +13,9 @@
 //! [`document`](super::index::SearchIndex::document) adds them: variants
 //! sorted by language tag.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
-use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer, TokenStream as _};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::analyzers::MAX_TOKEN_BYTES;
@@ -49,8 +49,9 @@ const MAX_WORDS_AFTER: u32 = (FRAGMENT_CHARS as u32).div_ceil(2) + 1;
 /// The words of a text as the analyzers number them: byte ranges into the
 /// NFC form of the text, by position, and where the next value of the
 /// same field starts numbering.
-struct Words {
-    text: String,
+struct Words<'a> {
+    /// The text, borrowed when it was in NFC already.
+    text: Cow<'a, str>,
     /// (position, start byte, end byte) of each word the index holds.
     spans: Vec<(u32, usize, usize)>,
     /// Positions this value takes up, gap included (when `complete`).
@@ -59,36 +60,33 @@ struct Words {
     complete: bool,
 }
 
-impl Words {
-    fn split(text: &str) -> Self {
+impl<'a> Words<'a> {
+    fn split(text: &'a str) -> Self {
         Self::split_until(text, u32::MAX)
     }
 
     /// Splits `text` up to the word at position `last` (and one more, to
     /// know whether the text goes on): a fragment never reaches past it,
     /// and most of a long body need not be read.
-    fn split_until(text: &str, last: u32) -> Self {
-        let text = match is_nfc_quick(text.chars()) {
-            IsNormalized::Yes => text.to_owned(),
-            _ => text.nfc().collect(),
+    fn split_until(text: &'a str, last: u32) -> Self {
+        let text = if surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(text.nfc().collect())
         };
-        // The same splitting and dropping as the analyzers; the filters after
-        // these rewrite words but never drop one.
-        let mut splitter = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-            .build();
+        // The analyzers drop long words after numbering them; the filters
+        // after that rewrite words but never drop one.
         let mut spans = Vec::new();
         let mut complete = true;
-        {
-            let mut stream = splitter.token_stream(&text);
-            while let Some(token) = stream.next() {
-                let position = token.position as u32;
-                if position > last {
-                    complete = false;
-                    break;
-                }
-                spans.push((position, token.offset_from, token.offset_to));
+        for (position, start, end) in word_spans(&text) {
+            if end - start >= MAX_TOKEN_BYTES {
+                continue;
             }
+            if position > last {
+                complete = false;
+                break;
+            }
+            spans.push((position, start, end));
         }
         let end = spans.last().map_or(0, |(position, _, _)| position + 1);
         Self {
@@ -138,6 +136,55 @@ impl Words {
     }
 }
 
+/// The words of `text` as tantivy's simple tokenizer finds them (runs of
+/// letters and digits), numbered from 0: (position, start byte, end byte).
+/// The same words, without copying each one out as the tokenizer does.
+fn word_spans(text: &str) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    let mut position = 0;
+    std::iter::from_fn(move || {
+        let start = loop {
+            let (at, c) = chars.next()?;
+            if is_word_char(c) {
+                break at;
+            }
+        };
+        let mut end = text.len();
+        while let Some(&(at, c)) = chars.peek() {
+            if !is_word_char(c) {
+                end = at;
+                break;
+            }
+            chars.next();
+        }
+        position += 1;
+        Some((position - 1, start, end))
+    })
+}
+
+/// `char::is_alphanumeric`, which the simple tokenizer splits by, answered
+/// without a table lookup for the letters of the archive's languages.
+fn is_word_char(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' => true,
+        '\0'..='\u{7F}' => false,
+        // Latin-1 letters and Latin Extended-A and -B, but for × and ÷.
+        '\u{C0}'..='\u{24F}' => c != '\u{D7}' && c != '\u{F7}',
+        // Cyrillic, but for a sign and the combining marks U+0482 to U+0489.
+        '\u{400}'..='\u{481}' | '\u{48A}'..='\u{4FF}' => true,
+        _ => c.is_alphanumeric(),
+    }
+}
+
+/// True when every character of `text` is one that NFC leaves alone
+/// whatever comes before or after it: ASCII, the Latin letters up to
+/// U+02FF and the Cyrillic letters. A cheaper check than the quick check
+/// for most bodies; false means "look closer", not "not NFC".
+fn surely_nfc(text: &str) -> bool {
+    text.chars()
+        .all(|c| matches!(c, '\0'..='\u{2FF}' | '\u{400}'..='\u{482}' | '\u{48A}'..='\u{4FF}'))
+}
+
 /// A title with every matched word marked; None when none matched.
 fn mark_title(words: &Words, positions: impl Iterator<Item = u32>) -> Option<String> {
     let marked = words.marked(positions);
@@ -170,23 +217,26 @@ fn mark_fragment(
 /// The span of words (first, last indices into `spans`) of at most
 /// `max_chars` characters holding the most marked words, centred on them.
 fn window(words: &Words, marked: &[usize], max_chars: usize) -> (usize, usize) {
-    // Character offsets of each word's start and end, in one pass.
-    let mut chars_at = Vec::with_capacity(words.spans.len());
-    let (mut byte, mut chars) = (0, 0);
-    for &(_, start, end) in &words.spans {
+    // Widening reaches back at most half the room, and every word and every
+    // gap takes a character: the words before `lo` can't be in the window.
+    let lo = marked[0].saturating_sub(max_chars / 2 + 1);
+    // Character offsets of each word's start and end from `lo` on, in one pass.
+    let mut chars_at = Vec::with_capacity(words.spans.len() - lo);
+    let (mut byte, mut chars) = (words.spans[lo].1, 0);
+    for &(_, start, end) in &words.spans[lo..] {
         chars += words.text[byte..start].chars().count();
         let word = words.text[start..end].chars().count();
         chars_at.push((chars, chars + word));
         chars += word;
         byte = end;
     }
+    let at = |k: usize| chars_at[k - lo];
     // The densest run of marked words that fits.
     let (mut best, mut best_count) = ((marked[0], marked[0]), 0);
     let mut j = 0;
     for i in 0..marked.len() {
         j = j.max(i);
-        while j + 1 < marked.len() && chars_at[marked[j + 1]].1 - chars_at[marked[i]].0 <= max_chars
-        {
+        while j + 1 < marked.len() && at(marked[j + 1]).1 - at(marked[i]).0 <= max_chars {
             j += 1;
         }
         if j - i + 1 > best_count {
@@ -196,9 +246,9 @@ fn window(words: &Words, marked: &[usize], max_chars: usize) -> (usize, usize) {
     }
     // Widen with context: half the room before, the rest after.
     let (mut first, mut last) = best;
-    let used = |first: usize, last: usize| chars_at[last].1 - chars_at[first].0;
+    let used = |first: usize, last: usize| at(last).1 - at(first).0;
     let room_before = max_chars.saturating_sub(used(first, last)) / 2;
-    while first > 0 && chars_at[best.0].0 - chars_at[first - 1].0 <= room_before {
+    while first > lo && at(best.0).0 - at(first - 1).0 <= room_before {
         first -= 1;
     }
     while last + 1 < words.spans.len() && used(first, last + 1) <= max_chars {
@@ -361,6 +411,80 @@ mod tests {
         let cut = Words::split_until(&text, last);
         let fragment = mark_fragment(&cut, needles.iter().copied(), FRAGMENT_CHARS).unwrap();
         assert!(fragment.ends_with("<mark>needle</mark>"), "{fragment}");
+    }
+
+    #[test]
+    fn word_characters_are_the_alphanumeric_ones() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{:?}", c);
+        }
+    }
+
+    #[test]
+    fn surely_nfc_characters_are_left_alone_by_nfc() {
+        use unicode_normalization::char::canonical_combining_class;
+        let mut checked = 0;
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let one = c.to_string();
+            if !surely_nfc(&one) {
+                continue;
+            }
+            checked += 1;
+            assert_eq!(is_nfc_quick(one.chars()), IsNormalized::Yes, "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            // Nothing before it composes with it.
+            for before in ['a', 'e', 'A', 'с', 'ë'] {
+                let pair = format!("{before}{c}");
+                assert_eq!(pair.nfc().collect::<String>(), pair, "{c:?}");
+            }
+        }
+        assert!(checked > 900, "{checked}");
+        assert!(!surely_nfc("Pris\u{030C}tina"));
+    }
+
+    /// The words as the analyzers' tokenizer and long-word filter find
+    /// them, on real text of each language and on edge cases.
+    #[test]
+    fn words_are_split_as_the_analyzers_split_them() {
+        use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer, TextAnalyzer, TokenStream};
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/flores200_devtest"
+        );
+        let mut texts: Vec<String> = ["eng_Latn", "als_Latn", "srp_Cyrl"]
+            .iter()
+            .filter_map(|name| std::fs::read_to_string(format!("{dir}/{name}.devtest")).ok())
+            .collect();
+        assert!(
+            texts.len() == 3 || std::env::var("CI").is_err(),
+            "CI runs with ../shared beside the project"
+        );
+        texts.extend(
+            [
+                "",
+                "   ",
+                "x",
+                "¿Qué? ½ × 2²—Ǆemal, Ђорђе № 5 ҂ ﬁne 𝔘nicode 数字 ٣",
+                "Pris\u{030C}tina ne\u{0301}",
+            ]
+            .map(String::from),
+        );
+        texts.push(format!("a {} b {}", "x".repeat(79), "y".repeat(80)));
+        let mut analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .build();
+        for text in &texts {
+            let text: String = text.nfc().collect();
+            let mut expected = Vec::new();
+            let mut stream = analyzer.token_stream(&text);
+            while stream.advance() {
+                let token = stream.token();
+                expected.push((token.position as u32, token.offset_from, token.offset_to));
+            }
+            let words = Words::split(&text);
+            assert_eq!(words.spans, expected, "{text:?}");
+            assert!(words.complete);
+        }
     }
 
     #[test]
