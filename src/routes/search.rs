@@ -315,16 +315,13 @@ fn mark_hits(
             .map(|heads| stored_languages(heads))
             .unwrap_or_default()
     };
-    let matched_in = |found: &Matches, slot: usize| {
-        !found.title[slot].is_empty() || !found.body[slot].is_empty()
-    };
     let mut first: Vec<(String, Lang)> = Vec::new();
     for (id, found) in matches {
         let Some(&served) = preferred.get(id) else {
             continue;
         };
         let field = index::slot(served);
-        if matched_in(found, field) {
+        if found.in_slot(field) {
             first.extend(
                 stored(id)
                     .into_iter()
@@ -346,7 +343,7 @@ fn mark_hits(
         .flat_map(|(id, found)| {
             stored(id)
                 .into_iter()
-                .filter(|lang| matched_in(found, index::slot(*lang)))
+                .filter(|lang| found.in_slot(index::slot(*lang)))
                 .map(|lang| (id.clone(), lang))
         })
         .filter(|pair| !first.contains(pair))

@@ -31,11 +31,20 @@ pub const FRAGMENT_CHARS: usize = 240;
 pub struct Matches {
     pub title: [BTreeSet<u32>; TEXT_LANGUAGES.len()],
     pub body: [BTreeSet<u32>; TEXT_LANGUAGES.len()],
+    /// Words matched in the titles of every language at once (the
+    /// completions' field, which a typo-tolerant query also searches), as
+    /// that field folds them: marked wherever a title has them.
+    pub title_words: BTreeSet<String>,
 }
 
 impl Matches {
     pub fn is_empty(&self) -> bool {
-        self.title.iter().chain(&self.body).all(BTreeSet::is_empty)
+        self.title_words.is_empty() && self.title.iter().chain(&self.body).all(BTreeSet::is_empty)
+    }
+
+    /// Whether anything matched in the fields of a text language slot.
+    pub fn in_slot(&self, slot: usize) -> bool {
+        !self.title_words.is_empty() || !self.title[slot].is_empty() || !self.body[slot].is_empty()
     }
 }
 
@@ -185,6 +194,24 @@ fn surely_nfc(text: &str) -> bool {
         .all(|c| matches!(c, '\0'..='\u{2FF}' | '\u{400}'..='\u{482}' | '\u{48A}'..='\u{4FF}'))
 }
 
+/// The positions of the words of a text that `folding` turns into one of `wanted`.
+fn words_among(
+    words: &Words,
+    wanted: &BTreeSet<String>,
+    folding: &mut tantivy::tokenizer::TextAnalyzer,
+) -> Vec<u32> {
+    words
+        .spans
+        .iter()
+        .filter(|(_, start, end)| {
+            super::analyzers::terms(folding, &words.text[*start..*end])
+                .iter()
+                .any(|term| wanted.contains(term))
+        })
+        .map(|(position, _, _)| *position)
+        .collect()
+}
+
 /// A title with every matched word marked; None when none matched.
 fn mark_title(words: &Words, positions: impl Iterator<Item = u32>) -> Option<String> {
     let marked = words.marked(positions);
@@ -286,6 +313,7 @@ pub fn mark(
         }
     }
     let mut found = HashMap::new();
+    let mut folding = super::analyzers::suggest();
     for (id, mut variants) in by_id {
         let Some(matched) = matches.get(id) else {
             continue;
@@ -316,7 +344,15 @@ pub fn mark(
                     .sum();
                 set.range(base..).map(|position| position - base).collect()
             };
-            let title_at = relative(&matched.title[slot], &|title, _| Words::split(title).width);
+            let mut title_at =
+                relative(&matched.title[slot], &|title, _| Words::split(title).width);
+            if !matched.title_words.is_empty() {
+                title_at.extend(words_among(
+                    &Words::split(title),
+                    &matched.title_words,
+                    &mut folding,
+                ));
+            }
             let body_at = relative(&matched.body[slot], &|_, body| Words::split(body).width);
             let pair = Marked {
                 title: (!title_at.is_empty())

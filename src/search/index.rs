@@ -721,9 +721,10 @@ impl SearchIndex {
                                 built
                             }
                         };
-                        if also.is_empty() {
+                        if also.is_empty() && field != f.title_suggest {
                             Box::new(SharedFuzzy { field, automaton })
                         } else {
+                            // Terms found, for highlights to mark.
                             let fields = std::iter::once(field).chain(also.iter().copied());
                             match FuzzyTerms::expand(&searcher, &automaton, fields.collect()) {
                                 Ok(expanded) => Box::new(expanded),
@@ -860,8 +861,9 @@ impl SearchIndex {
     }
 
     /// Where `query` matched each hit of `page`: the positions of its terms
-    /// in the hit's title and body fields, read from the index's postings.
-    /// Hits without any are left out.
+    /// in the hit's title and body fields, read from the index's postings,
+    /// and the words of its terms in the completions' titles. Hits without
+    /// any are left out.
     pub fn matches(
         &self,
         page: &Page,
@@ -907,6 +909,29 @@ impl SearchIndex {
                         };
                         set.extend(positions.iter().copied());
                     }
+                }
+            }
+        }
+        // Words a typo matched in titles of any language: marked wherever
+        // a title of the hit has them.
+        let suggest = self.fields.title_suggest;
+        for term in terms.iter().filter(|term| term.field() == suggest) {
+            let value = term.value();
+            let Some(word) = value.as_str() else {
+                continue;
+            };
+            for hit in &page.hits {
+                let segment = page.searcher.segment_reader(hit.address.segment_ord);
+                let Some(mut postings) = segment
+                    .inverted_index(suggest)?
+                    .read_postings(term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                let doc = hit.address.doc_id;
+                if postings.doc() <= doc && postings.seek(doc) == doc {
+                    let matches = found.entry(hit.id.clone()).or_default();
+                    matches.title_words.insert(word.to_owned());
                 }
             }
         }

@@ -583,9 +583,15 @@ on_both_backends!(
             ["in-body", "in-both", "in-summary"],
             "from any segment"
         );
+        // Found through the unstemmed titles of every language, which no
+        // body has the word of, and marked in the title all the same.
         let found = app.get("/v1/search?q=poppullit").await.json();
         assert_eq!(found["fuzzy"], true, "{found}");
         assert_eq!(slugs(&found), ["in-title"]);
+        assert_eq!(
+            found["items"][0]["highlights"]["title"], "Avokati i <mark>popullit</mark>",
+            "{found}"
+        );
     }
 );
 
