@@ -397,21 +397,34 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Listed> {
     })
 }
 
-/// Titles and bodies of the variants in `langs` (stored tags) of some
-/// publications, for highlights: (publication id, language tag, title, body).
+/// Titles and bodies of some variants, each given as (publication id,
+/// stored language tag), for highlights: (publication id, language tag,
+/// title, body).
+///
+/// One statement of the shape `(id = ? AND lang = ?) OR …`: unlike an
+/// `IN (…)` list, it is prepared once per number of variants and then
+/// taken from the statement cache, and it reads no variant not asked for.
 pub fn variant_texts(
     conn: &mut AnyConnection,
-    ids: &[String],
-    langs: &[&str],
+    wanted: &[(&str, &str)],
 ) -> QueryResult<Vec<(String, String, String, String)>> {
-    variants::table
-        .filter(variants::publication_id.eq_any(ids))
-        .filter(variants::lang.eq_any(langs))
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = variants::table
         .select((
             variants::publication_id,
             variants::lang,
             variants::title,
             variants::body,
         ))
-        .load(conn)
+        .into_boxed::<Backend>();
+    for (id, lang) in wanted {
+        query = query.or_filter(
+            variants::publication_id
+                .eq(*id)
+                .and(variants::lang.eq(*lang)),
+        );
+    }
+    query.load(conn)
 }

@@ -355,23 +355,16 @@ fn mark_hits(
     Ok(marked)
 }
 
-/// The titles and bodies of some variants, one query per language.
+/// The titles and bodies of some variants.
 fn variant_texts(
     conn: &mut AnyConnection,
     wanted: &[(String, Lang)],
 ) -> diesel::QueryResult<Vec<highlight::VariantText>> {
-    let mut texts = Vec::new();
-    for lang in Lang::ALL {
-        let ids: Vec<String> = wanted
-            .iter()
-            .filter(|(_, wanted)| *wanted == lang)
-            .map(|(id, _)| id.clone())
-            .collect();
-        if !ids.is_empty() {
-            texts.extend(publications::variant_texts(conn, &ids, &[lang.as_str()])?);
-        }
-    }
-    Ok(texts)
+    let wanted: Vec<(&str, &str)> = wanted
+        .iter()
+        .map(|(id, lang)| (id.as_str(), lang.as_str()))
+        .collect();
+    publications::variant_texts(conn, &wanted)
 }
 
 fn parse_offset(raw: &str) -> Result<usize, String> {
