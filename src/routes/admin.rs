@@ -334,7 +334,7 @@ pub async fn read_audit(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &super::params::names_of::<AuditParams>())?;
+    let params = Params::parse(&req, super::params::names_of::<AuditParams>())?;
     caller.require(Role::Admin)?;
     let after = params
         .parsed("cursor", |raw| {

@@ -103,7 +103,7 @@ pub async fn list_changes(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<ChangeParams>())?;
+    let params = Params::parse(&req, names_of::<ChangeParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let since = params
         .parsed("since", |raw| {

@@ -119,7 +119,7 @@ pub async fn cite_publication(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<CitationParams>())?;
+    let params = Params::parse(&req, names_of::<CitationParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let format = match params.parsed("format", Format::parse)? {
         Some(format) => format,

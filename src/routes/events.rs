@@ -76,7 +76,7 @@ pub async fn list_events(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<EventListParams>())?;
+    let params = Params::parse(&req, names_of::<EventListParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let kinds = params.parsed_list("kind", EventKind::parse)?;
     let projects = params.parsed_list("project", params::parse_key)?;
@@ -140,7 +140,7 @@ pub async fn find_event(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let params = Params::parse(&req, names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;

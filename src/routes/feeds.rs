@@ -47,7 +47,7 @@ async fn entries(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<(Vec<PublicationSummary>, Requested, String), ApiError> {
-    let params = Params::parse(req, &names_of::<FeedParams>())?;
+    let params = Params::parse(req, names_of::<FeedParams>())?;
     let requested = Requested::from_request(req, &params, false)?;
     let snapshot = state.snapshot().await?;
     let filter = crate::db::publications::Filter {

@@ -41,7 +41,7 @@ pub async fn list_fields(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let params = Params::parse(&req, names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let snapshot = state.snapshot().await?;
     let catalog = snapshot.catalog.clone();
@@ -78,7 +78,7 @@ pub async fn find_field(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let params = Params::parse(&req, names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;

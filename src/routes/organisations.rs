@@ -82,7 +82,7 @@ pub async fn list_organisations(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<OrganisationListParams>())?;
+    let params = Params::parse(&req, names_of::<OrganisationListParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let roles = params.parsed_list("role", Role::parse)?;
     let snapshot = state.snapshot().await?;
@@ -124,7 +124,7 @@ pub async fn find_organisation(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let params = Params::parse(&req, names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;

@@ -2,6 +2,10 @@
 //! checked against the parameters an endpoint documents (an unknown one is
 //! a 400 that lists the allowed ones), then read one typed value at a time.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use actix_web::HttpRequest;
 use percent_encoding::percent_decode_str;
 use utoipa::openapi::path::ParameterIn;
@@ -19,11 +23,24 @@ pub struct Params {
 }
 
 /// Returns the names of the query parameters a documented params type takes.
-pub fn names_of<T: IntoParams>() -> Vec<String> {
-    T::into_params(|| Some(ParameterIn::Query))
-        .into_iter()
-        .map(|param| param.name)
-        .collect()
+///
+/// Worked out once per type: building a type's documented parameters
+/// (descriptions, schemas, examples) only to read their names cost more
+/// than parsing the query string, on every request.
+pub fn names_of<T: IntoParams + 'static>() -> &'static [String] {
+    static NAMES: OnceLock<Mutex<HashMap<TypeId, &'static [String]>>> = OnceLock::new();
+    let mut known = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    known.entry(TypeId::of::<T>()).or_insert_with(|| {
+        let names: Vec<String> = T::into_params(|| Some(ParameterIn::Query))
+            .into_iter()
+            .map(|param| param.name)
+            .collect();
+        // One small list per params type, kept for the life of the process.
+        Box::leak(names.into_boxed_slice())
+    })
 }
 
 fn decode(raw: &str) -> Result<String, ApiError> {

@@ -75,7 +75,7 @@ pub async fn list_projects(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<ProjectListParams>())?;
+    let params = Params::parse(&req, names_of::<ProjectListParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let funders = params.parsed_list("funder", params::parse_key)?;
     let partners = params.parsed_list("partner", params::parse_key)?;
@@ -132,7 +132,7 @@ pub async fn find_project(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<LangParams>())?;
+    let params = Params::parse(&req, names_of::<LangParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
     let key = params::path_key(&raw)?;

@@ -266,7 +266,7 @@ pub async fn list_publications(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<PublicationListParams>())?;
+    let params = Params::parse(&req, names_of::<PublicationListParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let sort = params
         .parsed("sort", Sort::parse)?
@@ -337,7 +337,7 @@ pub async fn find_publication(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<PublicationDetailParams>())?;
+    let params = Params::parse(&req, names_of::<PublicationDetailParams>())?;
     let requested = Requested::from_request(&req, &params, true)?;
     let raw = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
@@ -562,8 +562,9 @@ pub async fn publications_csv(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let names: Vec<String> = names_of::<PublicationListParams>()
-        .into_iter()
-        .filter(|name| name != "cursor" && name != "limit")
+        .iter()
+        .filter(|name| *name != "cursor" && *name != "limit")
+        .cloned()
         .collect();
     let params = Params::parse(&req, &names)?;
     let requested = Requested::from_request(&req, &params, false)?;

@@ -391,7 +391,7 @@ pub async fn search_publications(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<SearchParams>())?;
+    let params = Params::parse(&req, names_of::<SearchParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let text = query_text(&params)?;
     let default_sort = if text.trim().is_empty() {
@@ -596,7 +596,7 @@ pub async fn suggest_titles(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<SuggestParams>())?;
+    let params = Params::parse(&req, names_of::<SuggestParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let text = query_text(&params)?;
     let limit = params.parsed("limit", parse_suggest_limit)?.unwrap_or(8);

@@ -353,7 +353,7 @@ pub async fn list_deliveries(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &names_of::<DeliveryParams>())?;
+    let params = Params::parse(&req, names_of::<DeliveryParams>())?;
     caller.require(Role::Admin)?;
     let before = params.parsed("before", |raw| {
         raw.parse::<i64>()
