@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::indexer::NoMergePolicy;
-use tantivy::postings::Postings;
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
     AutomatonWeight, BooleanQuery, DfaWrapper, EnableScoring, Explanation, FuzzyTermQuery, Occur,
     Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
@@ -882,18 +882,10 @@ impl SearchIndex {
             ] {
                 for term in terms.iter().filter(|term| term.field() == field) {
                     for hit in &page.hits {
-                        let segment = page.searcher.segment_reader(hit.address.segment_ord);
-                        let Some(mut postings) = segment
-                            .inverted_index(field)?
-                            .read_postings(term, IndexRecordOption::WithFreqsAndPositions)?
-                        else {
+                        let record = IndexRecordOption::WithFreqsAndPositions;
+                        let Some(mut postings) = postings_at(page, hit, term, record)? else {
                             continue;
                         };
-                        // `seek` only moves forward.
-                        let doc = hit.address.doc_id;
-                        if postings.doc() > doc || postings.seek(doc) != doc {
-                            continue;
-                        }
                         positions.clear();
                         postings.positions(&mut positions);
                         // A common pair stands for its word and the next.
@@ -921,15 +913,7 @@ impl SearchIndex {
                 continue;
             };
             for hit in &page.hits {
-                let segment = page.searcher.segment_reader(hit.address.segment_ord);
-                let Some(mut postings) = segment
-                    .inverted_index(suggest)?
-                    .read_postings(term, IndexRecordOption::Basic)?
-                else {
-                    continue;
-                };
-                let doc = hit.address.doc_id;
-                if postings.doc() <= doc && postings.seek(doc) == doc {
+                if postings_at(page, hit, term, IndexRecordOption::Basic)?.is_some() {
                     let matches = found.entry(hit.id.clone()).or_default();
                     matches.title_words.insert(word.to_owned());
                 }
@@ -1062,6 +1046,29 @@ impl SearchIndex {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The postings of `term` in the segment of `hit`, positioned on the hit's
+/// document; None when the document doesn't have the term.
+fn postings_at(
+    page: &Page,
+    hit: &Hit,
+    term: &Term,
+    record: IndexRecordOption,
+) -> tantivy::Result<Option<SegmentPostings>> {
+    let segment = page.searcher.segment_reader(hit.address.segment_ord);
+    let Some(mut postings) = segment
+        .inverted_index(term.field())?
+        .read_postings(term, record)?
+    else {
+        return Ok(None);
+    };
+    // `seek` only moves forward.
+    let doc = hit.address.doc_id;
+    if postings.doc() > doc || postings.seek(doc) != doc {
+        return Ok(None);
+    }
+    Ok(Some(postings))
 }
 
 fn clear_dir(dir: &Path) -> std::io::Result<()> {
