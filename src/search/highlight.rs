@@ -185,11 +185,12 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// True when every character of `text` is one that NFC leaves alone
-/// whatever comes before or after it: ASCII, the Latin letters up to
-/// U+02FF, the Cyrillic letters, and punctuation (quotes, dashes) and
-/// currency signs. A cheaper check than the quick check for most bodies;
-/// false means "look closer", not "not NFC".
+/// True when every character of `text` is from ranges where none
+/// decomposes and none combines with the character before it, so that a
+/// text of them alone is NFC: ASCII, the Latin letters up to U+02FF, the
+/// Cyrillic letters, and punctuation (quotes, dashes) and currency signs.
+/// A cheaper check than the quick check for most bodies; false means
+/// "look closer", not "not NFC".
 fn surely_nfc(text: &str) -> bool {
     text.chars().all(|c| {
         matches!(
