@@ -5,18 +5,19 @@
 //! keeps it in step with the change log, whose last applied sequence
 //! number it stores in each commit's payload.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::indexer::NoMergePolicy;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
-    AutomatonWeight, BooleanQuery, DfaWrapper, EnableScoring, Explanation, FuzzyTermQuery, Occur,
-    Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
+    BooleanQuery, DfaWrapper, EnableScoring, Explanation, FuzzyTermQuery, Occur, Query,
+    QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
@@ -210,42 +211,16 @@ pub struct Page {
     pub total: usize,
 }
 
-/// Matches the terms of one field within one edit of a word, with a
-/// Levenshtein automaton built once per word and shared by every field it
-/// is looked for in (building one costs more than walking a dictionary
-/// with it). Scores like tantivy's fuzzy query: a constant.
-#[derive(Clone)]
-struct SharedFuzzy {
-    field: Field,
-    automaton: Arc<DfaWrapper>,
-}
-
-impl std::fmt::Debug for SharedFuzzy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedFuzzy")
-            .field("field", &self.field)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Query for SharedFuzzy {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
-            self.field,
-            Arc::clone(&self.automaton),
-        )))
-    }
-}
-
-/// The terms within one edit of a word in several fields with the same
-/// analyzer: documents with any of them in any of the fields, scored by
-/// how many of the fields have one (as one fuzzy query per field would
-/// score them together).
+/// The terms within one edit of a word in one or more fields with the
+/// same analyzer: documents with any of them in any of the fields, scored
+/// by how many of the fields have one (as one fuzzy query per field would
+/// score them together; with one field, a constant, as tantivy's fuzzy
+/// query scores).
 ///
 /// The automaton walks the dictionaries of the first field only, in every
-/// segment, when the query is built; the others are a language's titles
-/// and summaries beside its bodies, whose words are mostly in the bodies
-/// too. Walking a dictionary is most of a fuzzy query's cost, and one walk
+/// segment, when the query is built; the others, when there are any, are
+/// a language's titles and summaries beside its bodies, whose words are
+/// mostly in the bodies too. Walking a dictionary is most of a fuzzy query's cost, and one walk
 /// per language instead of three halves it. Knowing its terms, the query
 /// also tells highlighting what to mark.
 #[derive(Clone)]
@@ -680,7 +655,7 @@ impl SearchIndex {
         }
         let schema = self.index.schema();
         let searcher = self.reader.searcher();
-        let mut automata: HashMap<String, Arc<DfaWrapper>> = HashMap::new();
+        let mut automata: HashMap<String, DfaWrapper> = HashMap::new();
         let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // The stemmed fields, a language's three in one walk, and the
         // unstemmed titles: a typo near the end of a word defeats its
@@ -708,28 +683,22 @@ impl SearchIndex {
                 for token in super::analyzers::terms(&mut analyzer, word) {
                     let term = Term::from_field_text(field, &token);
                     let query: Box<dyn Query> = if word.chars().count() >= MIN_FUZZY_CHARS {
-                        // One automaton per distinct word form, shared by the fields.
-                        let automaton = match automata.get(&token) {
-                            Some(built) => Arc::clone(built),
-                            None => {
-                                let Ok(built) = FuzzyTermQuery::new(term, 1, true).automaton()
-                                else {
-                                    continue;
-                                };
-                                let built = Arc::new(built);
-                                automata.insert(token.clone(), Arc::clone(&built));
-                                built
+                        // One Levenshtein automaton per distinct word form, shared
+                        // by the fields (building one costs more than walking a
+                        // dictionary with it).
+                        let automaton = match automata.entry(token.clone()) {
+                            Entry::Occupied(built) => built.into_mut(),
+                            Entry::Vacant(slot) => {
+                                match FuzzyTermQuery::new(term, 1, true).automaton() {
+                                    Ok(built) => slot.insert(built),
+                                    Err(_) => continue,
+                                }
                             }
                         };
-                        if also.is_empty() && field != f.title_suggest {
-                            Box::new(SharedFuzzy { field, automaton })
-                        } else {
-                            // Terms found, for highlights to mark.
-                            let fields = std::iter::once(field).chain(also.iter().copied());
-                            match FuzzyTerms::expand(&searcher, &automaton, fields.collect()) {
-                                Ok(expanded) => Box::new(expanded),
-                                Err(_) => continue,
-                            }
+                        let fields = std::iter::once(field).chain(also.iter().copied());
+                        match FuzzyTerms::expand(&searcher, automaton, fields.collect()) {
+                            Ok(expanded) => Box::new(expanded),
+                            Err(_) => continue,
                         }
                     } else {
                         let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
