@@ -203,6 +203,24 @@ pub struct Hit {
     pub listing: Option<Listing>,
 }
 
+/// Whether `query` is a union of single terms (a word looked for in
+/// several fields), which tantivy scores with block-max WAND when it is
+/// asked for the top hits alone.
+fn is_term_union(query: &dyn Query) -> bool {
+    let Some(union) = query.downcast_ref::<BooleanQuery>() else {
+        return false;
+    };
+    union.clauses().iter().all(|(occur, clause)| {
+        let mut terms = 0;
+        let mut positions = false;
+        clause.query_terms(&mut |_, need_positions| {
+            terms += 1;
+            positions |= need_positions;
+        });
+        *occur == Occur::Should && terms == 1 && !positions
+    })
+}
+
 /// A page of hits, with the index snapshot they were found in (addresses
 /// mean something only there).
 pub struct Page {
@@ -774,6 +792,13 @@ impl SearchIndex {
         if clauses.is_empty() {
             return Box::new(tantivy::query::AllQuery);
         }
+        if has_text && clauses.len() == 1 {
+            // The text alone, unwrapped: a union of terms at the top is what
+            // lets the top hits be found without scoring every match.
+            if let Some((_, text_query)) = clauses.pop() {
+                return text_query;
+            }
+        }
         if !has_text {
             // Filters alone: match every document, then narrow.
             clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
@@ -792,6 +817,13 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
         let (addresses, total): (Vec<(f32, DocAddress)>, usize) = match order {
+            // Block-max WAND finds the top hits of a union of terms without
+            // scoring most of its matches, but then can't count them: a
+            // count without scores is still cheaper than scoring them all.
+            SearchOrder::Relevance if is_term_union(query) => (
+                searcher.search(query, &top.order_by_score())?,
+                query.count(&searcher)?,
+            ),
             SearchOrder::Relevance => searcher.search(query, &(top.order_by_score(), Count))?,
             SearchOrder::PublishedDesc | SearchOrder::PublishedAsc => {
                 let direction = if order == SearchOrder::PublishedDesc {

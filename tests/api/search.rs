@@ -743,3 +743,40 @@ on_both_backends!(phrases_of_common_words_match_only_side_by_side, |backend| {
     terms.dedup();
     assert_eq!(terms, ["da se"]);
 });
+
+on_both_backends!(
+    a_single_word_ranks_and_counts_as_when_every_match_is_scored,
+    |backend| {
+        let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+        // A word alone is ranked by block-max WAND and counted apart; with a
+        // filter every publication passes, every match is scored and
+        // counted in one pass. Both must give the same pages and total.
+        let pages = |filter: &'static str| {
+            let app = &app;
+            async move {
+                let mut pages = Vec::new();
+                let mut total = None;
+                for offset in [0, 2, 4] {
+                    let uri = format!("/v1/search?q=Kosovo&limit=2&offset={offset}{filter}");
+                    let results = app.get(&uri).await.json();
+                    total = Some(results["total"].clone());
+                    pages.push(slugs(&results));
+                }
+                (pages, total)
+            }
+        };
+        let (pruned, pruned_total) = pages("").await;
+        let (scored, scored_total) = pages("&published_from=1900-01-01").await;
+        let total = pruned_total
+            .as_ref()
+            .and_then(|t| t.as_u64())
+            .expect("total");
+        assert!(
+            total >= 6,
+            "a word in many of the demo publications: {total}"
+        );
+        assert_eq!(pruned_total, scored_total);
+        assert_eq!(pruned, scored);
+        assert!(pruned.iter().all(|page| page.len() == 2), "{pruned:?}");
+    }
+);
