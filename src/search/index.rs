@@ -16,8 +16,8 @@ use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::indexer::NoMergePolicy;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
-    BooleanQuery, DfaWrapper, EnableScoring, Explanation, FuzzyTermQuery, Occur, Query,
-    QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
+    BooleanQuery, DfaWrapper, EmptyScorer, EnableScoring, Explanation, FuzzyTermQuery, Occur,
+    Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
@@ -298,9 +298,14 @@ impl Query for FuzzyTerms {
 
 impl Weight for FuzzyTerms {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        if self.terms.is_empty() {
+            return Ok(Box::new(EmptyScorer));
+        }
         let max_doc = reader.max_doc() as usize;
-        // Per document: the fields with a term, and the last field counted.
+        // Per document: the fields with a term, and the last field counted;
+        // and the documents found, for when they are few.
         let (mut fields_with, mut counted_in) = (vec![0u8; max_doc], vec![0u8; max_doc]);
+        let mut found: Vec<DocId> = Vec::new();
         for (number, &field) in (1u8..).zip(&self.fields) {
             let inverted = reader.inverted_index(field)?;
             for term in self.terms.iter().filter(|term| term.field() == field) {
@@ -314,6 +319,9 @@ impl Weight for FuzzyTerms {
                         let doc = doc as usize;
                         if counted_in[doc] != number {
                             counted_in[doc] = number;
+                            if fields_with[doc] == 0 {
+                                found.push(doc as DocId);
+                            }
                             fields_with[doc] += 1;
                         }
                     }
@@ -321,10 +329,9 @@ impl Weight for FuzzyTerms {
                 }
             }
         }
-        let docs = (0u32..)
-            .zip(fields_with)
-            .filter(|(_, fields)| *fields > 0)
-            .map(|(doc, fields)| (doc, f32::from(fields) * boost))
+        let docs = counted_docs(&fields_with, found)
+            .into_iter()
+            .map(|doc| (doc, f32::from(fields_with[doc as usize]) * boost))
             .collect();
         Ok(Box::new(ScoredDocs { docs, at: 0 }))
     }
@@ -337,6 +344,22 @@ impl Weight for FuzzyTerms {
                 "document {doc} does not match"
             )))
         }
+    }
+}
+
+/// The documents with a count in `fields_with`, ascending, given the
+/// same documents in the order they were `found`: sorted when they are
+/// few, which is cheaper than going through every count.
+fn counted_docs(fields_with: &[u8], mut found: Vec<DocId>) -> Vec<DocId> {
+    if found.len() < fields_with.len() / 32 {
+        found.sort_unstable();
+        found
+    } else {
+        (0..)
+            .zip(fields_with)
+            .filter(|(_, &count)| count > 0)
+            .map(|(doc, _)| doc)
+            .collect()
     }
 }
 
@@ -1082,4 +1105,30 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_docs_are_the_documents_counted_few_or_many() {
+        let max_doc = 10_000;
+        // From a handful of documents to most of them, found out of order.
+        for step in [9_973, 1_009, 331, 97, 31, 7, 2, 1] {
+            let mut fields_with = vec![0u8; max_doc];
+            let mut found = Vec::new();
+            for doc in (0..max_doc).step_by(step).rev() {
+                fields_with[doc] = 1 + (doc % 3) as u8;
+                found.push(doc as DocId);
+            }
+            let expected: Vec<DocId> = (0..max_doc as DocId).step_by(step).collect();
+            assert_eq!(
+                counted_docs(&fields_with, found),
+                expected,
+                "every {step}th"
+            );
+        }
+        assert!(counted_docs(&[0; 64], Vec::new()).is_empty());
+    }
 }
