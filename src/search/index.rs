@@ -899,24 +899,22 @@ impl SearchIndex {
         terms.dedup();
         let mut found: HashMap<String, Matches> = HashMap::new();
         let mut positions = Vec::new();
+        // The hits in index order, for each term's postings to go through
+        // once, forward.
+        let mut order: Vec<&Hit> = page.hits.iter().collect();
+        order.sort_by_key(|hit| (hit.address.segment_ord, hit.address.doc_id));
         for slot in 0..TEXT_LANGUAGES.len() {
             for (field, is_title) in [
                 (self.fields.title[slot], true),
                 (self.fields.body[slot], false),
             ] {
                 for term in terms.iter().filter(|term| term.field() == field) {
-                    for hit in &page.hits {
-                        let record = IndexRecordOption::WithFreqsAndPositions;
-                        let Some(mut postings) = postings_at(page, hit, term, record)? else {
-                            continue;
-                        };
+                    // A common pair stands for its word and the next.
+                    let pair = term.value().as_str().is_some_and(super::pairs::is_pair);
+                    let record = IndexRecordOption::WithFreqsAndPositions;
+                    postings_at_hits(page, &order, term, record, |hit, postings| {
                         positions.clear();
                         postings.positions(&mut positions);
-                        // A common pair stands for its word and the next.
-                        if term.value().as_str().is_some_and(super::pairs::is_pair) {
-                            let seconds: Vec<u32> = positions.iter().map(|p| p + 1).collect();
-                            positions.extend(seconds);
-                        }
                         let matches = found.entry(hit.id.clone()).or_default();
                         let set = if is_title {
                             &mut matches.title[slot]
@@ -924,7 +922,10 @@ impl SearchIndex {
                             &mut matches.body[slot]
                         };
                         set.extend(positions.iter().copied());
-                    }
+                        if pair {
+                            set.extend(positions.iter().map(|position| position + 1));
+                        }
+                    })?;
                 }
             }
         }
@@ -936,12 +937,10 @@ impl SearchIndex {
             let Some(word) = value.as_str() else {
                 continue;
             };
-            for hit in &page.hits {
-                if postings_at(page, hit, term, IndexRecordOption::Basic)?.is_some() {
-                    let matches = found.entry(hit.id.clone()).or_default();
-                    matches.title_words.insert(word.to_owned());
-                }
-            }
+            postings_at_hits(page, &order, term, IndexRecordOption::Basic, |hit, _| {
+                let matches = found.entry(hit.id.clone()).or_default();
+                matches.title_words.insert(word.to_owned());
+            })?;
         }
         Ok(found)
     }
@@ -1074,25 +1073,40 @@ impl SearchIndex {
 
 /// The postings of `term` in the segment of `hit`, positioned on the hit's
 /// document; None when the document doesn't have the term.
-fn postings_at(
+/// Calls `at_hit` with each of the `hits` (in index order) that has
+/// `term`, and the term's postings moved to it: read once per segment and
+/// moved forward, not looked up again for every hit.
+fn postings_at_hits(
     page: &Page,
-    hit: &Hit,
+    hits: &[&Hit],
     term: &Term,
     record: IndexRecordOption,
-) -> tantivy::Result<Option<SegmentPostings>> {
-    let segment = page.searcher.segment_reader(hit.address.segment_ord);
-    let Some(mut postings) = segment
-        .inverted_index(term.field())?
-        .read_postings(term, record)?
-    else {
-        return Ok(None);
-    };
-    // `seek` only moves forward.
-    let doc = hit.address.doc_id;
-    if postings.doc() > doc || postings.seek(doc) != doc {
-        return Ok(None);
+    mut at_hit: impl FnMut(&Hit, &mut SegmentPostings),
+) -> tantivy::Result<()> {
+    let mut current: Option<(u32, Option<SegmentPostings>)> = None;
+    for &hit in hits {
+        let segment_ord = hit.address.segment_ord;
+        if current.as_ref().map(|(ord, _)| *ord) != Some(segment_ord) {
+            let postings = page
+                .searcher
+                .segment_reader(segment_ord)
+                .inverted_index(term.field())?
+                .read_postings(term, record)?;
+            current = Some((segment_ord, postings));
+        }
+        let Some((_, Some(postings))) = current.as_mut() else {
+            continue;
+        };
+        // `seek` only moves forward; past the end, `doc` is TERMINATED.
+        let doc = hit.address.doc_id;
+        if postings.doc() < doc {
+            postings.seek(doc);
+        }
+        if postings.doc() == doc {
+            at_hit(hit, postings);
+        }
     }
-    Ok(Some(postings))
+    Ok(())
 }
 
 fn clear_dir(dir: &Path) -> std::io::Result<()> {
