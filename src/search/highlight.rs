@@ -355,18 +355,18 @@ pub fn mark(
             };
             let mut title_at =
                 relative(&matched.title[slot], &|title, _| Words::split(title).width);
-            if !matched.title_words.is_empty() {
-                title_at.extend(words_among(
-                    &Words::split(title),
-                    &matched.title_words,
-                    &mut folding,
-                ));
+            // Split once, when there is anything to mark in it.
+            let title_words = (!title_at.is_empty() || !matched.title_words.is_empty())
+                .then(|| Words::split(title));
+            if let Some(words) = title_words
+                .as_ref()
+                .filter(|_| !matched.title_words.is_empty())
+            {
+                title_at.extend(words_among(words, &matched.title_words, &mut folding));
             }
             let body_at = relative(&matched.body[slot], &|_, body| Words::split(body).width);
             let pair = Marked {
-                title: (!title_at.is_empty())
-                    .then(|| mark_title(&Words::split(title), title_at.into_iter()))
-                    .flatten(),
+                title: title_words.and_then(|words| mark_title(&words, title_at.into_iter())),
                 body: body_at
                     .last()
                     .map(|&last| Words::split_until(body, last.saturating_add(MAX_WORDS_AFTER)))

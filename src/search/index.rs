@@ -238,9 +238,9 @@ pub struct Page {
 /// The automaton walks the dictionaries of the first field only, in every
 /// segment, when the query is built; the others, when there are any, are
 /// a language's titles and summaries beside its bodies, whose words are
-/// mostly in the bodies too. Walking a dictionary is most of a fuzzy query's cost, and one walk
-/// per language instead of three halves it. Knowing its terms, the query
-/// also tells highlighting what to mark.
+/// mostly in the bodies too. Walking a dictionary is most of a fuzzy
+/// query's cost, and one walk per language instead of three halves it.
+/// Knowing its terms, the query also tells highlighting what to mark.
 #[derive(Clone)]
 struct FuzzyTerms {
     fields: Vec<Field>,
@@ -1071,8 +1071,6 @@ impl SearchIndex {
     }
 }
 
-/// The postings of `term` in the segment of `hit`, positioned on the hit's
-/// document; None when the document doesn't have the term.
 /// Calls `at_hit` with each of the `hits` (in index order) that has
 /// `term`, and the term's postings moved to it: read once per segment and
 /// moved forward, not looked up again for every hit.
