@@ -84,7 +84,8 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = utoipa_app().split_for_parts();
+    let (app, mut api) = utoipa_app().split_for_parts();
+    crate::openapi::state_parameter_rules(&mut api);
     let spec = serde_json::to_value(&api).unwrap_or_default();
     let cors = state.cors.middleware();
     let path_config = web::PathConfig::default().error_handler(|error, _| {

@@ -1,6 +1,7 @@
 //! The OpenAPI document: collected from the handlers as they are
 //! registered, plus the document-level information below.
 
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -64,7 +65,8 @@ impl Modify for BearerKeys {
 
 /// Builds the OpenAPI document exactly as the server serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, api) = crate::app::utoipa_app().split_for_parts();
+    let (_, mut api) = crate::app::utoipa_app().split_for_parts();
+    state_parameter_rules(&mut api);
     api
 }
 
@@ -73,4 +75,146 @@ pub fn spec_json() -> String {
     let mut json = spec().to_pretty_json().unwrap_or_default();
     json.push('\n');
     json
+}
+
+/// How a query or path parameter that the handlers read as text is
+/// written: one value, or a comma-separated list of them.
+enum Written {
+    One(serde_json::Value),
+    List(serde_json::Value),
+}
+
+/// The schema a parameter's parser enforces, for the parameters the
+/// handlers read as plain strings (see `routes::params`): the values of
+/// the closed vocabularies, the shape of language tags, UUIDs and slugs.
+/// They are named here once, from the lists and patterns the parsers use,
+/// rather than on each of the endpoints that share them.
+fn written(path: &str, name: &str, location: &ParameterIn) -> Option<Written> {
+    use crate::domain::{lang::LANGUAGE_TAG_PATTERN, ID_OR_SLUG_PATTERN, MAX_SLUG_LEN};
+    use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role};
+    use serde_json::json;
+    use Written::{List, One};
+
+    let names = |names: &mut dyn Iterator<Item = &'static str>| -> serde_json::Value {
+        json!({ "type": "string", "enum": names.collect::<Vec<_>>() })
+    };
+    let key = json!({ "type": "string", "pattern": ID_OR_SLUG_PATTERN, "maxLength": MAX_SLUG_LEN });
+    let tag = json!({ "type": "string", "pattern": LANGUAGE_TAG_PATTERN });
+    if matches!(location, ParameterIn::Path) {
+        return match name {
+            "id_or_slug" => Some(One(key)),
+            "lang" => Some(One(names(&mut Lang::ALL.into_iter().map(Lang::as_str)))),
+            _ => None,
+        };
+    }
+    if !matches!(location, ParameterIn::Query) {
+        return None;
+    }
+    Some(match (path, name) {
+        (_, "lang") => One(tag),
+        ("/v1/events", "kind") => List(names(&mut EventKind::ALL.iter().map(|k| k.as_str()))),
+        (_, "kind") => List(names(&mut PublicationKind::ALL.iter().map(|k| k.as_str()))),
+        (_, "status") => List(names(
+            &mut PublicationStatus::ALL.iter().map(|s| s.as_str()),
+        )),
+        ("/v1/organisations", "role") => List(names(&mut Role::ALL.iter().map(|r| r.as_str()))),
+        (_, "field" | "project" | "funder" | "partner" | "event") => List(key),
+        (_, "language") => List(names(
+            &mut crate::routes::publications::LANGUAGE_FILTERS.into_iter(),
+        )),
+        ("/v1/search", "sort") => One(names(
+            &mut crate::routes::search::SORTS.iter().map(|(name, _)| *name),
+        )),
+        ("/v1/search", "facets") => List(names(
+            &mut crate::search::index::Facet::ALL
+                .into_iter()
+                .map(|f| f.as_str()),
+        )),
+        (_, "sort") => One(names(
+            &mut crate::db::publications::Sort::ALL
+                .into_iter()
+                .map(|s| s.as_str()),
+        )),
+        (_, "year") => One(json!({
+            "type": "integer", "format": "int32", "minimum": 1000, "maximum": 9999
+        })),
+        (_, "format") => One(names(
+            &mut crate::routes::citations::Format::ALL
+                .into_iter()
+                .map(|f| f.name()),
+        )),
+        ("/v1/changes", "include") => One(names(&mut ["publication"].into_iter())),
+        _ => return None,
+    })
+}
+
+/// Gives every parameter that [`written`] knows its exact schema; a list
+/// is declared as an array written with commas (`form`, not exploded),
+/// with its example split the same way.
+pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in api.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let Some(rule) = written(path, &parameter.name, &parameter.parameter_in) {
+                    restate(parameter, rule);
+                }
+            }
+        }
+        // Every read parses its query string strictly (`routes::params`),
+        // but OAI-PMH, which reports errors in its own XML.
+        if let Some(read) = item.get.as_mut().filter(|_| path != "/oai") {
+            let responses = &mut read.responses.responses;
+            let too_long = format!(
+                "The query string is longer than {} bytes",
+                crate::routes::params::MAX_QUERY_LEN
+            );
+            for (status, description) in [
+                ("400", "A malformed or unknown parameter"),
+                ("414", too_long.as_str()),
+            ] {
+                if !responses.contains_key(status) {
+                    let problem = serde_json::json!({
+                        "description": description,
+                        "content": { "application/problem+json": {
+                            "schema": { "$ref": "#/components/schemas/Problem" }
+                        } }
+                    });
+                    if let Ok(response) = serde_json::from_value(problem) {
+                        responses.insert(status.to_owned(), response);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rewrites one parameter by its JSON form (its example has no setter).
+fn restate(parameter: &mut Parameter, rule: Written) {
+    use serde_json::Value;
+    let Ok(Value::Object(mut json)) = serde_json::to_value(&*parameter) else {
+        return;
+    };
+    let schema = match rule {
+        Written::One(schema) => schema,
+        Written::List(item) => {
+            json.insert("style".into(), "form".into());
+            json.insert("explode".into(), false.into());
+            if let Some(Value::String(example)) = json.get("example") {
+                let items: Vec<Value> = example.split(',').map(Value::from).collect();
+                json.insert("example".into(), items.into());
+            }
+            serde_json::json!({ "type": "array", "items": item })
+        }
+    };
+    json.insert("schema".into(), schema);
+    if let Ok(restated) = serde_json::from_value(Value::Object(json)) {
+        *parameter = restated;
+    }
 }

@@ -76,6 +76,11 @@ pub enum LanguageRange {
     Unsupported(String),
 }
 
+/// What [`LanguageRange::parse`] takes for a tag, as the OpenAPI document
+/// states it: a primary subtag of letters, then subtags of letters and
+/// digits, each 1 to 8 long.
+pub const LANGUAGE_TAG_PATTERN: &str = "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$";
+
 impl LanguageRange {
     /// Parses one BCP 47 language tag (or `*`), rejecting what is not one.
     pub fn parse(raw: &str) -> Result<Self, String> {

@@ -71,6 +71,10 @@ pub enum IdOrSlug {
     Slug(Slug),
 }
 
+/// What [`IdOrSlug::parse`] takes, as the OpenAPI document states it: a
+/// hyphenated UUID (either case) or a slug (at most [`MAX_SLUG_LEN`]).
+pub const ID_OR_SLUG_PATTERN: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[a-z0-9]+(-[a-z0-9]+)*)$";
+
 impl IdOrSlug {
     /// Parses a path segment; a UUID wins over a slug of the same spelling.
     pub fn parse(raw: &str) -> Result<Self, String> {

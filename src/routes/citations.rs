@@ -30,9 +30,9 @@ pub enum Format {
 }
 
 impl Format {
-    const ALL: [Format; 4] = [Format::Bibtex, Format::Ris, Format::CslJson, Format::JsonLd];
+    pub const ALL: [Format; 4] = [Format::Bibtex, Format::Ris, Format::CslJson, Format::JsonLd];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Format::Bibtex => "bibtex",
             Format::Ris => "ris",
@@ -104,7 +104,7 @@ pub struct CitationParams {
         (status = 200, description = "The citation", content(
             (String = "application/x-bibtex"),
             (String = "application/x-research-info-systems"),
-            (Object = "application/vnd.citationstyles.csl+json"),
+            ([Object] = "application/vnd.citationstyles.csl+json"),
             (Object = "application/ld+json"),
         ), headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use crate::error::{ApiError, ErrorCode};
 
 /// The longest query string accepted.
-const MAX_QUERY_LEN: usize = 8 * 1024;
+pub const MAX_QUERY_LEN: usize = 8 * 1024;
 
 /// The decoded query parameters of one request.
 #[derive(Debug, Default)]

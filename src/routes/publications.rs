@@ -23,16 +23,17 @@ use crate::domain::{self, IdOrSlug, Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem, Tombstone};
 use crate::state::AppState;
 
-/// Query parameters of `GET /v1/publications`. List filters take several
-/// values, repeated (`kind=a&kind=b`) or comma-separated (`kind=a,b`):
-/// values of one filter are alternatives, different filters must all hold.
+/// Query parameters of `GET /v1/publications.csv`, and of the list before
+/// its paging. List filters take several values, repeated
+/// (`kind=a&kind=b`) or comma-separated (`kind=a,b`): values of one filter
+/// are alternatives, different filters must all hold.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(
     dead_code,
     reason = "documents the query parameters; they are read through Params"
 )]
-pub struct PublicationListParams {
+pub struct PublicationFilterParams {
     /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
     #[param(example = "report,policy_paper")]
     kind: Option<String>,
@@ -74,14 +75,37 @@ pub struct PublicationListParams {
     /// Order: `-published_on` (default), `published_on`, `title`, `-updated_at`.
     #[param(example = "-published_on")]
     sort: Option<String>,
+    /// Language to serve (overrides `Accept-Language`): `en`, `sq`, `sr`, `sr-Latn`, `sr-Cyrl`.
+    #[param(example = "sq")]
+    lang: Option<String>,
+}
+
+/// Paging of `GET /v1/publications`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query parameters; they are read through Params"
+)]
+pub struct PageParams {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// Language to serve (overrides `Accept-Language`): `en`, `sq`, `sr`, `sr-Latn`, `sr-Cyrl`.
-    #[param(example = "sq")]
-    lang: Option<String>,
+}
+
+/// Query parameters of `GET /v1/publications`: the filters, then paging.
+pub struct PublicationListParams;
+
+impl IntoParams for PublicationListParams {
+    fn into_params(
+        parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let mut params = PublicationFilterParams::into_params(&parameter_in_provider);
+        params.extend(PageParams::into_params(parameter_in_provider));
+        params
+    }
 }
 
 /// Query parameters of `GET /v1/publications/{id_or_slug}`.
@@ -145,6 +169,10 @@ fn intersect(a: Option<Vec<String>>, b: Option<Vec<String>>) -> Option<Vec<Strin
         (None, b) => b,
     }
 }
+
+/// The values of the `language` filter, as the OpenAPI document lists them
+/// (tags are compared case-insensitively, and a region is ignored).
+pub const LANGUAGE_FILTERS: [&str; 5] = ["en", "sq", "sr", "sr-Latn", "sr-Cyrl"];
 
 /// Maps a `language` filter value to the stored tags that satisfy it.
 fn stored_tags_for(raw: &str) -> Result<Vec<String>, String> {
@@ -258,6 +286,8 @@ fn next_link(req: &HttpRequest, params: &Params, cursor: &str) -> String {
             headers(("ETag" = String), ("Content-Language" = String), ("Link" = String, description = "The next page, when there is one"))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`status` asks for drafts or withdrawn publications and no valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`status` asks for drafts or withdrawn publications and the key is not an editor's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/publications")]
@@ -549,10 +579,12 @@ fn csv_field(out: &mut String, value: &str) {
 /// Albanian and Serbian letters right.
 #[utoipa::path(
     tag = "publications",
-    params(PublicationListParams, AcceptLanguage),
+    params(PublicationFilterParams, AcceptLanguage),
     responses(
         (status = 200, description = "One row a publication", content_type = "text/csv", body = String),
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`status` asks for drafts or withdrawn publications and no valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`status` asks for drafts or withdrawn publications and the key is not an editor's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/publications.csv")]
@@ -561,12 +593,7 @@ pub async fn publications_csv(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let names: Vec<String> = names_of::<PublicationListParams>()
-        .iter()
-        .filter(|name| *name != "cursor" && *name != "limit")
-        .cloned()
-        .collect();
-    let params = Params::parse(&req, &names)?;
+    let params = Params::parse(&req, names_of::<PublicationFilterParams>())?;
     let requested = Requested::from_request(&req, &params, false)?;
     let sort = params
         .parsed("sort", Sort::parse)?

@@ -231,15 +231,19 @@ fn facet_values(
     values
 }
 
+/// The orders `sort` takes, by wire name.
+pub const SORTS: [(&str, SearchOrder); 3] = [
+    ("relevance", SearchOrder::Relevance),
+    ("-published_on", SearchOrder::PublishedDesc),
+    ("published_on", SearchOrder::PublishedAsc),
+];
+
 fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
-    match raw {
-        "relevance" => Ok(SearchOrder::Relevance),
-        "-published_on" => Ok(SearchOrder::PublishedDesc),
-        "published_on" => Ok(SearchOrder::PublishedAsc),
-        other => Err(format!(
-            "{other:?} is not one of relevance, -published_on, published_on"
-        )),
-    }
+    SORTS
+        .iter()
+        .find(|(name, _)| *name == raw)
+        .map(|(_, order)| *order)
+        .ok_or_else(|| format!("{raw:?} is not one of relevance, -published_on, published_on"))
 }
 
 /// Reads `q`: control characters dropped, at most [`MAX_QUERY_CHARS`].

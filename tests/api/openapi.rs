@@ -1,7 +1,9 @@
-//! The served OpenAPI document equals the committed one, and the two
-//! migration sets name the same migrations.
+//! The served OpenAPI document equals the committed one and states what
+//! the server takes, and the two migration sets name the same migrations.
 
-use super::{demo_app, Backend};
+use serde_json::Value;
+
+use super::{assert_problem, demo_app, Backend, TestApp, TestDb};
 
 #[actix_web::test]
 async fn served_spec_equals_the_committed_file() {
@@ -38,6 +40,141 @@ async fn served_spec_equals_the_committed_file() {
             served["paths"].get(path).is_some(),
             "{path} is not in the spec"
         );
+    }
+}
+
+/// Every value the spec lists for a query parameter of an endpoint without
+/// path parameters is taken (alone, and a list of them all at once), and a
+/// value it doesn't list is a 400 `invalid_parameter`: the spec says what
+/// the parsers enforce, so that a generated client or a fuzzer agrees with
+/// the server.
+#[actix_web::test]
+async fn the_listed_values_of_each_parameter_are_the_ones_taken() {
+    let app = TestApp::with_search(TestDb::new(Backend::Sqlite).expect("backend").with_demo());
+    let editor = app.key(arkiv::auth::Role::Editor);
+    let spec = app.get("/openapi.json").await.json();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        let Some(parameters) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        if path.contains('{') {
+            continue;
+        }
+        for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+            let name = parameter["name"].as_str().expect("name");
+            // Documented means taken: whatever the value, never an unknown parameter.
+            let named = app.get(&format!("{path}?{name}=")).await;
+            if !named.status.is_success() && named.body.starts_with(b"{") {
+                assert_ne!(
+                    named.json()["code"],
+                    "unknown_query_parameter",
+                    "{path} documents {name} but does not take it"
+                );
+            }
+            let schema = &parameter["schema"];
+            let (values, list) = match (&schema["enum"], &schema["items"]["enum"]) {
+                (Value::Array(values), _) => (values, false),
+                (_, Value::Array(values)) => (values, true),
+                _ => continue,
+            };
+            let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+            let mut tries: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+            if list {
+                assert_eq!(parameter["explode"], false, "{path} {name}");
+                tries.push(values.join(","));
+            }
+            for value in tries {
+                let uri = format!("{path}?{name}={}", value.replace('+', "%2B"));
+                let reply = app
+                    .get_with(&uri, &[("Authorization", &format!("Bearer {editor}"))])
+                    .await;
+                assert!(
+                    reply.status.is_success(),
+                    "{uri} answered {}: {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                );
+                checked += 1;
+            }
+            let unlisted = app.get(&format!("{path}?{name}=not-a-listed-value")).await;
+            assert_problem(&unlisted, 400, "invalid_parameter");
+        }
+    }
+    // kind, language, sort, status on the list and the CSV; kind, language,
+    // sort, facets on search; kind on the feeds and events; role; include.
+    assert!(checked >= 60, "only {checked} values checked");
+}
+
+/// The patterns the spec gives language tags and ids or slugs are the
+/// parsers' own: a sample of each kind of value is taken exactly when
+/// the pattern matches it.
+#[actix_web::test]
+async fn the_patterns_of_tags_and_keys_agree_with_the_parsers() {
+    let app = demo_app(Backend::Sqlite);
+    let spec = app.get("/openapi.json").await.json();
+    let pattern = |path: &str, name: &str| -> regex_lite::Regex {
+        let parameters = spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        let parameter = parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has no {name}"));
+        let schema = &parameter["schema"];
+        let pattern = schema["pattern"]
+            .as_str()
+            .or(schema["items"]["pattern"].as_str())
+            .unwrap_or_else(|| panic!("{path} {name} has no pattern"));
+        regex_lite::Regex::new(pattern).expect("a valid pattern")
+    };
+    let tag = pattern("/v1/fields", "lang");
+    for sample in [
+        "en",
+        "sq",
+        "sr",
+        "sr-Latn",
+        "SR-cyrl",
+        "de",
+        "en-GB",
+        "sr-Latn-RS",
+        "x",
+        "all",
+        "",
+        "*",
+        "en_US",
+        "-en",
+        "en-",
+        "en--GB",
+        "abcdefghi",
+        "en-abcdefghi",
+        "e1",
+        "č",
+    ] {
+        let taken = arkiv::domain::LanguageRange::parse(sample)
+            .is_ok_and(|range| !matches!(range, arkiv::domain::LanguageRange::Any));
+        assert_eq!(tag.is_match(sample), taken, "lang {sample:?}");
+    }
+    let key = pattern("/v1/publications/{id_or_slug}", "id_or_slug");
+    let field = pattern("/v1/publications", "field");
+    for sample in [
+        "citizen-participation",
+        "publication-000001",
+        "01a2234b-5539-70d0-a5ba-a8cb93c1a684",
+        "01A2234B-5539-70D0-A5BA-A8CB93C1A684",
+        "01a2234b5539",
+        "",
+        "-a",
+        "a-",
+        "a--b",
+        "Citizen",
+        "a_b",
+        "č",
+        "01a2234b-5539-70d0-a5ba-a8cb93c1a68",
+    ] {
+        let taken = arkiv::domain::IdOrSlug::parse(sample).is_ok();
+        assert_eq!(key.is_match(sample), taken, "id_or_slug {sample:?}");
+        assert_eq!(field.is_match(sample), taken, "field {sample:?}");
     }
 }
 
