@@ -155,6 +155,11 @@ async fn the_patterns_of_tags_and_keys_agree_with_the_parsers() {
             .is_ok_and(|range| !matches!(range, arkiv::domain::LanguageRange::Any));
         assert_eq!(tag.is_match(sample), taken, "lang {sample:?}");
     }
+    // The parameter is stricter than a tag in Accept-Language: no spaces around it.
+    for (sample, taken) in [("sq", true), ("sq%20", false), ("%09sq", false)] {
+        let reply = app.get(&format!("/v1/fields?lang={sample}")).await;
+        assert_eq!(reply.status.is_success(), taken, "lang={sample}");
+    }
     let key = pattern("/v1/publications/{id_or_slug}", "id_or_slug");
     let field = pattern("/v1/publications", "field");
     for sample in [
