@@ -3,7 +3,9 @@
 //! serves every request; it is reloaded when the change log shows a change
 //! to any of them (see [`crate::state::AppState::catalog`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::domain::{EventKind, Role};
 use crate::import::format::LangMap;
@@ -62,39 +64,56 @@ pub struct Event {
     pub version: String,
 }
 
-/// One kind of entity, ordered by slug and found by id or slug.
+/// One kind of entity, ordered by slug and found by id or slug. Every
+/// listed publication looks its project, funders, partners, event and
+/// fields up by id: the ids hash with FxHash (SipHash's resistance to
+/// chosen keys buys nothing for ids the archive made itself) straight to
+/// the entry.
 #[derive(Debug, Clone)]
 pub struct Table<T> {
-    by_slug: BTreeMap<String, T>,
-    slug_of_id: HashMap<String, String>,
-    id_of_slug: HashMap<String, String>,
+    entries: Vec<T>,
+    ids: Vec<String>,
+    by_slug: BTreeMap<String, usize>,
+    by_id: FxHashMap<String, usize>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Self {
+            entries: Vec::new(),
+            ids: Vec::new(),
             by_slug: BTreeMap::new(),
-            slug_of_id: HashMap::new(),
-            id_of_slug: HashMap::new(),
+            by_id: FxHashMap::default(),
         }
     }
 }
 
 impl<T> Table<T> {
+    /// Adds an entry, or replaces the one with the same slug.
     pub fn insert(&mut self, id: String, slug: String, value: T) {
-        self.slug_of_id.insert(id.clone(), slug.clone());
-        self.id_of_slug.insert(slug.clone(), id);
-        self.by_slug.insert(slug, value);
+        match self.by_slug.get(&slug) {
+            Some(&at) => {
+                self.by_id.remove(&self.ids[at]);
+                self.entries[at] = value;
+                self.ids[at] = id.clone();
+                self.by_id.insert(id, at);
+            }
+            None => {
+                let at = self.entries.len();
+                self.entries.push(value);
+                self.ids.push(id.clone());
+                self.by_id.insert(id, at);
+                self.by_slug.insert(slug, at);
+            }
+        }
     }
 
     pub fn by_id(&self, id: &str) -> Option<&T> {
-        self.slug_of_id
-            .get(id)
-            .and_then(|slug| self.by_slug.get(slug))
+        self.by_id.get(id).map(|&at| &self.entries[at])
     }
 
     pub fn by_slug(&self, slug: &str) -> Option<&T> {
-        self.by_slug.get(slug)
+        self.by_slug.get(slug).map(|&at| &self.entries[at])
     }
 
     /// Finds by UUID or slug, whichever `key` is.
@@ -104,7 +123,7 @@ impl<T> Table<T> {
 
     /// Every entry, by slug.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.by_slug.values()
+        self.by_slug.values().map(|&at| &self.entries[at])
     }
 
     pub fn len(&self) -> usize {
@@ -117,10 +136,10 @@ impl<T> Table<T> {
 
     /// Returns the id of the entry a filter value (slug or id) names.
     pub fn id_of(&self, key: &str) -> Option<String> {
-        if self.slug_of_id.contains_key(key) {
+        if self.by_id.contains_key(key) {
             return Some(key.to_owned());
         }
-        self.id_of_slug.get(key).cloned()
+        self.by_slug.get(key).map(|&at| self.ids[at].clone())
     }
 }
 
@@ -131,4 +150,32 @@ pub struct Catalog {
     pub fields: Table<Field>,
     pub projects: Table<Project>,
     pub events: Table<Event>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+
+    #[test]
+    fn a_table_finds_by_id_or_slug_and_lists_by_slug() {
+        let mut table = Table::default();
+        table.insert("id-b".to_owned(), "bravo".to_owned(), 2);
+        table.insert("id-a".to_owned(), "alpha".to_owned(), 1);
+        assert_eq!(table.iter().copied().collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(table.by_id("id-b"), Some(&2));
+        assert_eq!(table.by_slug("alpha"), Some(&1));
+        assert_eq!(table.find("id-a"), Some(&1));
+        assert_eq!(table.find("bravo"), Some(&2));
+        assert_eq!(table.id_of("bravo").as_deref(), Some("id-b"));
+        assert_eq!(table.id_of("id-a").as_deref(), Some("id-a"));
+        assert_eq!(table.id_of("charlie"), None);
+
+        // The same slug again replaces the entry, its id included.
+        table.insert("id-c".to_owned(), "bravo".to_owned(), 3);
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.by_id("id-b"), None);
+        assert_eq!(table.by_id("id-c"), Some(&3));
+        assert_eq!(table.id_of("bravo").as_deref(), Some("id-c"));
+        assert_eq!(table.iter().copied().collect::<Vec<_>>(), [1, 3]);
+    }
 }
