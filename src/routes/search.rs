@@ -243,7 +243,10 @@ fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
         .iter()
         .find(|(name, _)| *name == raw)
         .map(|(_, order)| *order)
-        .ok_or_else(|| format!("{raw:?} is not one of relevance, -published_on, published_on"))
+        .ok_or_else(|| {
+            let names: Vec<&str> = SORTS.iter().map(|(name, _)| *name).collect();
+            format!("{raw:?} is not one of {}", names.join(", "))
+        })
 }
 
 /// Reads `q`: control characters dropped, at most [`MAX_QUERY_CHARS`].
