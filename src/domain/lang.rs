@@ -82,9 +82,9 @@ pub enum LanguageRange {
 pub const LANGUAGE_TAG_PATTERN: &str = "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$";
 
 impl LanguageRange {
-    /// Parses one BCP 47 language tag (or `*`), rejecting what is not one.
+    /// Parses one BCP 47 language tag (or `*`), rejecting what is not one,
+    /// spaces around it included: a list of tags trims its items itself.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
         if raw == "*" {
             return Ok(Self::Any);
         }
@@ -136,7 +136,7 @@ pub fn parse_accept_language(header: &str) -> Vec<LanguageRange> {
         .enumerate()
         .filter_map(|(position, entry)| {
             let mut parts = entry.split(';');
-            let range = LanguageRange::parse(parts.next()?).ok()?;
+            let range = LanguageRange::parse(parts.next()?.trim()).ok()?;
             let mut quality = 1000u16;
             for param in parts {
                 let (key, value) = param.split_once('=')?;
@@ -271,7 +271,16 @@ mod tests {
             LanguageRange::parse("de"),
             Ok(LanguageRange::Unsupported("de".into()))
         );
-        for bad in ["", "e n", "123", "en_US", "toolongtag", "en--x"] {
+        for bad in [
+            "",
+            "e n",
+            " en",
+            "en\t",
+            "123",
+            "en_US",
+            "toolongtag",
+            "en--x",
+        ] {
             assert!(
                 LanguageRange::parse(bad).is_err(),
                 "{bad:?} must be rejected"

@@ -37,12 +37,6 @@ impl Requested {
         allow_all: bool,
     ) -> Result<Self, ApiError> {
         if let Some(raw) = params.one("lang")? {
-            if raw.trim() != raw {
-                return Err(ApiError::invalid(
-                    "lang",
-                    format!("{raw:?} has spaces around the language tag"),
-                ));
-            }
             if raw.eq_ignore_ascii_case("all") {
                 if allow_all {
                     return Ok(Self {

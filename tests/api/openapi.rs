@@ -150,6 +150,8 @@ async fn the_patterns_of_tags_and_keys_agree_with_the_parsers() {
         "en-abcdefghi",
         "e1",
         "č",
+        " en",
+        "en\t",
     ] {
         let taken = arkiv::domain::LanguageRange::parse(sample)
             .is_ok_and(|range| !matches!(range, arkiv::domain::LanguageRange::Any));
