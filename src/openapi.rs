@@ -152,6 +152,10 @@ fn written(path: &str, name: &str, location: &ParameterIn) -> Option<Written> {
 /// is declared as an array written with commas (`form`, not exploded),
 /// with its example split the same way.
 pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
+    let too_long = format!(
+        "The query string is longer than {} bytes",
+        crate::routes::params::MAX_QUERY_LEN
+    );
     for (path, item) in api.paths.paths.iter_mut() {
         let operations = [
             &mut item.get,
@@ -171,10 +175,6 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
         // but OAI-PMH, which reports errors in its own XML.
         if let Some(read) = item.get.as_mut().filter(|_| path != "/oai") {
             let responses = &mut read.responses.responses;
-            let too_long = format!(
-                "The query string is longer than {} bytes",
-                crate::routes::params::MAX_QUERY_LEN
-            );
             for (status, description) in [
                 ("400", "A malformed or unknown parameter"),
                 ("414", too_long.as_str()),

@@ -184,7 +184,8 @@ fn stored_tags_for(raw: &str) -> Result<Vec<String>, String> {
         LanguageRange::SerbianAnyScript => &[Lang::SrLatn, Lang::SrCyrl],
         LanguageRange::Any | LanguageRange::Unsupported(_) => {
             return Err(format!(
-                "{raw:?} is not one of en, sq, sr, sr-Latn, sr-Cyrl"
+                "{raw:?} is not one of {}",
+                LANGUAGE_FILTERS.join(", ")
             ))
         }
     };

@@ -179,7 +179,8 @@ impl Facet {
             .into_iter()
             .find(|facet| facet.as_str() == raw)
             .ok_or_else(|| {
-                format!("{raw:?} is not one of kind, field, project, funder, language, year")
+                let names: Vec<&str> = Facet::ALL.into_iter().map(Facet::as_str).collect();
+                format!("{raw:?} is not one of {}", names.join(", "))
             })
     }
 }
