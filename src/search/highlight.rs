@@ -78,25 +78,26 @@ impl<'a> Words<'a> {
     /// know whether the text goes on): a fragment never reaches past it,
     /// and most of a long body need not be read.
     fn split_until(text: &'a str, last: u32) -> Self {
-        let text = if surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        // Most texts are NFC, and most of their characters are NFC whatever
+        // stands around them: one pass splits such a text and checks that,
+        // as far as it reads. Only a text with other characters is checked
+        // whole, normalised when it needs it, and split again.
+        let mut spans = Vec::with_capacity((text.len() / 6).min(last as usize + 2));
+        if let Some(complete) = scan_words(text, last, true, &mut spans) {
+            return Self::new(Cow::Borrowed(text), spans, complete);
+        }
+        let text = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
             Cow::Borrowed(text)
         } else {
             Cow::Owned(text.nfc().collect())
         };
-        // The analyzers drop long words after numbering them; the filters
-        // after that rewrite words but never drop one.
-        let mut spans = Vec::new();
-        let mut complete = true;
-        for (position, start, end) in word_spans(&text) {
-            if end - start >= MAX_TOKEN_BYTES {
-                continue;
-            }
-            if position > last {
-                complete = false;
-                break;
-            }
-            spans.push((position, start, end));
-        }
+        spans.clear();
+        // Without the check, scanning always comes to an answer.
+        let complete = scan_words(&text, last, false, &mut spans).unwrap_or(true);
+        Self::new(text, spans, complete)
+    }
+
+    fn new(text: Cow<'a, str>, spans: Vec<(u32, usize, usize)>, complete: bool) -> Self {
         let end = spans.last().map_or(0, |(position, _, _)| position + 1);
         Self {
             text,
@@ -145,30 +146,76 @@ impl<'a> Words<'a> {
     }
 }
 
-/// The words of `text` as tantivy's simple tokenizer finds them (runs of
-/// letters and digits), numbered from 0: (position, start byte, end byte).
-/// The same words, without copying each one out as the tokenizer does.
-fn word_spans(text: &str) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
-    let mut chars = text.char_indices().peekable();
+/// Pushes to `spans` the words of `text` as tantivy's simple tokenizer
+/// finds them (runs of letters and digits), numbered from 0 as (position,
+/// start byte, end byte), up to the word at position `last`. Words the
+/// analyzers drop for their length are numbered but left out. Returns
+/// whether the text was read to its end, or, with `check_nfc`, None as
+/// soon as it meets a character that [`surely_nfc`] can't vouch for.
+///
+/// Reading stops after the first word past `last` and the character that
+/// ends it: every character read is one that nothing composes with, so
+/// what comes after can't change the words read.
+fn scan_words(
+    text: &str,
+    last: u32,
+    check_nfc: bool,
+    spans: &mut Vec<(u32, usize, usize)>,
+) -> Option<bool> {
+    let bytes = text.as_bytes();
     let mut position = 0;
-    std::iter::from_fn(move || {
-        let start = loop {
-            let (at, c) = chars.next()?;
-            if is_word_char(c) {
-                break at;
-            }
-        };
-        let mut end = text.len();
-        while let Some(&(at, c)) = chars.peek() {
-            if !is_word_char(c) {
-                end = at;
+    let mut word_start = None;
+    let mut at = 0;
+    while at < bytes.len() {
+        let (in_word, len) = if bytes[at].is_ascii() {
+            (bytes[at].is_ascii_alphanumeric(), 1)
+        } else {
+            let Some(c) = text[at..].chars().next() else {
                 break;
+            };
+            if check_nfc && !surely_nfc(c) {
+                return None;
             }
-            chars.next();
+            (is_word_char(c), c.len_utf8())
+        };
+        match word_start {
+            None if in_word => word_start = Some(at),
+            Some(start) if !in_word => {
+                if !take_word(spans, position, start, at, last) {
+                    return Some(false);
+                }
+                position += 1;
+                word_start = None;
+            }
+            _ => {}
         }
-        position += 1;
-        Some((position - 1, start, end))
-    })
+        at += len;
+    }
+    match word_start {
+        Some(start) => Some(take_word(spans, position, start, text.len(), last)),
+        None => Some(true),
+    }
+}
+
+/// Keeps the word at `position` unless it is too long; false when it is
+/// past `last`.
+fn take_word(
+    spans: &mut Vec<(u32, usize, usize)>,
+    position: u32,
+    start: usize,
+    end: usize,
+    last: u32,
+) -> bool {
+    // The analyzers drop long words after numbering them; the filters
+    // after that rewrite words but never drop one.
+    if end - start >= MAX_TOKEN_BYTES {
+        return true;
+    }
+    if position > last {
+        return false;
+    }
+    spans.push((position, start, end));
+    true
 }
 
 /// `char::is_alphanumeric`, which the simple tokenizer splits by, answered
@@ -185,22 +232,17 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// True when every character of `text` is from ranges where none
-/// decomposes and none combines with the character before it, so that a
-/// text of them alone is NFC: ASCII, the Latin letters up to U+02FF, the
-/// Cyrillic letters, and punctuation (quotes, dashes) and currency signs.
-/// A cheaper check than the quick check for most bodies; false means
-/// "look closer", not "not NFC".
-fn surely_nfc(text: &str) -> bool {
-    text.chars().all(|c| {
-        matches!(
-            c,
-            '\0'..='\u{2FF}'
-                | '\u{400}'..='\u{482}'
-                | '\u{48A}'..='\u{4FF}'
-                | '\u{2002}'..='\u{20CF}'
-        )
-    })
+/// True when `c` is from ranges where none decomposes and none combines
+/// with the character before it, so that a text of them alone is NFC:
+/// ASCII, the Latin letters up to U+02FF, the Cyrillic letters, and
+/// punctuation (quotes, dashes) and currency signs. A cheaper check than
+/// the quick check for most bodies; false means "look closer", not "not
+/// NFC".
+fn surely_nfc(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\u{2FF}' | '\u{400}'..='\u{482}' | '\u{48A}'..='\u{4FF}' | '\u{2002}'..='\u{20CF}'
+    )
 }
 
 /// The positions of the words of a text that `folding` turns into one of `wanted`.
@@ -458,6 +500,40 @@ mod tests {
         assert!(fragment.ends_with("<mark>needle</mark>"), "{fragment}");
     }
 
+    /// A split that stops early reads only part of a text, and checks
+    /// only that part for NFC: its words are those of the whole text,
+    /// normalised, up to where it stopped.
+    #[test]
+    fn a_split_that_stops_early_finds_the_words_of_the_normalised_text() {
+        let words = |split: &Words| -> Vec<(u32, String)> {
+            split
+                .spans
+                .iter()
+                .map(|&(position, start, end)| (position, split.text[start..end].to_owned()))
+                .collect()
+        };
+        // A combining mark (which NFC composes) well past the stop, at the
+        // start of the word that stops it, ending it, and in the last word.
+        for text in [
+            "jedan dva tri c\u{301}etiri pet",
+            "jedan dva tri četiri pe\u{301}t",
+            "jedan dva tri c\u{301}",
+            "jedan dva\u{301} tri",
+        ] {
+            let whole = Words::split(text);
+            assert!(matches!(whole.text, Cow::Owned(_)), "{text:?}");
+            for last in 0..6 {
+                let part = Words::split_until(text, last);
+                let expected: Vec<(u32, String)> = words(&whole)
+                    .into_iter()
+                    .filter(|(position, _)| *position <= last)
+                    .collect();
+                assert_eq!(words(&part), expected, "{text:?} up to {last}");
+                assert_eq!(part.complete, whole.spans.len() as u32 <= last + 1);
+            }
+        }
+    }
+
     #[test]
     fn word_characters_are_the_alphanumeric_ones() {
         for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
@@ -470,10 +546,10 @@ mod tests {
         use unicode_normalization::char::canonical_combining_class;
         let mut checked = 0;
         for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
-            let one = c.to_string();
-            if !surely_nfc(&one) {
+            if !surely_nfc(c) {
                 continue;
             }
+            let one = c.to_string();
             checked += 1;
             assert_eq!(is_nfc_quick(one.chars()), IsNormalized::Yes, "{c:?}");
             assert_eq!(canonical_combining_class(c), 0, "{c:?}");
@@ -484,7 +560,7 @@ mod tests {
             }
         }
         assert!(checked > 1_100, "{checked}");
-        assert!(!surely_nfc("Pris\u{030C}tina"));
+        assert!(!surely_nfc('\u{030C}'));
     }
 
     /// The words as the analyzers' tokenizer and long-word filter find
