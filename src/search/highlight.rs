@@ -63,6 +63,8 @@ struct Words<'a> {
     text: Cow<'a, str>,
     /// (position, start byte, end byte) of each word the index holds.
     spans: Vec<(u32, usize, usize)>,
+    /// (start, end) of each word of `spans` in characters, not bytes.
+    chars: Vec<(usize, usize)>,
     /// Positions this value takes up, gap included (when `complete`).
     width: u32,
     /// False when splitting stopped before the end of the text.
@@ -82,26 +84,29 @@ impl<'a> Words<'a> {
         // stands around them: one pass splits such a text and checks that,
         // as far as it reads. Only a text with other characters is checked
         // whole, normalised when it needs it, and split again.
-        let mut spans = Vec::with_capacity((text.len() / 6).min(last as usize + 2));
-        if let Some(complete) = scan_words(text, last, true, &mut spans) {
-            return Self::new(Cow::Borrowed(text), spans, complete);
+        let words = (text.len() / 6).min(last as usize + 2);
+        let mut found = (Vec::with_capacity(words), Vec::with_capacity(words));
+        if let Some(complete) = scan_words(text, last, true, &mut found) {
+            return Self::new(Cow::Borrowed(text), found, complete);
         }
         let text = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
             Cow::Borrowed(text)
         } else {
             Cow::Owned(text.nfc().collect())
         };
-        spans.clear();
+        found.0.clear();
+        found.1.clear();
         // Without the check, scanning always comes to an answer.
-        let complete = scan_words(&text, last, false, &mut spans).unwrap_or(true);
-        Self::new(text, spans, complete)
+        let complete = scan_words(&text, last, false, &mut found).unwrap_or(true);
+        Self::new(text, found, complete)
     }
 
-    fn new(text: Cow<'a, str>, spans: Vec<(u32, usize, usize)>, complete: bool) -> Self {
+    fn new(text: Cow<'a, str>, (spans, chars): Found, complete: bool) -> Self {
         let end = spans.last().map_or(0, |(position, _, _)| position + 1);
         Self {
             text,
             spans,
+            chars,
             width: end + 1,
             complete,
         }
@@ -146,9 +151,13 @@ impl<'a> Words<'a> {
     }
 }
 
-/// Pushes to `spans` the words of `text` as tantivy's simple tokenizer
-/// finds them (runs of letters and digits), numbered from 0 as (position,
-/// start byte, end byte), up to the word at position `last`. Words the
+/// The words a scan found: (position, start byte, end byte) of each, and
+/// (start, end) of each in characters.
+type Found = (Vec<(u32, usize, usize)>, Vec<(usize, usize)>);
+
+/// Adds to `found` the words of `text` as tantivy's simple tokenizer finds
+/// them (runs of letters and digits), numbered from 0, up to the word at
+/// position `last`. Words the
 /// analyzers drop for their length are numbered but left out. Returns
 /// whether the text was read to its end, or, with `check_nfc`, None as
 /// soon as it meets a character that [`surely_nfc`] can't vouch for.
@@ -156,16 +165,12 @@ impl<'a> Words<'a> {
 /// Reading stops after the first word past `last` and the character that
 /// ends it: every character read is one that nothing composes with, so
 /// what comes after can't change the words read.
-fn scan_words(
-    text: &str,
-    last: u32,
-    check_nfc: bool,
-    spans: &mut Vec<(u32, usize, usize)>,
-) -> Option<bool> {
+fn scan_words(text: &str, last: u32, check_nfc: bool, found: &mut Found) -> Option<bool> {
     let bytes = text.as_bytes();
     let mut position = 0;
+    // (byte, character) where the word being read starts.
     let mut word_start = None;
-    let mut at = 0;
+    let (mut at, mut chars) = (0, 0);
     while at < bytes.len() {
         let (in_word, len) = if bytes[at].is_ascii() {
             (bytes[at].is_ascii_alphanumeric(), 1)
@@ -179,9 +184,9 @@ fn scan_words(
             (is_word_char(c), c.len_utf8())
         };
         match word_start {
-            None if in_word => word_start = Some(at),
+            None if in_word => word_start = Some((at, chars)),
             Some(start) if !in_word => {
-                if !take_word(spans, position, start, at, last) {
+                if !take_word(found, position, start, (at, chars), last) {
                     return Some(false);
                 }
                 position += 1;
@@ -190,31 +195,34 @@ fn scan_words(
             _ => {}
         }
         at += len;
+        chars += 1;
     }
     match word_start {
-        Some(start) => Some(take_word(spans, position, start, text.len(), last)),
+        Some(start) => Some(take_word(found, position, start, (at, chars), last)),
         None => Some(true),
     }
 }
 
 /// Keeps the word at `position` unless it is too long; false when it is
 /// past `last`.
+/// `start` and `end` are (byte, character) offsets.
 fn take_word(
-    spans: &mut Vec<(u32, usize, usize)>,
+    (spans, chars): &mut Found,
     position: u32,
-    start: usize,
-    end: usize,
+    start: (usize, usize),
+    end: (usize, usize),
     last: u32,
 ) -> bool {
     // The analyzers drop long words after numbering them; the filters
     // after that rewrite words but never drop one.
-    if end - start >= MAX_TOKEN_BYTES {
+    if end.0 - start.0 >= MAX_TOKEN_BYTES {
         return true;
     }
     if position > last {
         return false;
     }
-    spans.push((position, start, end));
+    spans.push((position, start.0, end.0));
+    chars.push((start.1, end.1));
     true
 }
 
@@ -298,17 +306,7 @@ fn window(words: &Words, marked: &[usize], max_chars: usize) -> (usize, usize) {
     // Widening reaches back at most half the room, and every word and every
     // gap takes a character: the words before `lo` can't be in the window.
     let lo = marked[0].saturating_sub(max_chars / 2 + 1);
-    // Character offsets of each word's start and end from `lo` on, in one pass.
-    let mut chars_at = Vec::with_capacity(words.spans.len() - lo);
-    let (mut byte, mut chars) = (words.spans[lo].1, 0);
-    for &(_, start, end) in &words.spans[lo..] {
-        chars += words.text[byte..start].chars().count();
-        let word = words.text[start..end].chars().count();
-        chars_at.push((chars, chars + word));
-        chars += word;
-        byte = end;
-    }
-    let at = |k: usize| chars_at[k - lo];
+    let at = |k: usize| words.chars[k];
     // The densest run of marked words that fits.
     let (mut best, mut best_count) = ((marked[0], marked[0]), 0);
     let mut j = 0;
@@ -605,6 +603,13 @@ mod tests {
             let words = Words::split(&text);
             assert_eq!(words.spans, expected, "{text:?}");
             assert!(words.complete);
+            let in_chars: Vec<(usize, usize)> = expected
+                .iter()
+                .map(|&(_, start, end)| {
+                    (text[..start].chars().count(), text[..end].chars().count())
+                })
+                .collect();
+            assert_eq!(words.chars, in_chars, "{text:?}");
         }
     }
 
