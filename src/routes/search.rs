@@ -163,7 +163,7 @@ pub struct SearchResults {
     pub offset: usize,
     pub limit: usize,
     /// True when nothing matched as typed and these results allow one typo
-    /// in each word of five letters or more.
+    /// in each word of five letters or more, though not in its first letter.
     pub fuzzy: bool,
     /// With `facets=`: counts over all matches, not just this page.
     pub facets: BTreeMap<String, Vec<FacetValue>>,

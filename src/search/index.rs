@@ -230,8 +230,8 @@ pub struct Page {
     pub total: usize,
 }
 
-/// The terms within one edit of a word in one or more fields with the
-/// same analyzer: documents with any of them in any of the fields, scored
+/// The terms within one edit of a word, but for its first letter, in one
+/// or more fields with the same analyzer: documents with any of them in any of the fields, scored
 /// by how many of the fields have one (as one fuzzy query per field would
 /// score them together; with one field, a constant, as tantivy's fuzzy
 /// query scores).
@@ -241,6 +241,9 @@ pub struct Page {
 /// a language's titles and summaries beside its bodies, whose words are
 /// mostly in the bodies too. Walking a dictionary is most of a fuzzy
 /// query's cost, and one walk per language instead of three halves it.
+/// A typo in a word's first letter is not one a reader makes often, and
+/// Meilisearch counts it as two: keeping the first letter confines each
+/// walk to the words that start with it.
 /// Knowing its terms, the query also tells highlighting what to mark.
 #[derive(Clone)]
 struct FuzzyTerms {
@@ -259,15 +262,30 @@ impl std::fmt::Debug for FuzzyTerms {
 }
 
 impl FuzzyTerms {
+    /// The terms `automaton` accepts that start with the first letter of
+    /// `word`, which it was built from.
     fn expand(
         searcher: &tantivy::Searcher,
         automaton: &DfaWrapper,
+        word: &str,
         fields: Vec<Field>,
     ) -> tantivy::Result<Self> {
+        let first = word.chars().next().map_or(0, char::len_utf8);
+        let from = word.as_bytes()[..first].to_vec();
+        // The first byte string past every word starting with `from`: its
+        // last byte is a UTF-8 character's last, so never 0xFF.
+        let mut past = from.clone();
+        if let Some(last) = past.last_mut() {
+            *last += 1;
+        }
         let mut words = std::collections::BTreeSet::new();
         for reader in searcher.segment_readers() {
             let inverted = reader.inverted_index(fields[0])?;
-            let mut stream = inverted.terms().search(automaton).into_stream()?;
+            let mut builder = inverted.terms().search(automaton);
+            if !from.is_empty() {
+                builder = builder.ge(&from).lt(&past);
+            }
+            let mut stream = builder.into_stream()?;
             while stream.advance() {
                 words.insert(stream.key().to_vec());
             }
@@ -681,7 +699,8 @@ impl SearchIndex {
 
     /// Builds a typo-tolerant version of a query, for when the exact one
     /// finds nothing: every word must match, a word of five letters or more
-    /// within one edit (a transposition counts as one). None when no word is
+    /// within one edit (a transposition counts as one) that keeps its
+    /// first letter. None when no word is
     /// that long.
     pub fn fuzzy_query(&self, text: &str, filter: &Filter) -> Option<Box<dyn Query>> {
         const MIN_FUZZY_CHARS: usize = 5;
@@ -738,7 +757,7 @@ impl SearchIndex {
                             }
                         };
                         let fields = std::iter::once(field).chain(also.iter().copied());
-                        match FuzzyTerms::expand(&searcher, automaton, fields.collect()) {
+                        match FuzzyTerms::expand(&searcher, automaton, &token, fields.collect()) {
                             Ok(expanded) => Box::new(expanded),
                             Err(_) => continue,
                         }

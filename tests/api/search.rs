@@ -534,6 +534,11 @@ on_both_backends!(a_typo_in_a_longer_word_still_finds, |backend| {
         assert_eq!(results["fuzzy"], true, "{typo}: {results}");
         assert!(results["total"].as_u64().unwrap_or(0) > 0, "{typo}");
     }
+    // The first letter is never taken for a typo.
+    for typo in ["bormalization", "Ormalization"] {
+        let results = app.get(&format!("/v1/search?q={typo}")).await.json();
+        assert_eq!(results["total"], 0, "{typo}: {results}");
+    }
     // Short words are never fuzzed; nonsense finds nothing.
     let short = app.get("/v1/search?q=xyz").await.json();
     assert_eq!(
