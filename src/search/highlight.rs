@@ -157,14 +157,14 @@ type Found = (Vec<(u32, usize, usize)>, Vec<(usize, usize)>);
 
 /// Adds to `found` the words of `text` as tantivy's simple tokenizer finds
 /// them (runs of letters and digits), numbered from 0, up to the word at
-/// position `last`. Words the
-/// analyzers drop for their length are numbered but left out. Returns
-/// whether the text was read to its end, or, with `check_nfc`, None as
-/// soon as it meets a character that [`surely_nfc`] can't vouch for.
+/// position `last`. Words the analyzers drop for their length are numbered
+/// but left out. Returns whether the text was read to its end, or, with
+/// `check_nfc`, None as soon as it meets a character that [`surely_nfc`]
+/// can't vouch for.
 ///
 /// Reading stops after the first word past `last` and the character that
-/// ends it: every character read is one that nothing composes with, so
-/// what comes after can't change the words read.
+/// ends it. With the check, every character read is one that nothing
+/// composes with, so what comes after can't change the words read.
 fn scan_words(text: &str, last: u32, check_nfc: bool, found: &mut Found) -> Option<bool> {
     let bytes = text.as_bytes();
     let mut position = 0;
@@ -203,9 +203,8 @@ fn scan_words(text: &str, last: u32, check_nfc: bool, found: &mut Found) -> Opti
     }
 }
 
-/// Keeps the word at `position` unless it is too long; false when it is
-/// past `last`.
-/// `start` and `end` are (byte, character) offsets.
+/// Keeps the word at `position`, from `start` to `end` ((byte, character)
+/// offsets), unless it is too long; false when it is past `last`.
 fn take_word(
     (spans, chars): &mut Found,
     position: u32,

@@ -231,10 +231,10 @@ pub struct Page {
 }
 
 /// The terms within one edit of a word, but for its first letter, in one
-/// or more fields with the same analyzer: documents with any of them in any of the fields, scored
-/// by how many of the fields have one (as one fuzzy query per field would
-/// score them together; with one field, a constant, as tantivy's fuzzy
-/// query scores).
+/// or more fields with the same analyzer: documents with any of them in any
+/// of the fields, scored by how many of the fields have one (as one fuzzy
+/// query per field would score them together; with one field, a constant,
+/// as tantivy's fuzzy query scores).
 ///
 /// The automaton walks the dictionaries of the first field only, in every
 /// segment, when the query is built; the others, when there are any, are
@@ -700,8 +700,7 @@ impl SearchIndex {
     /// Builds a typo-tolerant version of a query, for when the exact one
     /// finds nothing: every word must match, a word of five letters or more
     /// within one edit (a transposition counts as one) that keeps its
-    /// first letter. None when no word is
-    /// that long.
+    /// first letter. None when no word is that long.
     pub fn fuzzy_query(&self, text: &str, filter: &Filter) -> Option<Box<dyn Query>> {
         const MIN_FUZZY_CHARS: usize = 5;
         let words: Vec<&str> = text
