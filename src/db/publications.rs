@@ -37,13 +37,7 @@ impl Sort {
     }
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        Sort::ALL
-            .into_iter()
-            .find(|sort| sort.as_str() == raw)
-            .ok_or_else(|| {
-                let allowed: Vec<&str> = Sort::ALL.iter().map(|sort| sort.as_str()).collect();
-                format!("{raw:?} is not one of {}", allowed.join(", "))
-            })
+        crate::domain::one_of(raw, &Sort::ALL, |sort| sort.as_str()).copied()
     }
 
     /// Returns the value of the sort key of a row, as the cursor carries it.

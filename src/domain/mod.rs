@@ -106,6 +106,23 @@ impl IdOrSlug {
 }
 
 /// Parses an ISO calendar date `YYYY-MM-DD`.
+/// Finds the one of `values` that `name` calls `raw`, or says which names
+/// there are: how every closed list of wire names (kinds, sorts, facets)
+/// is parsed, so that each error lists the names the parser takes.
+pub fn one_of<'a, T>(
+    raw: &str,
+    values: &'a [T],
+    name: impl Fn(&'a T) -> &'a str,
+) -> Result<&'a T, String> {
+    values
+        .iter()
+        .find(|value| name(value) == raw)
+        .ok_or_else(|| {
+            let names: Vec<&str> = values.iter().map(&name).collect();
+            format!("{raw:?} is not one of {}", names.join(", "))
+        })
+}
+
 pub fn parse_date(raw: &str) -> Result<chrono::NaiveDate, String> {
     if raw.len() != 10 {
         return Err(format!("{raw:?} is not a date in the form YYYY-MM-DD"));
@@ -146,6 +163,19 @@ pub fn new_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_of_finds_a_name_or_lists_them_all() {
+        let sorts = [("relevance", 1), ("-published_on", 2)];
+        assert_eq!(
+            one_of("-published_on", &sorts, |(name, _)| *name),
+            Ok(&sorts[1])
+        );
+        assert_eq!(
+            one_of("Relevance", &sorts, |(name, _)| *name),
+            Err(r#""Relevance" is not one of relevance, -published_on"#.to_owned())
+        );
+    }
 
     #[test]
     fn slugs_are_lowercase_groups_joined_by_single_hyphens() {

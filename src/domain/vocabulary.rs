@@ -44,10 +44,7 @@ macro_rules! vocabulary {
 
             /// Parses a wire name, listing the allowed ones when it is not one.
             pub fn parse(raw: &str) -> Result<Self, String> {
-                Self::ALL.iter().copied().find(|value| value.as_str() == raw).ok_or_else(|| {
-                    let allowed: Vec<&str> = Self::ALL.iter().map(|value| value.as_str()).collect();
-                    format!("{raw:?} is not one of {}", allowed.join(", "))
-                })
+                super::one_of(raw, &Self::ALL, |value| value.as_str()).copied()
             }
         }
 

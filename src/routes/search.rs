@@ -239,14 +239,7 @@ pub const SORTS: [(&str, SearchOrder); 3] = [
 ];
 
 fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
-    SORTS
-        .iter()
-        .find(|(name, _)| *name == raw)
-        .map(|(_, order)| *order)
-        .ok_or_else(|| {
-            let names: Vec<&str> = SORTS.iter().map(|(name, _)| *name).collect();
-            format!("{raw:?} is not one of {}", names.join(", "))
-        })
+    crate::domain::one_of(raw, &SORTS, |(name, _)| *name).map(|(_, order)| *order)
 }
 
 /// Reads `q`: control characters dropped, at most [`MAX_QUERY_CHARS`].

@@ -175,13 +175,7 @@ impl Facet {
     }
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        Facet::ALL
-            .into_iter()
-            .find(|facet| facet.as_str() == raw)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Facet::ALL.into_iter().map(Facet::as_str).collect();
-                format!("{raw:?} is not one of {}", names.join(", "))
-            })
+        crate::domain::one_of(raw, &Facet::ALL, |facet| facet.as_str()).copied()
     }
 }
 
