@@ -261,9 +261,9 @@ pub fn suggest() -> TextAnalyzer {
 /// changes whenever what an analyzer makes of a text does: the names are
 /// part of the schema, so an index made by an older arkiv no longer matches
 /// it and is rebuilt (see `SearchIndex::open`).
-pub const EN: &str = "en.2";
-pub const SQ: &str = "sq.2";
-pub const SR: &str = "sr.2";
+pub const EN: &str = "en.3";
+pub const SQ: &str = "sq.3";
+pub const SR: &str = "sr.3";
 pub const SUGGEST: &str = "suggest";
 
 /// Registers the analyzers under [`EN`], [`SQ`], [`SR`] and [`SUGGEST`],
