@@ -471,6 +471,11 @@ impl SearchIndex {
                 || index.settings().docstore_blocksize != settings().docstore_blocksize
             {
                 // An index from another version of arkiv: derived data, so start over.
+                tracing::warn!(
+                    dir = %shown,
+                    "the search index was written by another version of arkiv; \
+                     rebuilding it from the change log (searches find less until it catches up)"
+                );
                 drop(index);
                 clear_dir(dir).map_err(|error| OpenError::Io {
                     dir: shown.clone(),
