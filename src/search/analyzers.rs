@@ -187,7 +187,7 @@ fn serbian_term(word: &str, out: &mut String) {
 /// Ends an analyzer chain, with the common-pair filter when `pairs` says.
 fn finish<T: Tokenizer>(
     chain: TextAnalyzerBuilder<T>,
-    common: &'static [&'static str],
+    common: &'static super::pairs::Common,
     pairs: Option<Pairs>,
 ) -> TextAnalyzer {
     match pairs {
@@ -203,7 +203,7 @@ pub fn english_with(pairs: Option<Pairs>) -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(MapText(english_term));
-    finish(chain, super::pairs::ENGLISH, pairs)
+    finish(chain, &super::pairs::ENGLISH_SET, pairs)
 }
 
 pub fn albanian_with(pairs: Option<Pairs>) -> TextAnalyzer {
@@ -211,7 +211,7 @@ pub fn albanian_with(pairs: Option<Pairs>) -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(MapText(albanian_term));
-    finish(chain, super::pairs::ALBANIAN, pairs)
+    finish(chain, &super::pairs::ALBANIAN_SET, pairs)
 }
 
 pub fn serbian_with(pairs: Option<Pairs>) -> TextAnalyzer {
@@ -219,7 +219,7 @@ pub fn serbian_with(pairs: Option<Pairs>) -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(MapText(serbian_term));
-    finish(chain, super::pairs::SERBIAN, pairs)
+    finish(chain, &super::pairs::SERBIAN_SET, pairs)
 }
 
 /// The chains word by word, without pairs.
