@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::mem;
 use std::thread::LocalKey;
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
@@ -110,8 +111,11 @@ impl<S: TokenStream> TokenStream for MapTextStream<S> {
 /// One thread's memo of a word-to-term function. Stemming a word costs
 /// far more than looking it up, and the words of any text repeat, so each
 /// analyzer thread (indexing, highlighting, query parsing) stems a word
-/// once. Emptied when full, which keeps it to a few megabytes.
-type Memo = RefCell<FxHashMap<Box<str>, Box<str>>>;
+/// once. Emptied when full, which keeps it to a few megabytes. Words and
+/// terms of up to 24 bytes (nearly all) are kept inside the table's slots,
+/// so a lookup reads one slot instead of following two pointers to the
+/// heap: the lookups were a tenth of a reindex's CPU.
+type Memo = RefCell<FxHashMap<CompactString, CompactString>>;
 
 /// Distinct words a memo holds before it is emptied.
 const MEMO_WORDS: usize = 50_000;
@@ -128,7 +132,7 @@ fn memoized(memo: &'static LocalKey<Memo>, term: fn(&str) -> String, word: &str,
         if memo.len() >= MEMO_WORDS {
             memo.clear();
         }
-        memo.insert(word.into(), made.into_boxed_str());
+        memo.insert(word.into(), made.into());
     });
 }
 
