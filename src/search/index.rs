@@ -474,7 +474,7 @@ impl SearchIndex {
                 tracing::warn!(
                     dir = %shown,
                     "the search index was written by another version of arkiv; \
-                     rebuilding it from the change log (searches find less until it catches up)"
+                     starting it over (searches find less until it is built again)"
                 );
                 drop(index);
                 clear_dir(dir).map_err(|error| OpenError::Io {
