@@ -105,7 +105,6 @@ impl IdOrSlug {
     }
 }
 
-/// Parses an ISO calendar date `YYYY-MM-DD`.
 /// Finds the one of `values` that `name` calls `raw`, or says which names
 /// there are: how every closed list of wire names (kinds, sorts, facets)
 /// is parsed, so that each error lists the names the parser takes.
@@ -123,6 +122,7 @@ pub fn one_of<'a, T>(
         })
 }
 
+/// Parses an ISO calendar date `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Result<chrono::NaiveDate, String> {
     if raw.len() != 10 {
         return Err(format!("{raw:?} is not a date in the form YYYY-MM-DD"));
