@@ -390,15 +390,19 @@ RESULTS=$WORK/search-results-$(date +%Y%m%d-%H%M%S).txt
     printf 'arkiv serve --workers %s with ARKIV_CACHE_MB=0, diesel to PostgreSQL 15 and to SQLite FTS5)\n\n' "$WORKERS"
     fmt='%-30s %12s %12s %12s   %-14s %s\n'
     printf "$fmt" "" arkiv "PG FTS" "SQLite FTS5" target met
-    printf "$fmt" "search p50 ms" "$(get arkiv.p50_ms)" "$(get pg.p50_ms)" "$(get fts5.p50_ms)" "" ""
+    printf "$fmt" "search p50 ms" "$(get arkiv.p50_ms)" "$(get pg.p50_ms)" "$(get fts5.p50_ms)" "< 2 (arkiv)" \
+        "$(verdict "$(get arkiv.p50_ms)" '<' 2)"
     printf "$fmt" "search p90 ms" "$(get arkiv.p90_ms)" "$(get pg.p90_ms)" "$(get fts5.p90_ms)" "" ""
-    printf "$fmt" "search p99 ms" "$(get arkiv.p99_ms)" "$(get pg.p99_ms)" "$(get fts5.p99_ms)" "" ""
+    printf "$fmt" "search p99 ms" "$(get arkiv.p99_ms)" "$(get pg.p99_ms)" "$(get fts5.p99_ms)" "< 20 (arkiv)" \
+        "$(verdict "$(get arkiv.p99_ms)" '<' 20)"
     printf "$fmt" "search max ms" "$(get arkiv.max_ms)" "$(get pg.max_ms)" "$(get fts5.max_ms)" "" ""
     printf "$fmt" "queries/s" "$(get arkiv.qps)" "$(get pg.qps)" "$(get fts5.qps)" "" ""
     printf "$fmt" "queries measured" "$(get arkiv.queries)" "$(get pg.queries)" "$(get fts5.queries)" "" ""
     printf "$fmt" "errors" "$(get arkiv.errors)" "$(get pg.errors)" "$(get fts5.errors)" "0" ""
     printf "$fmt" "queries with no hit %" "$(get arkiv.zero_hit_pct)" "$(get pg.zero_hit_pct)" "$(get fts5.zero_hit_pct)" "" ""
-    printf "$fmt" "p99 / arkiv p99" "1.0" "$PG_RATIO" "$FTS5_RATIO" ">= 5 (PG)" "$(verdict "$PG_RATIO" '>=' 5)"
+    # DESIGN.md asks for 10x PostgreSQL's p99 (the issue for 5x) and 3x FTS5's.
+    printf "$fmt" "p99 / arkiv p99" "1.0" "$PG_RATIO" "$FTS5_RATIO" ">= 10 (PG)" "$(verdict "$PG_RATIO" '>=' 10)"
+    printf "$fmt" "" "" "" "" ">= 3 (FTS5)" "$(verdict "$FTS5_RATIO" '>=' 3)"
     printf "$fmt" "build: MB/s of text" "$(get reindex.mbps)" "$(get pg-load.mb_per_s)" "$(get fts5-load.mb_per_s)" ">= 10 (arkiv)" \
         "$(verdict "$(get reindex.mbps)" '>=' 10)"
     printf "$fmt" "build: seconds" "$(get reindex.s)" "$(get pg-load.load_s)" "$(get fts5-load.load_s)" "" ""
