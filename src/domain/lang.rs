@@ -39,6 +39,30 @@ impl Lang {
         }
     }
 
+    /// The language's name in `label` (a facet's label): "Albanian" in
+    /// English, "Shqip" in Albanian, "Албански" in Serbian Cyrillic.
+    pub fn name_in(self, label: Lang) -> &'static str {
+        use Lang::{En, Sq, SrCyrl, SrLatn};
+        match (label, self) {
+            (En, En) => "English",
+            (En, Sq) => "Albanian",
+            (En, SrLatn) => "Serbian (Latin script)",
+            (En, SrCyrl) => "Serbian (Cyrillic script)",
+            (Sq, En) => "Anglisht",
+            (Sq, Sq) => "Shqip",
+            (Sq, SrLatn) => "Serbisht (latinisht)",
+            (Sq, SrCyrl) => "Serbisht (cirilik)",
+            (SrLatn, En) => "Engleski",
+            (SrLatn, Sq) => "Albanski",
+            (SrLatn, SrLatn) => "Srpski (latinica)",
+            (SrLatn, SrCyrl) => "Srpski (ćirilica)",
+            (SrCyrl, En) => "Енглески",
+            (SrCyrl, Sq) => "Албански",
+            (SrCyrl, SrLatn) => "Српски (латиница)",
+            (SrCyrl, SrCyrl) => "Српски (ћирилица)",
+        }
+    }
+
     /// Parses a stored tag exactly as written (`sr-Latn`, not `sr-latn`).
     pub fn from_stored(tag: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|lang| lang.as_str() == tag)

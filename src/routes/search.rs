@@ -39,40 +39,53 @@ const MAX_OFFSET: usize = 10_000;
 )]
 pub struct SearchParams {
     /// Words (all must match), `"phrases"`, `-exclusion`, `OR`, and field
-    /// prefixes (`title_en:`); a query the parser rejects is run as plain words.
+    /// prefixes: `title:`, `summary:`, `body:` (every language's), one
+    /// language's (`title_en:`, `body_sr:`), `keywords:`, `authors:`. A query
+    /// the parser rejects, or with another prefix, is run as plain words.
     /// Empty: every publication the filters allow, newest first.
     #[param(example = "Pristina dialogue")]
     q: Option<String>,
     /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
+    #[param(example = "report,policy_paper")]
     kind: Option<String>,
     /// Fields of work, by slug or id.
+    #[param(example = "normalization-dialogue")]
     field: Option<String>,
     /// Projects, by slug or id.
+    #[param(example = "dialogue-solutions-future")]
     project: Option<String>,
     /// Funders of the publication's project, by slug or id.
+    #[param(example = "german-federal-foreign-office")]
     funder: Option<String>,
     /// Implementing partners of the publication's project, by slug or id.
+    #[param(example = "isp-musine-kokalari")]
     partner: Option<String>,
     /// Events, by slug or id.
+    #[param(example = "expert-discussion-2024-10-31")]
     event: Option<String>,
     /// Has a variant in this language.
+    #[param(example = "sq")]
     language: Option<String>,
     /// Published in this year.
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, example = 2024)]
     year: Option<String>,
     /// Published on or after this date.
-    #[param(value_type = Option<chrono::NaiveDate>)]
+    #[param(value_type = Option<chrono::NaiveDate>, example = "2024-01-01")]
     published_from: Option<String>,
     /// Published on or before this date.
-    #[param(value_type = Option<chrono::NaiveDate>)]
+    #[param(value_type = Option<chrono::NaiveDate>, example = "2024-12-31")]
     published_to: Option<String>,
+    /// Changed at or after this time (RFC 3339, or a date meaning its midnight UTC).
+    #[param(value_type = Option<String>, example = "2024-01-01T00:00:00Z")]
+    updated_since: Option<String>,
     /// Order: `relevance` (default with a query), `-published_on` (default without), `published_on`.
+    #[param(example = "relevance")]
     sort: Option<String>,
     /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     limit: Option<String>,
     /// How many hits to skip, 0 to 10,000.
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000, example = 0)]
     offset: Option<String>,
     /// `false` leaves out the `highlights` (faster); default `true`.
     #[param(value_type = Option<bool>, example = true)]
@@ -82,6 +95,7 @@ pub struct SearchParams {
     #[param(example = "kind,field,language,year")]
     facets: Option<String>,
     /// Language to serve (overrides `Accept-Language`).
+    #[param(example = "sr-Latn")]
     lang: Option<String>,
 }
 
@@ -104,6 +118,7 @@ pub struct SearchHit {
     #[serde(flatten)]
     pub publication: PublicationSummary,
     /// Relevance (BM25 over every language's fields); 0 when sorted by date.
+    #[schema(example = 12.7)]
     pub score: f32,
     /// What matched, from the served language's variant when it matched.
     pub highlights: Highlights,
@@ -118,6 +133,9 @@ pub struct Highlights {
     )]
     pub title: Option<String>,
     /// The best-matching fragments of the body.
+    #[schema(
+        example = json!(["… the expert discussion on the <mark>normalization</mark> process between Kosovo and Serbia …"])
+    )]
     pub body: Vec<String>,
 }
 
@@ -170,17 +188,6 @@ pub struct SearchResults {
     pub requested_languages: Vec<String>,
 }
 
-/// Returns a language tag's name in that language.
-fn language_autonym(tag: &str) -> &str {
-    match tag {
-        "en" => "English",
-        "sq" => "Shqip",
-        "sr-Latn" => "Srpski (latinica)",
-        "sr-Cyrl" => "Српски (ћирилица)",
-        other => other,
-    }
-}
-
 /// Turns index values into filter values and labels, most frequent first
 /// (years newest first).
 fn facet_values(
@@ -188,7 +195,7 @@ fn facet_values(
     counts: HashMap<String, u64>,
     render: &Render<'_>,
 ) -> Vec<FacetValue> {
-    let label_language = render.label_language(crate::domain::Lang::En);
+    let label_language = render.label_language(Lang::En);
     let catalog = render.catalog;
     let mut values: Vec<FacetValue> = counts
         .into_iter()
@@ -211,8 +218,8 @@ fn facet_values(
                     (funder.slug.clone(), render.pick(&funder.name).text)
                 }
                 Facet::Language => {
-                    let label = language_autonym(&value).to_owned();
-                    (value, label)
+                    let label = Lang::from_stored(&value)?.name_in(label_language);
+                    (value, label.to_owned())
                 }
                 Facet::Year => (value.clone(), value),
             };
@@ -543,9 +550,10 @@ pub struct SuggestParams {
     #[param(example = "normaliz")]
     q: Option<String>,
     /// How many completions, 1 to 20 (default 8).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 20)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 20, example = 8)]
     limit: Option<String>,
     /// Language to serve (overrides `Accept-Language`).
+    #[param(example = "sr-Latn")]
     lang: Option<String>,
 }
 

@@ -1,5 +1,6 @@
-//! The text analyzers, one per language, registered under the names `en`,
-//! `sq` and `sr` every time an index is opened. Each normalises to NFC,
+//! The text analyzers, one per language, registered under the names in
+//! [`EN`], [`SQ`] and [`SR`] (`en.3`, …: the number is the analyzer's
+//! version) every time an index is opened. Each normalises to NFC,
 //! splits on non-alphanumerics and lowercases; then
 //! - `en`: ASCII folding, English stemmer;
 //! - `sq`: the Albanian light stemmer, which folds `ë → e`, `ç → c`;

@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
 use tantivy::indexer::NoMergePolicy;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
-    BooleanQuery, DfaWrapper, EmptyScorer, EnableScoring, Explanation, FuzzyTermQuery, Occur,
-    Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
+    BooleanQuery, BoostQuery, DfaWrapper, EmptyScorer, EnableScoring, Explanation, FuzzyTermQuery,
+    Occur, Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
+use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -29,6 +31,7 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 use super::analyzers;
 use super::highlight::Matches;
 use super::merge::ArchiveMergePolicy;
+use super::query::{self, Parsed};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexSettings, IndexWriter, Order, ReloadPolicy,
     TantivyDocument, Term,
@@ -67,6 +70,8 @@ pub struct Fields {
     pub language: Field,
     pub year: Field,
     pub published_on: Field,
+    /// When the publication last changed, in microseconds since 1970.
+    pub updated_at: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -94,7 +99,9 @@ fn schema() -> (Schema, Fields) {
         body,
         keywords: builder.add_text_field("keywords", text(analyzers::EN)),
         title_suggest: builder.add_text_field("title_suggest", text(analyzers::SUGGEST)),
-        authors: builder.add_text_field("authors", text("default")),
+        // Names are not stemmed, but their scripts and diacritics fold as
+        // the completions' do: "Ivanović", "Ivanovic" and "Ивановић" meet.
+        authors: builder.add_text_field("authors", text(analyzers::SUGGEST)),
         kind: builder.add_text_field("kind", STRING | FAST),
         field: builder.add_text_field("field", STRING | FAST),
         project: builder.add_text_field("project", STRING | FAST),
@@ -104,6 +111,7 @@ fn schema() -> (Schema, Fields) {
         language: builder.add_text_field("language", STRING | FAST),
         year: builder.add_u64_field("year", INDEXED | FAST),
         published_on: builder.add_u64_field("published_on", INDEXED | FAST),
+        updated_at: builder.add_u64_field("updated_at", INDEXED | FAST),
     };
     (builder.build(), fields)
 }
@@ -140,6 +148,13 @@ pub fn slot(lang: Lang) -> usize {
 pub fn date_number(date: &str) -> Option<u64> {
     let digits: String = date.chars().filter(char::is_ascii_digit).collect();
     (digits.len() == 8).then(|| digits.parse().ok()).flatten()
+}
+
+/// A stored or parsed timestamp (RFC 3339) as microseconds since 1970,
+/// which order as the times do.
+pub fn timestamp_number(timestamp: &str) -> Option<u64> {
+    let at = chrono::DateTime::parse_from_rfc3339(timestamp).ok()?;
+    u64::try_from(at.timestamp_micros()).ok()
 }
 
 /// What a search can count its matches by.
@@ -423,10 +438,10 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     pub fields: Fields,
     writer: Mutex<IndexWriter>,
-    /// The analyzers queries are parsed with: phrases by common pairs, and
-    /// word by word for phrases with slop.
-    query_analyzers: TokenizerManager,
-    word_analyzers: TokenizerManager,
+    /// The parsers of queries: phrases by common pairs, and word by word
+    /// for phrases with slop.
+    pair_parser: QueryParser,
+    word_parser: QueryParser,
     /// The payload of the last commit: the change-log position applied.
     applied: AtomicU64,
 }
@@ -477,6 +492,14 @@ impl SearchIndex {
                      starting it over (searches find less until it is built again)"
                 );
                 drop(index);
+                // Only the process that may write the index may start it
+                // over: a newer `arkiv reindex` run beside an older server
+                // must refuse, not delete the index under it.
+                let directory = MmapDirectory::open(dir)
+                    .map_err(|error| tantivy_error(tantivy::TantivyError::from(error)))?;
+                let _lock = directory
+                    .acquire_lock(&INDEX_WRITER_LOCK)
+                    .map_err(|_| OpenError::Locked(shown.clone()))?;
                 clear_dir(dir).map_err(|error| OpenError::Io {
                     dir: shown.clone(),
                     error,
@@ -505,13 +528,15 @@ impl SearchIndex {
             .and_then(|metas| metas.payload)
             .and_then(|payload| payload.parse().ok())
             .unwrap_or(0);
+        let pair_parser = query_parser(&index, &fields, analyzers::for_queries(true));
+        let word_parser = query_parser(&index, &fields, analyzers::for_queries(false));
         Ok(Self {
             index,
             reader,
             fields,
             writer: Mutex::new(writer),
-            query_analyzers: analyzers::for_queries(true),
-            word_analyzers: analyzers::for_queries(false),
+            pair_parser,
+            word_parser,
             applied: AtomicU64::new(applied),
         })
     }
@@ -582,6 +607,9 @@ impl SearchIndex {
         if let Some(date) = full.row.published_on.as_deref().and_then(date_number) {
             doc.add_u64(f.published_on, date);
             doc.add_u64(f.year, date / 10_000);
+        }
+        if let Some(at) = timestamp_number(&full.row.updated_at) {
+            doc.add_u64(f.updated_at, at);
         }
         Some(doc)
     }
@@ -659,130 +687,67 @@ impl SearchIndex {
     }
 
     /// Builds the query of a search: the text query (words, phrases,
-    /// `-exclusion`, `OR`, `field:`), parsed leniently, AND the filters.
+    /// `-exclusion`, `OR`, `field:`; see [`Parsed`]) AND the filters.
     pub fn query(&self, text: &str, filter: &Filter) -> Box<dyn Query> {
-        let text = text.trim();
-        let text_query = (!text.is_empty()).then(|| {
-            // A phrase with slop (`"a b"~2`) need not have its words side
-            // by side, so it can't be asked for by pairs.
-            let analyzers = if text.contains("\"~") {
-                &self.word_analyzers
-            } else {
-                &self.query_analyzers
-            };
-            let mut parser =
-                QueryParser::new(self.index.schema(), self.text_fields(), analyzers.clone());
-            parser.set_conjunction_by_default();
-            for title in self.fields.title {
-                parser.set_field_boost(title, 3.0);
-            }
-            for summary in self.fields.summary {
-                parser.set_field_boost(summary, 1.5);
-            }
-            parser.parse_query_lenient(text).0
-        });
+        let text_query = self.runnable(text).map(|(_, query)| query);
         self.filtered(text_query, filter)
     }
 
-    /// The fields a query's words are looked for in.
-    fn text_fields(&self) -> Vec<Field> {
-        let f = &self.fields;
-        let mut fields: Vec<Field> = Vec::new();
-        fields.extend(f.title);
-        fields.extend(f.summary);
-        fields.extend(f.body);
-        fields.push(f.keywords);
-        fields.push(f.authors);
-        fields
+    /// A search text as the index can run it, and its query: as typed, or
+    /// its plain words when the index can't run it as typed. None when the
+    /// text has nothing to look for.
+    fn runnable(&self, text: &str) -> Option<(Parsed, Box<dyn Query>)> {
+        let parsed = Parsed::new(text)?;
+        let (query, errors) = self
+            .parser(&parsed)
+            .build_query_from_user_input_ast_lenient(parsed.ast.clone());
+        if errors.is_empty() || !parsed.as_typed {
+            return Some((parsed, query));
+        }
+        let plain = Parsed::plain_words(text);
+        let (query, _) = self
+            .parser(&plain)
+            .build_query_from_user_input_ast_lenient(plain.ast.clone());
+        Some((plain, query))
+    }
+
+    /// The parser for a query: a phrase with slop (`"a b"~2`) need not
+    /// have its words side by side, so it can't be asked for by pairs.
+    fn parser(&self, parsed: &Parsed) -> &QueryParser {
+        if parsed.has_slop() {
+            &self.word_parser
+        } else {
+            &self.pair_parser
+        }
     }
 
     /// Builds a typo-tolerant version of a query, for when the exact one
-    /// finds nothing: every word must match, a word of five letters or more
-    /// within one edit (a transposition counts as one) that keeps its
-    /// first letter. None when no word is that long.
+    /// finds nothing: the same query, but a plain word of five letters or
+    /// more may be found within one edit (a transposition counts as one)
+    /// that keeps its first letter. Phrases, words with a field prefix and
+    /// exclusions stay as typed. None when no word may take a typo.
     pub fn fuzzy_query(&self, text: &str, filter: &Filter) -> Option<Box<dyn Query>> {
-        const MIN_FUZZY_CHARS: usize = 5;
-        let words: Vec<&str> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|word| !word.is_empty())
-            .collect();
-        if !words
-            .iter()
-            .any(|word| word.chars().count() >= MIN_FUZZY_CHARS)
-        {
-            return None;
-        }
-        let schema = self.index.schema();
-        let searcher = self.reader.searcher();
-        let mut automata: HashMap<String, DfaWrapper> = HashMap::new();
-        let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let (parsed, _) = self.runnable(text)?;
+        let f = &self.fields;
         // The stemmed fields, a language's three in one walk, and the
         // unstemmed titles: a typo near the end of a word defeats its
         // stemmer, not the title's spelling.
-        let f = &self.fields;
         let mut groups: Vec<(Field, Vec<Field>)> = (0..TEXT_LANGUAGES.len())
             .map(|slot| (f.body[slot], vec![f.title[slot], f.summary[slot]]))
             .collect();
         groups.extend([f.keywords, f.authors, f.title_suggest].map(|field| (field, Vec::new())));
-        for word in words {
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (field, also) in &groups {
-                let (field, also) = (*field, also.as_slice());
-                let tokenizer = match schema.get_field_entry(field).field_type() {
-                    tantivy::schema::FieldType::Str(options) => options
-                        .get_indexing_options()
-                        .map(|indexing| indexing.tokenizer().to_owned()),
-                    _ => None,
-                };
-                let Some(mut analyzer) =
-                    tokenizer.and_then(|name| self.index.tokenizers().get(&name))
-                else {
-                    continue;
-                };
-                for token in super::analyzers::terms(&mut analyzer, word) {
-                    let term = Term::from_field_text(field, &token);
-                    let query: Box<dyn Query> = if word.chars().count() >= MIN_FUZZY_CHARS {
-                        // One Levenshtein automaton per distinct word form, shared
-                        // by the fields (building one costs more than walking a
-                        // dictionary with it).
-                        let automaton = match automata.entry(token.clone()) {
-                            Entry::Occupied(built) => built.into_mut(),
-                            Entry::Vacant(slot) => {
-                                match FuzzyTermQuery::new(term, 1, true).automaton() {
-                                    Ok(built) => slot.insert(built),
-                                    Err(_) => continue,
-                                }
-                            }
-                        };
-                        let fields = std::iter::once(field).chain(also.iter().copied());
-                        match FuzzyTerms::expand(&searcher, automaton, &token, fields.collect()) {
-                            Ok(expanded) => Box::new(expanded),
-                            Err(_) => continue,
-                        }
-                    } else {
-                        let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                        for field in std::iter::once(field).chain(also.iter().copied()) {
-                            exact.push((
-                                Occur::Should,
-                                Box::new(TermQuery::new(
-                                    Term::from_field_text(field, &token),
-                                    IndexRecordOption::WithFreqs,
-                                )),
-                            ));
-                        }
-                        Box::new(BooleanQuery::new(exact))
-                    };
-                    alternatives.push((Occur::Should, query));
-                }
-            }
-            if !alternatives.is_empty() {
-                per_word.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
-            }
-        }
-        if per_word.is_empty() {
-            return None;
-        }
-        Some(self.filtered(Some(Box::new(BooleanQuery::new(per_word))), filter))
+        let mut tolerant = Tolerant {
+            index: self,
+            parser: self.parser(&parsed),
+            searcher: self.reader.searcher(),
+            groups,
+            automata: HashMap::new(),
+            forgiving: false,
+        };
+        let query = tolerant.query(&parsed.ast)?;
+        tolerant
+            .forgiving
+            .then(|| self.filtered(Some(query), filter))
     }
 
     /// Combines a text query (or none) with the list filters, all required.
@@ -828,6 +793,17 @@ impl SearchIndex {
             clauses.push((
                 Occur::Must,
                 Box::new(RangeQuery::new(bound(from), bound(to))),
+            ));
+        }
+        if let Some(since) = filter.updated_since.as_deref() {
+            // A time before 1970 excludes nothing.
+            let since = timestamp_number(since).unwrap_or(0);
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.updated_at, since)),
+                    Bound::Unbounded,
+                )),
             ));
         }
         if clauses.is_empty() {
@@ -1089,6 +1065,155 @@ impl SearchIndex {
     }
 }
 
+/// The fields a query's words are looked for in.
+fn text_fields(fields: &Fields) -> Vec<Field> {
+    let mut text: Vec<Field> = Vec::new();
+    text.extend(fields.title);
+    text.extend(fields.summary);
+    text.extend(fields.body);
+    text.push(fields.keywords);
+    text.push(fields.authors);
+    text
+}
+
+/// A parser of search texts: every word required, looked for in every
+/// text field, titles and summaries weighing more than bodies.
+fn query_parser(index: &Index, fields: &Fields, analyzers: TokenizerManager) -> QueryParser {
+    let mut parser = QueryParser::new(index.schema(), text_fields(fields), analyzers);
+    parser.set_conjunction_by_default();
+    for title in fields.title {
+        parser.set_field_boost(title, 3.0);
+    }
+    for summary in fields.summary {
+        parser.set_field_boost(summary, 1.5);
+    }
+    parser
+}
+
+/// Builds the typo-tolerant version of a parsed query.
+struct Tolerant<'a> {
+    index: &'a SearchIndex,
+    parser: &'a QueryParser,
+    searcher: tantivy::Searcher,
+    /// The fields a word is looked for in: each with those whose
+    /// dictionaries its walk stands for.
+    groups: Vec<(Field, Vec<Field>)>,
+    /// One Levenshtein automaton per distinct word form, shared by the
+    /// fields (building one costs more than walking a dictionary with it).
+    automata: HashMap<String, DfaWrapper>,
+    /// Whether some word may take a typo.
+    forgiving: bool,
+}
+
+impl Tolerant<'_> {
+    /// The shortest word that may take a typo, in characters.
+    const MIN_FUZZY_CHARS: usize = 5;
+
+    /// The query of a subtree; None when it has nothing to look for.
+    fn query(&mut self, ast: &UserInputAst) -> Option<Box<dyn Query>> {
+        match ast {
+            UserInputAst::Clause(children) => {
+                let clauses: Vec<(Occur, Box<dyn Query>)> = children
+                    .iter()
+                    .filter_map(|(occur, child)| {
+                        // Words are required unless `OR` or `-` says otherwise.
+                        let occur = occur.unwrap_or(Occur::Must);
+                        let query = if occur == Occur::MustNot {
+                            Some(self.exact(child))
+                        } else {
+                            self.query(child)
+                        };
+                        query.map(|query| (occur, query))
+                    })
+                    .collect();
+                (!clauses.is_empty())
+                    .then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+            }
+            UserInputAst::Boost(child, boost) => {
+                let child = self.query(child)?;
+                Some(Box::new(BoostQuery::new(child, boost.0 as Score)))
+            }
+            UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+                UserInputLeaf::Literal(literal) if query::is_plain(literal) => {
+                    let words: Vec<(Occur, Box<dyn Query>)> = query::words(&literal.phrase)
+                        .filter_map(|word| self.word(word))
+                        .map(|query| (Occur::Must, query))
+                        .collect();
+                    (!words.is_empty())
+                        .then(|| Box::new(BooleanQuery::new(words)) as Box<dyn Query>)
+                }
+                _ => Some(self.exact(ast)),
+            },
+        }
+    }
+
+    /// A subtree as typed.
+    fn exact(&self, ast: &UserInputAst) -> Box<dyn Query> {
+        self.parser
+            .build_query_from_user_input_ast_lenient(ast.clone())
+            .0
+    }
+
+    /// One word, in any of the fields: within one edit when it is long
+    /// enough, as typed otherwise.
+    fn word(&mut self, word: &str) -> Option<Box<dyn Query>> {
+        let forgive = word.chars().count() >= Self::MIN_FUZZY_CHARS;
+        let schema = self.index.index.schema();
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, also) in &self.groups {
+            let (field, also) = (*field, also.as_slice());
+            let tokenizer = match schema.get_field_entry(field).field_type() {
+                tantivy::schema::FieldType::Str(options) => options
+                    .get_indexing_options()
+                    .map(|indexing| indexing.tokenizer().to_owned()),
+                _ => None,
+            };
+            let Some(mut analyzer) =
+                tokenizer.and_then(|name| self.index.index.tokenizers().get(&name))
+            else {
+                continue;
+            };
+            let fields = || std::iter::once(field).chain(also.iter().copied());
+            for token in analyzers::terms(&mut analyzer, word) {
+                let query: Box<dyn Query> = if forgive {
+                    let automaton = match self.automata.entry(token.clone()) {
+                        Entry::Occupied(built) => built.into_mut(),
+                        Entry::Vacant(slot) => {
+                            let term = Term::from_field_text(field, &token);
+                            match FuzzyTermQuery::new(term, 1, true).automaton() {
+                                Ok(built) => slot.insert(built),
+                                Err(_) => continue,
+                            }
+                        }
+                    };
+                    match FuzzyTerms::expand(&self.searcher, automaton, &token, fields().collect())
+                    {
+                        Ok(expanded) => Box::new(expanded),
+                        Err(_) => continue,
+                    }
+                } else {
+                    let exact: Vec<(Occur, Box<dyn Query>)> = fields()
+                        .map(|field| {
+                            let term = Box::new(TermQuery::new(
+                                Term::from_field_text(field, &token),
+                                IndexRecordOption::WithFreqs,
+                            ));
+                            (Occur::Should, term as Box<dyn Query>)
+                        })
+                        .collect();
+                    Box::new(BooleanQuery::new(exact))
+                };
+                alternatives.push((Occur::Should, query));
+            }
+        }
+        if alternatives.is_empty() {
+            return None;
+        }
+        self.forgiving |= forgive;
+        Some(Box::new(BooleanQuery::new(alternatives)))
+    }
+}
+
 /// Calls `at_hit` with each of the `hits` (in index order) that has
 /// `term`, and the term's postings moved to it: read once per segment and
 /// moved forward, not looked up again for every hit.
@@ -1125,9 +1250,13 @@ fn postings_at_hits(
     Ok(())
 }
 
+/// Empties an index directory but for its writer lock, which the caller holds.
 fn clear_dir(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
+        if path.ends_with(&INDEX_WRITER_LOCK.filepath) {
+            continue;
+        }
         if path.is_dir() {
             std::fs::remove_dir_all(path)?;
         } else {
@@ -1160,5 +1289,35 @@ mod tests {
             );
         }
         assert!(counted_docs(&[0; 64], Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn an_index_of_another_version_held_by_its_writer_is_left_alone() -> tantivy::Result<()> {
+        let dir = tempfile::tempdir()?;
+        // An index with another schema, as an older server would hold it.
+        let mut builder = Schema::builder();
+        let text = builder.add_text_field("text", tantivy::schema::TEXT);
+        let older = Index::create_in_dir(dir.path(), builder.build())?;
+        let mut writer: IndexWriter = older.writer(15_000_000)?;
+        writer.add_document(tantivy::doc!(text => "kept"))?;
+        writer.commit()?;
+        let files = |dir: &Path| -> std::io::Result<usize> { Ok(std::fs::read_dir(dir)?.count()) };
+        let before = files(dir.path())?;
+
+        let opened = SearchIndex::open(dir.path());
+        assert!(
+            matches!(opened, Err(OpenError::Locked(_))),
+            "opened beside the writer"
+        );
+        assert_eq!(files(dir.path())?, before, "files were deleted");
+        assert_eq!(Index::open_in_dir(dir.path())?.schema(), older.schema());
+
+        // Once its writer is gone, the old index is started over.
+        drop(writer);
+        let opened = SearchIndex::open(dir.path())
+            .map_err(|error| tantivy::TantivyError::InternalError(error.to_string()))?;
+        assert_eq!(opened.len(), 0);
+        assert_eq!(Index::open_in_dir(dir.path())?.schema(), schema().0);
+        Ok(())
     }
 }

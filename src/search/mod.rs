@@ -9,4 +9,5 @@ pub mod highlight;
 pub mod index;
 pub mod merge;
 pub mod pairs;
+pub mod query;
 pub mod sync;

@@ -328,6 +328,30 @@ on_both_backends!(facets_count_every_match_with_labels, |backend| {
         sq["facets"]["kind"],
         serde_json::json!([{"value": "report", "label": "Raport", "count": 15}])
     );
+    let language_label = |query: &str, value: &str| {
+        let query = query.to_owned();
+        let value = value.to_owned();
+        let app = &app;
+        async move {
+            let results = app
+                .get(&format!("/v1/search?q=title&facets=language&{query}"))
+                .await
+                .json();
+            results["facets"]["language"]
+                .as_array()
+                .and_then(|values| values.iter().find(|v| v["value"] == value.as_str()))
+                .map(|v| v["label"].clone())
+        }
+    };
+    assert_eq!(
+        language_label("lang=en", "sq").await,
+        Some("Albanian".into())
+    );
+    assert_eq!(language_label("lang=sq", "sq").await, Some("Shqip".into()));
+    assert_eq!(
+        language_label("lang=sq", "en").await,
+        Some("Anglisht".into())
+    );
     assert_problem(
         &app.get("/v1/search?facets=colour").await,
         400,
@@ -785,3 +809,150 @@ on_both_backends!(
         assert!(pruned.iter().all(|page| page.len() == 2), "{pruned:?}");
     }
 );
+
+/// Publications for the query syntax: which words stand where is the point.
+fn syntax_fixture() -> String {
+    let publication = |slug: &str, title: &str, body: &str, authors: &str| {
+        format!(
+            r#"{{"type":"publication","slug":"{slug}","kind":"report","status":"published","published_on":"2024-05-01","authors":[{authors}],"variants":{{"en":{{"title":"{title}","summary":"","body":"{body}"}}}}}}"#
+        )
+    };
+    [
+        publication(
+            "water",
+            "Water policy in the north",
+            "Rivers and reservoirs of the municipalities.",
+            r#""Jelena Ivanović""#,
+        ),
+        publication(
+            "energy",
+            "Energy markets",
+            "Prices of water and electricity rose in winter.",
+            r#""Arben Hoxha""#,
+        ),
+        publication(
+            "budgets",
+            "Municipal budgets",
+            "Spending of the northern municipalities on schools.",
+            "",
+        ),
+    ]
+    .join("\n")
+}
+
+on_both_backends!(query_syntax_does_what_it_says, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&syntax_fixture());
+    let app = TestApp::with_search(db);
+    let search = |q: &str| {
+        let uri = format!(
+            "/v1/search?q={}&sort=published_on",
+            percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let app = &app;
+        let q = q.to_owned();
+        async move {
+            let reply = app.get(&uri).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{q}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            let results = reply.json();
+            let mut found = slugs(&results);
+            found.sort();
+            (found, results["fuzzy"] == true)
+        }
+    };
+    let found = |q: &'static str| {
+        let search = &search;
+        async move { search(q).await.0 }
+    };
+    assert_eq!(found("water").await, ["energy", "water"]);
+    // Exclusion, alone too; OR; phrases.
+    assert_eq!(found("water -electricity").await, ["water"]);
+    assert_eq!(found("-water").await, ["budgets"]);
+    assert_eq!(
+        found("reservoirs OR electricity").await,
+        ["energy", "water"]
+    );
+    assert_eq!(found("\"water policy\"").await, ["water"]);
+    // Field prefixes: a kind of text in every language, or one language's.
+    assert_eq!(found("title:water").await, ["water"]);
+    assert_eq!(found("Title:water").await, ["water"]);
+    assert_eq!(found("body_en:water").await, ["energy"]);
+    assert_eq!(found("body:municipalities").await, ["budgets", "water"]);
+    // Author names meet across scripts and diacritics.
+    assert_eq!(found("authors:Ivanovic").await, ["water"]);
+    assert_eq!(found("Ивановић").await, ["water"]);
+    // What a search doesn't offer runs as plain words, never a 500.
+    assert_eq!(found("Municipal: budgets").await, ["budgets"]);
+    assert_eq!(
+        found("published_on:[2020 TO 2025] budgets").await,
+        Vec::<String>::new()
+    );
+    for q in [
+        "x:*",
+        "title_en:*",
+        "year:abc",
+        "title_xx:water",
+        "kind: IN [report]",
+        "body_en:/wat.*/",
+    ] {
+        search(q).await;
+    }
+    assert_eq!(
+        found("title_xx:water").await,
+        Vec::<String>::new(),
+        "title_xx is a word"
+    );
+    // The typo retry keeps exclusions, phrases and prefixes as typed.
+    assert_eq!(search("resevoirs").await, (vec!["water".to_owned()], true));
+    assert_eq!(
+        search("rivers -resevoirs").await,
+        (vec!["water".to_owned()], false)
+    );
+    assert_eq!(search("resevoirs -policy").await, (Vec::new(), true));
+    assert_eq!(search("reservoirz -water").await, (Vec::new(), true));
+    assert_eq!(
+        search("resevoirs title:water").await,
+        (vec!["water".to_owned()], true)
+    );
+    assert_eq!(search("resevoirs title:energy").await, (Vec::new(), true));
+    assert_eq!(
+        search("resevoirs \"water policy\"").await,
+        (vec!["water".to_owned()], true)
+    );
+    assert_eq!(
+        search("resevoirs \"policy water\"").await,
+        (Vec::new(), true)
+    );
+});
+
+on_both_backends!(search_takes_updated_since, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(&syntax_fixture());
+    let app = TestApp::with_search(db);
+    let total = |query: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app.get(&format!("/v1/search?{query}")).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{query}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            reply.json()["total"].clone()
+        }
+    };
+    assert_eq!(total("updated_since=2000-01-01").await, 3);
+    assert_eq!(total("q=water&updated_since=2000-01-01T00:00:00Z").await, 2);
+    assert_eq!(total("updated_since=2999-01-01").await, 0);
+    assert_problem(
+        &app.get("/v1/search?updated_since=yesterday").await,
+        400,
+        "invalid_parameter",
+    );
+});
