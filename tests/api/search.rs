@@ -956,3 +956,27 @@ on_both_backends!(search_takes_updated_since, |backend| {
         "invalid_parameter",
     );
 });
+
+/// The server's indexer thread, not a test's catch-up, makes a write
+/// searchable (SQLite only: the thread outlives the test and keeps its
+/// connections, which would keep a PostgreSQL test database from being dropped).
+#[actix_web::test]
+async fn the_indexer_thread_makes_a_write_searchable() {
+    let db = TestDb::new(super::Backend::Sqlite).expect("backend");
+    db.import(&fixture(2));
+    let app = TestApp::with_search(db);
+    let index = std::sync::Arc::clone(app.state.search.as_ref().expect("index"));
+    arkiv::search::sync::spawn_indexer(app.db.db.clone(), index).expect("indexer");
+    app.db.import(&syntax_fixture());
+    // Await the condition, bounded: the thread polls the change log.
+    let started = std::time::Instant::now();
+    let total = loop {
+        let total = app.get("/v1/search?q=reservoirs").await.json()["total"].clone();
+        if total == 1 || started.elapsed() > std::time::Duration::from_secs(30) {
+            break total;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(total, 1, "not searchable after {:?}", started.elapsed());
+    eprintln!("a write was searchable after {:?}", started.elapsed());
+}
