@@ -262,6 +262,19 @@ pub fn suggest() -> TextAnalyzer {
         .build()
 }
 
+/// For keywords, which come in any language: scripts and diacritics folded
+/// as for completions ("Приштина", "Priština" and "Pristina" meet), then
+/// English stemming, which leaves most Albanian and Serbian words alone.
+pub fn keywords() -> TextAnalyzer {
+    TextAnalyzer::builder(NfcTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(MapText(suggest_fold))
+        .filter(AsciiFoldingFilter)
+        .filter(MapText(english_term))
+        .build()
+}
+
 /// The names the text fields' analyzers are registered under. The number
 /// changes whenever what an analyzer makes of a text does: the names are
 /// part of the schema, so an index made by an older arkiv no longer matches
@@ -270,14 +283,16 @@ pub const EN: &str = "en.3";
 pub const SQ: &str = "sq.3";
 pub const SR: &str = "sr.3";
 pub const SUGGEST: &str = "suggest";
+pub const KEYWORDS: &str = "keywords.1";
 
-/// Registers the analyzers under [`EN`], [`SQ`], [`SR`] and [`SUGGEST`],
+/// Registers the analyzers under [`EN`], [`SQ`], [`SR`], [`SUGGEST`] and [`KEYWORDS`],
 /// the language chains treating common pairs as `pairs` says.
 fn register_with(manager: &TokenizerManager, pairs: Option<Pairs>) {
     manager.register(EN, english_with(pairs));
     manager.register(SQ, albanian_with(pairs));
     manager.register(SR, serbian_with(pairs));
     manager.register(SUGGEST, suggest());
+    manager.register(KEYWORDS, keywords());
 }
 
 /// Registers the analyzers an index is written with: the language chains,

@@ -97,7 +97,7 @@ fn schema() -> (Schema, Fields) {
         title,
         summary,
         body,
-        keywords: builder.add_text_field("keywords", text(analyzers::EN)),
+        keywords: builder.add_text_field("keywords", text(analyzers::KEYWORDS)),
         title_suggest: builder.add_text_field("title_suggest", text(analyzers::SUGGEST)),
         // Names are not stemmed, but their scripts and diacritics fold as
         // the completions' do: "Ivanović", "Ivanovic" and "Ивановић" meet.

@@ -813,8 +813,13 @@ on_both_backends!(
 /// Publications for the query syntax: which words stand where is the point.
 fn syntax_fixture() -> String {
     let publication = |slug: &str, title: &str, body: &str, authors: &str| {
+        let keywords = if slug == "water" {
+            r#""Elections","Општина""#
+        } else {
+            ""
+        };
         format!(
-            r#"{{"type":"publication","slug":"{slug}","kind":"report","status":"published","published_on":"2024-05-01","authors":[{authors}],"variants":{{"en":{{"title":"{title}","summary":"","body":"{body}"}}}}}}"#
+            r#"{{"type":"publication","slug":"{slug}","kind":"report","status":"published","published_on":"2024-05-01","authors":[{authors}],"keywords":[{keywords}],"variants":{{"en":{{"title":"{title}","summary":"","body":"{body}"}}}}}}"#
         )
     };
     [
@@ -886,6 +891,10 @@ on_both_backends!(query_syntax_does_what_it_says, |backend| {
     // Author names meet across scripts and diacritics.
     assert_eq!(found("authors:Ivanovic").await, ["water"]);
     assert_eq!(found("Ивановић").await, ["water"]);
+    // So do keywords, stemmed as English.
+    assert_eq!(found("keywords:election").await, ["water"]);
+    assert_eq!(found("keywords:opstina").await, ["water"]);
+    assert_eq!(found("Општина").await, ["water"]);
     // What a search doesn't offer runs as plain words, never a 500.
     assert_eq!(found("Municipal: budgets").await, ["budgets"]);
     assert_eq!(
