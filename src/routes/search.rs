@@ -435,7 +435,7 @@ pub async fn search_publications(
         let (hits, total, counts, fuzzy, listed, marked) = actix_web::rt::task::spawn_blocking({
             let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
             move || -> Result<_, ApiError> {
-                let mut query = index.query(&text, &filter);
+                let (mut query, parsed) = index.search_query(&text, &filter);
                 let mut page = index
                     .search(&*query, sort, limit, offset)
                     .map_err(ApiError::internal)?;
@@ -458,7 +458,9 @@ pub async fn search_publications(
                         .map_err(ApiError::internal)?
                 };
                 let matches = if want_highlights {
-                    index.matches(&page, &*query).map_err(ApiError::internal)?
+                    index
+                        .matches(&page, &*query, parsed.as_ref())
+                        .map_err(ApiError::internal)?
                 } else {
                     HashMap::new()
                 };

@@ -42,6 +42,15 @@ impl Matches {
         self.title_words.is_empty() && self.title.iter().chain(&self.body).all(BTreeSet::is_empty)
     }
 
+    /// The marked positions of a slot's title or body field.
+    pub fn field(&mut self, slot: usize, title: bool) -> &mut BTreeSet<u32> {
+        if title {
+            &mut self.title[slot]
+        } else {
+            &mut self.body[slot]
+        }
+    }
+
     /// Whether anything matched in the fields of a text language slot.
     pub fn in_slot(&self, slot: usize) -> bool {
         !self.title_words.is_empty() || !self.title[slot].is_empty() || !self.body[slot].is_empty()

@@ -6,7 +6,7 @@
 //! number it stores in each commit's payload.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -442,6 +442,9 @@ pub struct SearchIndex {
     /// for phrases with slop.
     pair_parser: QueryParser,
     word_parser: QueryParser,
+    /// The parsers' analyzers, for finding a query's phrases in its terms.
+    pair_analyzers: TokenizerManager,
+    word_analyzers: TokenizerManager,
     /// The payload of the last commit: the change-log position applied.
     applied: AtomicU64,
 }
@@ -528,8 +531,10 @@ impl SearchIndex {
             .and_then(|metas| metas.payload)
             .and_then(|payload| payload.parse().ok())
             .unwrap_or(0);
-        let pair_parser = query_parser(&index, &fields, analyzers::for_queries(true));
-        let word_parser = query_parser(&index, &fields, analyzers::for_queries(false));
+        let pair_analyzers = analyzers::for_queries(true);
+        let word_analyzers = analyzers::for_queries(false);
+        let pair_parser = query_parser(&index, &fields, pair_analyzers.clone());
+        let word_parser = query_parser(&index, &fields, word_analyzers.clone());
         Ok(Self {
             index,
             reader,
@@ -537,6 +542,8 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             pair_parser,
             word_parser,
+            pair_analyzers,
+            word_analyzers,
             applied: AtomicU64::new(applied),
         })
     }
@@ -689,8 +696,70 @@ impl SearchIndex {
     /// Builds the query of a search: the text query (words, phrases,
     /// `-exclusion`, `OR`, `field:`; see [`Parsed`]) AND the filters.
     pub fn query(&self, text: &str, filter: &Filter) -> Box<dyn Query> {
-        let text_query = self.runnable(text).map(|(_, query)| query);
-        self.filtered(text_query, filter)
+        self.search_query(text, filter).0
+    }
+
+    /// The query of a search, and its text as parsed (None when the text
+    /// has nothing to look for), for [`matches`](Self::matches).
+    pub fn search_query(&self, text: &str, filter: &Filter) -> (Box<dyn Query>, Option<Parsed>) {
+        match self.runnable(text) {
+            Some((parsed, query)) => (self.filtered(Some(query), filter), Some(parsed)),
+            None => (self.filtered(None, filter), None),
+        }
+    }
+
+    /// The phrases of a parsed text as the title and body fields hold
+    /// them, and the terms that match anywhere on their own.
+    fn phrase_plan(&self, parsed: &Parsed) -> PhrasePlan {
+        let mut plan = PhrasePlan::default();
+        let schema = self.index.schema();
+        let f = &self.fields;
+        let highlighted: Vec<Field> = f.title.iter().chain(&f.body).copied().collect();
+        query::visit_required_literals(&parsed.ast, &mut |literal| {
+            let fields: Vec<Field> = match &literal.field_name {
+                None => highlighted.clone(),
+                Some(name) => schema
+                    .get_field(name)
+                    .ok()
+                    .filter(|field| highlighted.contains(field))
+                    .into_iter()
+                    .collect(),
+            };
+            // Words a phrase with slop matches need not stand side by side.
+            let analyzers = if literal.slop > 0 {
+                &self.word_analyzers
+            } else {
+                &self.pair_analyzers
+            };
+            for field in fields {
+                let tokenizer = match schema.get_field_entry(field).field_type() {
+                    tantivy::schema::FieldType::Str(options) => options
+                        .get_indexing_options()
+                        .map(|indexing| indexing.tokenizer().to_owned()),
+                    _ => None,
+                };
+                let Some(mut analyzer) = tokenizer.and_then(|name| analyzers.get(&name)) else {
+                    continue;
+                };
+                let mut stream = analyzer.token_stream(&literal.phrase);
+                let mut phrase: Vec<(Term, u32)> = Vec::new();
+                while let Some(token) = stream.next() {
+                    let position = u32::try_from(token.position).unwrap_or(u32::MAX);
+                    phrase.push((Term::from_field_text(field, &token.text), position));
+                }
+                if phrase.len() < 2 || literal.slop > 0 {
+                    plan.alone.extend(phrase.into_iter().map(|(term, _)| term));
+                } else {
+                    let start = phrase[0].1;
+                    let phrase = phrase
+                        .into_iter()
+                        .map(|(term, position)| (term, position.saturating_sub(start)))
+                        .collect();
+                    plan.phrases.push(phrase);
+                }
+            }
+        });
+        plan
     }
 
     /// A search text as the index can run it, and its query: as typed, or
@@ -882,15 +951,30 @@ impl SearchIndex {
     /// in the hit's title and body fields, read from the index's postings,
     /// and the words of its terms in the completions' titles. Hits without
     /// any are left out.
+    ///
+    /// A term that the text (`parsed`) has only in phrases is marked only
+    /// where its phrase matched: `"dialogue between"` does not mark a lone
+    /// "between". Other terms (words, typo matches) are marked everywhere.
     pub fn matches(
         &self,
         page: &Page,
         query: &dyn Query,
+        parsed: Option<&Parsed>,
     ) -> tantivy::Result<HashMap<String, Matches>> {
         let mut terms: Vec<Term> = Vec::new();
         query.query_terms(&mut |term, _| terms.push(term.clone()));
         terms.sort();
         terms.dedup();
+        let plan = parsed
+            .map(|parsed| self.phrase_plan(parsed))
+            .unwrap_or_default();
+        let in_phrases: HashSet<&Term> = plan
+            .phrases
+            .iter()
+            .flatten()
+            .map(|(term, _)| term)
+            .filter(|term| !plan.alone.contains(*term))
+            .collect();
         let mut found: HashMap<String, Matches> = HashMap::new();
         let mut positions = Vec::new();
         // The hits in index order, for each term's postings to go through
@@ -902,24 +986,48 @@ impl SearchIndex {
                 (self.fields.title[slot], true),
                 (self.fields.body[slot], false),
             ] {
+                // Where each hit has the terms of phrases, to mark only
+                // where a whole phrase stands.
+                let mut held: HashMap<(DocAddress, &Term), Vec<u32>> = HashMap::new();
                 for term in terms.iter().filter(|term| term.field() == field) {
-                    // A common pair stands for its word and the next.
-                    let pair = term.value().as_str().is_some_and(super::pairs::is_pair);
                     let record = IndexRecordOption::WithFreqsAndPositions;
+                    let phrase_only = in_phrases.contains(term);
                     postings_at_hits(page, &order, term, record, |hit, postings| {
                         positions.clear();
                         postings.positions(&mut positions);
-                        let matches = found.entry(hit.id.clone()).or_default();
-                        let set = if is_title {
-                            &mut matches.title[slot]
+                        if phrase_only {
+                            held.insert((hit.address, term), positions.clone());
                         } else {
-                            &mut matches.body[slot]
-                        };
-                        set.extend(positions.iter().copied());
-                        if pair {
-                            set.extend(positions.iter().map(|position| position + 1));
+                            let matches = found.entry(hit.id.clone()).or_default();
+                            mark_term(matches.field(slot, is_title), term, &positions);
                         }
                     })?;
+                }
+                for phrase in plan.phrases.iter().filter(|phrase| {
+                    phrase
+                        .first()
+                        .is_some_and(|(term, _)| term.field() == field)
+                }) {
+                    for hit in &order {
+                        let lists: Vec<(&[u32], u32)> = phrase
+                            .iter()
+                            .map(|(term, offset)| {
+                                let list = held.get(&(hit.address, term));
+                                (list.map(Vec::as_slice).unwrap_or_default(), *offset)
+                            })
+                            .collect();
+                        let standing = phrase_starts(&lists);
+                        if standing.is_empty() {
+                            continue;
+                        }
+                        let matches = found.entry(hit.id.clone()).or_default();
+                        let set = matches.field(slot, is_title);
+                        for (term, offset) in phrase {
+                            let marked: Vec<u32> =
+                                standing.iter().map(|start| start + offset).collect();
+                            mark_term(set, term, &marked);
+                        }
+                    }
                 }
             }
         }
@@ -1062,6 +1170,40 @@ impl SearchIndex {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A search text's phrases, as the title and body fields hold them: each
+/// a list of (term, offset from its first term); and the terms of the text
+/// that match on their own (words, phrases with slop).
+#[derive(Default)]
+struct PhrasePlan {
+    phrases: Vec<Vec<(Term, u32)>>,
+    alone: HashSet<Term>,
+}
+
+/// Where a phrase starts in a document, given where the document has each
+/// of its terms (sorted positions) and the term's offset in the phrase.
+fn phrase_starts(terms: &[(&[u32], u32)]) -> Vec<u32> {
+    let Some(((first, _), rest)) = terms.split_first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .copied()
+        .filter(|start| {
+            rest.iter()
+                .all(|(positions, offset)| positions.binary_search(&(start + offset)).is_ok())
+        })
+        .collect()
+}
+
+/// Adds a term's positions to the marked ones: a common pair stands for
+/// its word and the next.
+fn mark_term(set: &mut std::collections::BTreeSet<u32>, term: &Term, positions: &[u32]) {
+    set.extend(positions.iter().copied());
+    if term.value().as_str().is_some_and(super::pairs::is_pair) {
+        set.extend(positions.iter().map(|position| position + 1));
     }
 }
 

@@ -186,6 +186,26 @@ fn is_empty(ast: &UserInputAst) -> bool {
     }
 }
 
+/// Calls `visit` with each literal a match may have (not those under an
+/// exclusion, which a hit never has).
+pub fn visit_required_literals(ast: &UserInputAst, visit: &mut impl FnMut(&UserInputLiteral)) {
+    match ast {
+        UserInputAst::Clause(children) => {
+            for (occur, child) in children {
+                if *occur != Some(Occur::MustNot) {
+                    visit_required_literals(child, visit);
+                }
+            }
+        }
+        UserInputAst::Boost(child, _) => visit_required_literals(child, visit),
+        UserInputAst::Leaf(leaf) => {
+            if let UserInputLeaf::Literal(literal) = leaf.as_ref() {
+                visit(literal);
+            }
+        }
+    }
+}
+
 fn visit_literals(ast: &UserInputAst, visit: &mut impl FnMut(&UserInputLiteral)) {
     match ast {
         UserInputAst::Clause(children) => {

@@ -989,3 +989,35 @@ async fn the_indexer_thread_makes_a_write_searchable() {
     assert_eq!(total, 1, "not searchable after {:?}", started.elapsed());
     eprintln!("a write was searchable after {:?}", started.elapsed());
 }
+
+on_both_backends!(a_phrase_is_marked_only_where_it_stands, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    db.import(
+        r#"{"type":"publication","slug":"talks","kind":"report","status":"published","published_on":"2024-05-01","variants":{"en":{"title":"Talks","summary":"","body":"Between the rivers, a dialogue began. The dialogue between neighbours went on."}}}"#,
+    );
+    let app = TestApp::with_search(db);
+    let body = |q: &'static str| {
+        let app = &app;
+        async move {
+            let uri = format!(
+                "/v1/search?q={}",
+                percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+            );
+            let results = app.get(&uri).await.json();
+            results["items"][0]["highlights"]["body"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let phrase = body("\"dialogue between\"").await;
+    assert_eq!(
+        phrase,
+        "Between the rivers, a dialogue began. The <mark>dialogue</mark> <mark>between</mark> neighbours went on."
+    );
+    // A word also typed on its own is marked wherever it stands.
+    let both = body("\"dialogue between\" rivers").await;
+    assert_eq!(both.matches("<mark>").count(), 3, "{both}");
+    let alone = body("dialogue between").await;
+    assert_eq!(alone.matches("<mark>").count(), 4, "{alone}");
+});
