@@ -715,6 +715,12 @@ impl SearchIndex {
         let schema = self.index.schema();
         let f = &self.fields;
         let highlighted: Vec<Field> = f.title.iter().chain(&f.body).copied().collect();
+        // The analyzers the parser used (see `parser`).
+        let analyzers = if parsed.has_slop() {
+            &self.word_analyzers
+        } else {
+            &self.pair_analyzers
+        };
         query::visit_required_literals(&parsed.ast, &mut |literal| {
             let fields: Vec<Field> = match &literal.field_name {
                 None => highlighted.clone(),
@@ -724,12 +730,6 @@ impl SearchIndex {
                     .filter(|field| highlighted.contains(field))
                     .into_iter()
                     .collect(),
-            };
-            // Words a phrase with slop matches need not stand side by side.
-            let analyzers = if literal.slop > 0 {
-                &self.word_analyzers
-            } else {
-                &self.pair_analyzers
             };
             for field in fields {
                 let tokenizer = match schema.get_field_entry(field).field_type() {
@@ -747,6 +747,7 @@ impl SearchIndex {
                     let position = u32::try_from(token.position).unwrap_or(u32::MAX);
                     phrase.push((Term::from_field_text(field, &token.text), position));
                 }
+                // Words a phrase with slop matches need not stand side by side.
                 if phrase.len() < 2 || literal.slop > 0 {
                     plan.alone.extend(phrase.into_iter().map(|(term, _)| term));
                 } else {

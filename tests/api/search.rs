@@ -992,9 +992,11 @@ async fn the_indexer_thread_makes_a_write_searchable() {
 
 on_both_backends!(a_phrase_is_marked_only_where_it_stands, |backend| {
     let db = TestDb::new(backend).expect("backend");
-    db.import(
+    db.import(concat!(
         r#"{"type":"publication","slug":"talks","kind":"report","status":"published","published_on":"2024-05-01","variants":{"en":{"title":"Talks","summary":"","body":"Between the rivers, a dialogue began. The dialogue between neighbours went on."}}}"#,
-    );
+        "\n",
+        r#"{"type":"publication","slug":"road","kind":"report","status":"published","published_on":"2024-05-01","variants":{"en":{"title":"Road","summary":"","body":"The end of the road. Of course the talks went on."}}}"#,
+    ));
     let app = TestApp::with_search(db);
     let body = |q: &'static str| {
         let app = &app;
@@ -1020,4 +1022,14 @@ on_both_backends!(a_phrase_is_marked_only_where_it_stands, |backend| {
     assert_eq!(both.matches("<mark>").count(), 3, "{both}");
     let alone = body("dialogue between").await;
     assert_eq!(alone.matches("<mark>").count(), 4, "{alone}");
+    // A phrase with slop has the whole query parsed word by word, common
+    // pairs too ("of the"), and each phrase is still marked where it stands.
+    assert_eq!(
+        body("\"of the\" \"talks went\"~2").await,
+        "The end <mark>of</mark> <mark>the</mark> road. Of course the <mark>talks</mark> <mark>went</mark> on."
+    );
+    assert_eq!(
+        body("\"of the\" road").await,
+        "The end <mark>of</mark> <mark>the</mark> <mark>road</mark>. Of course the talks went on."
+    );
 });
