@@ -442,7 +442,10 @@ pub async fn search_publications(
                 // Nothing found as typed: allow one typo in each longer word.
                 let mut fuzzy = false;
                 if page.total == 0 {
-                    if let Some(tolerant) = index.fuzzy_query(&text, &filter) {
+                    let tolerant = parsed
+                        .as_ref()
+                        .and_then(|parsed| index.fuzzy_query(parsed, &filter));
+                    if let Some(tolerant) = tolerant {
                         page = index
                             .search(&*tolerant, sort, limit, offset)
                             .map_err(ApiError::internal)?;

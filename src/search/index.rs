@@ -25,7 +25,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
-use tantivy::tokenizer::TokenizerManager;
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 use super::analyzers;
@@ -721,7 +721,7 @@ impl SearchIndex {
         } else {
             &self.pair_analyzers
         };
-        query::visit_required_literals(&parsed.ast, &mut |literal| {
+        query::visit_literals(&parsed.ast, true, &mut |literal| {
             let fields: Vec<Field> = match &literal.field_name {
                 None => highlighted.clone(),
                 Some(name) => schema
@@ -732,13 +732,7 @@ impl SearchIndex {
                     .collect(),
             };
             for field in fields {
-                let tokenizer = match schema.get_field_entry(field).field_type() {
-                    tantivy::schema::FieldType::Str(options) => options
-                        .get_indexing_options()
-                        .map(|indexing| indexing.tokenizer().to_owned()),
-                    _ => None,
-                };
-                let Some(mut analyzer) = tokenizer.and_then(|name| analyzers.get(&name)) else {
+                let Some(mut analyzer) = analyzer_of(&schema, field, analyzers) else {
                     continue;
                 };
                 let mut stream = analyzer.token_stream(&literal.phrase);
@@ -796,8 +790,8 @@ impl SearchIndex {
     /// more may be found within one edit (a transposition counts as one)
     /// that keeps its first letter. Phrases, words with a field prefix and
     /// exclusions stay as typed. None when no word may take a typo.
-    pub fn fuzzy_query(&self, text: &str, filter: &Filter) -> Option<Box<dyn Query>> {
-        let (parsed, _) = self.runnable(text)?;
+    /// `parsed` is the text as the exact query ran it ([`search_query`](Self::search_query)).
+    pub fn fuzzy_query(&self, parsed: &Parsed, filter: &Filter) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         // The stemmed fields, a language's three in one walk, and the
         // unstemmed titles: a typo near the end of a word defeats its
@@ -808,7 +802,7 @@ impl SearchIndex {
         groups.extend([f.keywords, f.authors, f.title_suggest].map(|field| (field, Vec::new())));
         let mut tolerant = Tolerant {
             index: self,
-            parser: self.parser(&parsed),
+            parser: self.parser(parsed),
             searcher: self.reader.searcher(),
             groups,
             automata: HashMap::new(),
@@ -1208,6 +1202,20 @@ fn mark_term(set: &mut std::collections::BTreeSet<u32>, term: &Term, positions: 
     }
 }
 
+/// The analyzer a text field is analysed with, from `analyzers`.
+fn analyzer_of(
+    schema: &Schema,
+    field: Field,
+    analyzers: &TokenizerManager,
+) -> Option<TextAnalyzer> {
+    match schema.get_field_entry(field).field_type() {
+        tantivy::schema::FieldType::Str(options) => options
+            .get_indexing_options()
+            .and_then(|indexing| analyzers.get(indexing.tokenizer())),
+        _ => None,
+    }
+}
+
 /// The fields a query's words are looked for in.
 fn text_fields(fields: &Fields) -> Vec<Field> {
     let mut text: Vec<Field> = Vec::new();
@@ -1305,14 +1313,7 @@ impl Tolerant<'_> {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, also) in &self.groups {
             let (field, also) = (*field, also.as_slice());
-            let tokenizer = match schema.get_field_entry(field).field_type() {
-                tantivy::schema::FieldType::Str(options) => options
-                    .get_indexing_options()
-                    .map(|indexing| indexing.tokenizer().to_owned()),
-                _ => None,
-            };
-            let Some(mut analyzer) =
-                tokenizer.and_then(|name| self.index.index.tokenizers().get(&name))
+            let Some(mut analyzer) = analyzer_of(&schema, field, self.index.index.tokenizers())
             else {
                 continue;
             };

@@ -70,7 +70,7 @@ impl Parsed {
     /// side by side (`"a b"~2`), which common-word pairs can't answer.
     pub fn has_slop(&self) -> bool {
         let mut slop = false;
-        visit_literals(&self.ast, &mut |literal| slop |= literal.slop > 0);
+        visit_literals(&self.ast, false, &mut |literal| slop |= literal.slop > 0);
         slop
     }
 }
@@ -186,34 +186,22 @@ fn is_empty(ast: &UserInputAst) -> bool {
     }
 }
 
-/// Calls `visit` with each literal a match may have (not those under an
-/// exclusion, which a hit never has).
-pub fn visit_required_literals(ast: &UserInputAst, visit: &mut impl FnMut(&UserInputLiteral)) {
+/// Calls `visit` with each literal of a tree; with `required`, only those
+/// a match may have (not those under an exclusion, which a hit never has).
+pub fn visit_literals(
+    ast: &UserInputAst,
+    required: bool,
+    visit: &mut impl FnMut(&UserInputLiteral),
+) {
     match ast {
         UserInputAst::Clause(children) => {
             for (occur, child) in children {
-                if *occur != Some(Occur::MustNot) {
-                    visit_required_literals(child, visit);
+                if !(required && *occur == Some(Occur::MustNot)) {
+                    visit_literals(child, required, visit);
                 }
             }
         }
-        UserInputAst::Boost(child, _) => visit_required_literals(child, visit),
-        UserInputAst::Leaf(leaf) => {
-            if let UserInputLeaf::Literal(literal) = leaf.as_ref() {
-                visit(literal);
-            }
-        }
-    }
-}
-
-fn visit_literals(ast: &UserInputAst, visit: &mut impl FnMut(&UserInputLiteral)) {
-    match ast {
-        UserInputAst::Clause(children) => {
-            for (_, child) in children {
-                visit_literals(child, visit);
-            }
-        }
-        UserInputAst::Boost(child, _) => visit_literals(child, visit),
+        UserInputAst::Boost(child, _) => visit_literals(child, required, visit),
         UserInputAst::Leaf(leaf) => {
             if let UserInputLeaf::Literal(literal) = leaf.as_ref() {
                 visit(literal);
@@ -232,7 +220,9 @@ mod tests {
 
     fn fields(ast: &UserInputAst) -> Vec<Option<String>> {
         let mut fields = Vec::new();
-        visit_literals(ast, &mut |literal| fields.push(literal.field_name.clone()));
+        visit_literals(ast, false, &mut |literal| {
+            fields.push(literal.field_name.clone())
+        });
         fields
     }
 
