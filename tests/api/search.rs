@@ -13,6 +13,22 @@ fn slugs(results: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// GETs `/v1/search?q=…` (and `rest`), asserts a 200 and reads the JSON.
+async fn search_json(app: &TestApp, q: &str, rest: &str) -> serde_json::Value {
+    let uri = format!(
+        "/v1/search?q={}{rest}",
+        percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let reply = app.get(&uri).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{q}: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()
+}
+
 on_both_backends!(
     one_publication_is_found_in_every_language_and_script,
     |backend| {
@@ -29,18 +45,7 @@ on_both_backends!(
             "normalization process",
             "\"expert discussion\"",
         ] {
-            let uri = format!(
-                "/v1/search?q={}",
-                percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
-            );
-            let reply = app.get(&uri).await;
-            assert_eq!(
-                reply.status,
-                200,
-                "{q}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
-            let results = reply.json();
+            let results = search_json(&app, q, "").await;
             assert!(
                 slugs(&results).contains(&target.to_owned()),
                 "{q}: {:?}",
@@ -710,14 +715,10 @@ on_both_backends!(phrases_of_common_words_match_only_side_by_side, |backend| {
         .join("\n"),
     );
     let app = TestApp::with_search(db);
-    let found = |q: &str| {
-        let uri = format!(
-            "/v1/search?q={}",
-            percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
-        );
+    let found = |q: &'static str| {
         let app = &app;
         async move {
-            let results = app.get(&uri).await.json();
+            let results = search_json(app, q, "").await;
             let mut found = slugs(&results);
             found.sort();
             (found, results)
@@ -849,22 +850,10 @@ on_both_backends!(query_syntax_does_what_it_says, |backend| {
     let db = TestDb::new(backend).expect("backend");
     db.import(&syntax_fixture());
     let app = TestApp::with_search(db);
-    let search = |q: &str| {
-        let uri = format!(
-            "/v1/search?q={}&sort=published_on",
-            percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
-        );
+    let search = |q: &'static str| {
         let app = &app;
-        let q = q.to_owned();
         async move {
-            let reply = app.get(&uri).await;
-            assert_eq!(
-                reply.status,
-                200,
-                "{q}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
-            let results = reply.json();
+            let results = search_json(app, q, "&sort=published_on").await;
             let mut found = slugs(&results);
             found.sort();
             (found, results["fuzzy"] == true)
@@ -1001,11 +990,7 @@ on_both_backends!(a_phrase_is_marked_only_where_it_stands, |backend| {
     let body = |q: &'static str| {
         let app = &app;
         async move {
-            let uri = format!(
-                "/v1/search?q={}",
-                percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
-            );
-            let results = app.get(&uri).await.json();
+            let results = search_json(app, q, "").await;
             results["items"][0]["highlights"]["body"][0]
                 .as_str()
                 .unwrap_or_default()
