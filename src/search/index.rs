@@ -17,8 +17,8 @@ use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
 use tantivy::indexer::NoMergePolicy;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, DfaWrapper, EmptyScorer, EnableScoring, Explanation, FuzzyTermQuery,
-    Occur, Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
+    BooleanQuery, BoostQuery, DfaWrapper, EmptyQuery, EmptyScorer, EnableScoring, Explanation,
+    FuzzyTermQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{
@@ -704,7 +704,9 @@ impl SearchIndex {
     pub fn search_query(&self, text: &str, filter: &Filter) -> (Box<dyn Query>, Option<Parsed>) {
         match self.runnable(text) {
             Some((parsed, query)) => (self.filtered(Some(query), filter), Some(parsed)),
-            None => (self.filtered(None, filter), None),
+            None if text.trim().is_empty() => (self.filtered(None, filter), None),
+            // Only syntax (`-`, `:`, `(((`): nothing to look for, so nothing found.
+            None => (Box::new(EmptyQuery), None),
         }
     }
 
