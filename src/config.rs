@@ -71,6 +71,9 @@ pub struct Config {
     #[arg(long, env = "ARKIV_MAX_UPLOAD_MB", default_value_t = 50, global = true)]
     pub max_upload_mb: u64,
 
+    #[command(flatten)]
+    pub extract: ExtractConfig,
+
     /// Browser origins allowed to call the API cross-origin, comma-separated
     /// (`https://example.org`), or `*` for any. None by default.
     #[arg(
@@ -114,6 +117,53 @@ pub struct Config {
         global = true
     )]
     pub oai_namespace: String,
+}
+
+/// Limits of PDF text extraction, which runs in child processes.
+#[derive(Debug, Clone, Args)]
+pub struct ExtractConfig {
+    /// Seconds one PDF's text extraction may take (wall and CPU time).
+    #[arg(long, env = "ARKIV_EXTRACT_TIMEOUT_S", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub extract_timeout_s: u64,
+
+    /// Address space one extraction may use, in MiB.
+    #[arg(long, env = "ARKIV_EXTRACT_MEMORY_MB", default_value_t = 512, global = true,
+          value_parser = clap::value_parser!(u64).range(64..=65536))]
+    pub extract_memory_mb: u64,
+
+    /// Text one extraction may return, in MiB.
+    #[arg(long, env = "ARKIV_EXTRACT_MAX_TEXT_MB", default_value_t = 16, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub extract_max_text_mb: u64,
+
+    /// Extractions running at once (default: one per core).
+    #[arg(long, env = "ARKIV_EXTRACT_CONCURRENCY", global = true,
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub extract_concurrency: Option<u64>,
+
+    /// Extractions that may wait for a free slot; past that, uploads get
+    /// 503 with Retry-After.
+    #[arg(long, env = "ARKIV_EXTRACT_QUEUE", default_value_t = 8, global = true)]
+    pub extract_queue: usize,
+}
+
+impl ExtractConfig {
+    /// The extractor's settings, running this executable as the child.
+    pub fn settings(&self) -> crate::extract::ExtractSettings {
+        let defaults = crate::extract::ExtractSettings::for_this_executable();
+        crate::extract::ExtractSettings {
+            timeout: std::time::Duration::from_secs(self.extract_timeout_s),
+            memory_mb: self.extract_memory_mb,
+            max_text_bytes: usize::try_from(self.extract_max_text_mb << 20).unwrap_or(usize::MAX),
+            concurrency: self
+                .extract_concurrency
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(defaults.concurrency),
+            queue: self.extract_queue,
+            ..defaults
+        }
+    }
 }
 
 /// How the archive introduces itself to OAI-PMH harvesters.

@@ -64,6 +64,8 @@ error_codes! {
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests in this minute; Retry-After says when to go on (an API key has a higher limit)";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
+    FieldReadOnly = "field_read_only", UNPROCESSABLE_ENTITY, "The body changes a field the server sets (a file's media type, hash or size, its extracted text); each is listed";
+    Busy = "busy", SERVICE_UNAVAILABLE, "The server is at its limit for this kind of work (PDF text extraction, search); Retry-After says when to try again";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
     Internal = "internal", INTERNAL_SERVER_ERROR, "Something failed inside the server; it has been logged";
 }
@@ -138,6 +140,8 @@ pub struct ApiError {
     pub etag: Option<String>,
     /// A withdrawn publication's tombstone, sent with a 410.
     pub tombstone: Option<Box<Tombstone>>,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -149,6 +153,7 @@ impl ApiError {
             allowed: None,
             etag: None,
             tombstone: None,
+            retry_after: None,
         }
     }
 
@@ -165,6 +170,7 @@ impl ApiError {
             allowed: None,
             etag: None,
             tombstone: None,
+            retry_after: None,
         }
     }
 
@@ -181,7 +187,15 @@ impl ApiError {
             allowed: None,
             etag: None,
             tombstone: None,
+            retry_after: None,
         }
+    }
+
+    /// A 503 `busy`: the work is bounded and its queue is full.
+    pub fn busy(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
+        let mut error = Self::new(ErrorCode::Busy, detail);
+        error.retry_after = Some(retry_after_seconds);
+        error
     }
 
     pub fn not_found(what: &str, key: &str) -> Self {
@@ -229,6 +243,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if let Some(etag) = &self.etag {
             response.insert_header((actix_web::http::header::ETAG, etag.as_str()));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
         }
         if self.code == ErrorCode::Unauthorized {
             response.insert_header((

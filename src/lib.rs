@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod extract;
 pub mod files;
 pub mod import;
 pub mod metrics;

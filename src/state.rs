@@ -56,6 +56,8 @@ pub struct AppState {
     pub cache_max_age: u32,
     /// Request counts and latencies for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// Runs PDF text extraction in child processes.
+    pub extractor: Arc<crate::extract::Extractor>,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -81,6 +83,9 @@ impl AppState {
             rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
             cache_max_age: 0,
             metrics: crate::metrics::Metrics::default(),
+            extractor: crate::extract::Extractor::new(
+                crate::extract::ExtractSettings::for_this_executable(),
+            ),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -90,6 +95,12 @@ impl AppState {
     /// Answers cross-origin requests from these origins.
     pub fn with_cors(mut self, cors: crate::cors::CorsSettings) -> Self {
         self.cors = cors;
+        self
+    }
+
+    /// Extracts PDF text with these limits.
+    pub fn with_extractor(mut self, settings: crate::extract::ExtractSettings) -> Self {
+        self.extractor = crate::extract::Extractor::new(settings);
         self
     }
 

@@ -48,6 +48,30 @@ pub enum Command {
     /// Make, list and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Remove stored files that no publication names, and uploads that
+    /// never finished (`serve` does this at start too).
+    Gc {
+        /// Leave files younger than this alone (an upload may be about to
+        /// be named by a row).
+        #[arg(long, default_value_t = 60)]
+        min_age_minutes: u64,
+    },
+    /// Extract the text of one PDF to standard output under limits: the
+    /// server's child process, not a command for people.
+    #[command(hide = true)]
+    ExtractText {
+        /// Address space the extractor may use, in MiB.
+        #[arg(long, default_value_t = 512)]
+        memory_mb: u64,
+        /// CPU seconds the extractor may use.
+        #[arg(long, default_value_t = 30)]
+        cpu_seconds: u64,
+        /// Bytes of text it may write.
+        #[arg(long, default_value_t = 16 << 20)]
+        max_text_bytes: usize,
+        /// The PDF.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +121,32 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Runs the command line and says how it ended. The PDF extractor's child
+/// goes straight to its work: no logging, no database, no configuration.
+pub fn main(cli: Cli) -> std::process::ExitCode {
+    if let Some(Command::ExtractText {
+        memory_mb,
+        cpu_seconds,
+        max_text_bytes,
+        file,
+    }) = &cli.command
+    {
+        let limits = crate::extract::child::ChildLimits {
+            memory_bytes: memory_mb.saturating_mul(1 << 20),
+            cpu_seconds: *cpu_seconds,
+            max_text_bytes: *max_text_bytes,
+        };
+        return crate::extract::child::run(file, limits);
+    }
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs the command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.config.log_format);
@@ -114,11 +164,54 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { output } => export(&cli.config, output.as_deref()),
         Command::Reindex => reindex(&cli.config),
         Command::Keys(command) => keys(&cli.config, command),
+        Command::Gc { min_age_minutes } => {
+            let db = open_database(&cli.config)?;
+            let min_age = std::time::Duration::from_secs(min_age_minutes.saturating_mul(60));
+            let report = collect_garbage(&db, &cli.config.file_store(), min_age)?;
+            for sha256 in &report.orphans {
+                println!("removed {sha256} (no publication names it)");
+            }
+            for name in &report.temporaries {
+                println!("removed tmp/{name} (an upload that never finished)");
+            }
+            eprintln!(
+                "removed {} unreferenced files and {} unfinished uploads ({} bytes)",
+                report.orphans.len(),
+                report.temporaries.len(),
+                report.bytes
+            );
+            Ok(())
+        }
         Command::Openapi => {
             std::io::stdout().write_all(crate::openapi::spec_json().as_bytes())?;
             Ok(())
         }
+        Command::ExtractText { .. } => {
+            anyhow::bail!("extract-text runs only as the server's child (see cli::main)")
+        }
     }
+}
+
+/// How old an unreferenced file must be before `serve` removes it at start.
+pub const GC_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the file store's garbage older than `min_age` and logs it.
+pub fn collect_garbage(
+    db: &Db,
+    files: &crate::files::FileStore,
+    min_age: std::time::Duration,
+) -> anyhow::Result<crate::files::GcReport> {
+    let referenced = crate::db::publications::referenced_files(&mut *db.conn()?)?;
+    let report = files.collect_garbage(&referenced, min_age)?;
+    if !report.orphans.is_empty() || !report.temporaries.is_empty() {
+        tracing::info!(
+            orphans = report.orphans.len(),
+            unfinished_uploads = report.temporaries.len(),
+            bytes = report.bytes,
+            "removed files that no publication names"
+        );
+    }
+    Ok(report)
 }
 
 fn progress_bar() -> ProgressBar {
@@ -146,6 +239,11 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("cannot open {}: {error}", file.display()))?;
         crate::import::parse(BufReader::with_capacity(1 << 20, opened))
     }?;
+    let mut lines = lines;
+    let extracted = extract_imported_files(config, &mut lines)?;
+    if extracted > 0 {
+        eprintln!("extracted the text of {extracted} files in the file store");
+    }
     bar.set_message("writing");
     let report = crate::import::import(&mut *db.conn()?, &lines, &bar)?;
     bar.finish_and_clear();
@@ -157,6 +255,67 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         file.display()
     );
     Ok(())
+}
+
+/// Extracts the text of every file an import names that is in the file
+/// store but comes without text or status, in isolated children as the
+/// server does (several at once). Returns how many were extracted.
+fn extract_imported_files(
+    config: &Config,
+    lines: &mut [crate::import::Line],
+) -> anyhow::Result<usize> {
+    use crate::import::format::Record;
+    let store = config.file_store();
+    let mut pending = Vec::new();
+    for line in lines.iter_mut() {
+        let Record::Publication(publication) = &mut line.record else {
+            continue;
+        };
+        for variant in publication.variants.values_mut() {
+            let Some(file) = &variant.file else { continue };
+            if file.text_status.is_none()
+                && variant.file_text.is_none()
+                && crate::files::is_sha256(&file.sha256)
+                && store.path_of(&file.sha256).is_file()
+            {
+                pending.push(variant);
+            }
+        }
+    }
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let extractor = crate::extract::Extractor::new(config.extract.settings());
+    let workers = extractor.settings().concurrency.max(1);
+    let count = pending.len();
+    let chunk = count.div_ceil(workers);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let tasks: Vec<_> = pending
+            .chunks_mut(chunk)
+            .map(|variants| {
+                let (extractor, store) = (&extractor, &store);
+                scope.spawn(move || -> std::io::Result<()> {
+                    for variant in variants.iter_mut() {
+                        let Some(file) = variant.file.as_mut() else {
+                            continue;
+                        };
+                        let outcome = extractor.extract_blocking(&store.path_of(&file.sha256))?;
+                        let (status, error, text) = outcome.into_parts();
+                        file.text_status = Some(status);
+                        file.text_error = error;
+                        variant.file_text = text;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.join()
+                .map_err(|_| anyhow::anyhow!("a text extraction thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(count)
 }
 
 fn reindex(config: &Config) -> anyhow::Result<()> {

@@ -60,7 +60,9 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
     crate::webhooks::spawn(db.clone())?;
+    super::collect_garbage(&db, &config.file_store(), super::GC_MIN_AGE)?;
     let state = AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?
+        .with_extractor(config.extract.settings())
         .with_search(index)
         .with_cors(cors)
         .with_upload_limit(config.max_upload_mb << 20)
@@ -76,15 +78,50 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let extractor = Arc::clone(&state.extractor);
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || crate::app::app(state.clone()))
             .workers(workers)
+            // Signals are ours: a stop first kills the PDF extractions, so
+            // that no request waits on one.
+            .disable_signals()
+            .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
             .bind(&bind)
-            .map_err(|error| anyhow::anyhow!("cannot listen on {bind}: {error}"))?;
+            .map_err(|error| anyhow::anyhow!("cannot listen on {bind}: {error}"))?
+            .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = stop_signal().await;
+            tracing::info!(
+                signal,
+                "stopping: PDF extractions are killed, requests in flight get {SHUTDOWN_GRACE_SECONDS} s"
+            );
+            extractor.stop();
+            handle.stop(true).await;
+        });
         tracing::info!(address = %bind, "serving; API docs at /docs/");
-        server.run().await?;
+        server.await?;
         Ok(())
     })
+}
+
+/// How long requests in flight may take to finish once the server stops.
+const SHUTDOWN_GRACE_SECONDS: u64 = 5;
+
+/// Waits for SIGTERM or SIGINT and names it.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for stop signals; stop the server with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
 }
 
 #[cfg(test)]

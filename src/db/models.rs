@@ -145,6 +145,8 @@ pub struct VariantRow {
     pub file_media_type: Option<String>,
     pub file_name: Option<String>,
     pub file_text: Option<String>,
+    pub file_text_status: Option<String>,
+    pub file_text_error: Option<String>,
 }
 
 /// A variant without its body and file text: what lists need.

@@ -422,3 +422,15 @@ pub fn variant_texts(
     }
     query.load(conn)
 }
+
+/// Every file hash a variant names: what the file store must keep.
+pub fn referenced_files(
+    conn: &mut AnyConnection,
+) -> QueryResult<std::collections::HashSet<String>> {
+    let hashes: Vec<Option<String>> = variants::table
+        .select(variants::file_sha256)
+        .filter(variants::file_sha256.is_not_null())
+        .distinct()
+        .load(conn)?;
+    Ok(hashes.into_iter().flatten().collect())
+}

@@ -134,6 +134,8 @@ diesel::table! {
         file_media_type -> Nullable<Text>,
         file_name -> Nullable<Text>,
         file_text -> Nullable<Text>,
+        file_text_status -> Nullable<Text>,
+        file_text_error -> Nullable<Text>,
     }
 }
 

@@ -402,6 +402,12 @@ pub fn write_publications(
                 file_media_type: file.map(|f| f.media_type.clone()),
                 file_name: file.map(|f| f.name.clone()),
                 file_text: variant.file_text.clone(),
+                file_text_status: file
+                    .and_then(|f| f.text_status)
+                    .map(|s| s.as_str().to_owned()),
+                file_text_error: file
+                    .and_then(|f| f.text_error)
+                    .map(|e| e.as_str().to_owned()),
             });
         }
         changed_ids.push(id);

@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::catalog::Catalog;
 use crate::db::publications::{self, Full};
 use crate::db::AnyConnection;
+use crate::domain::text::{TextError, TextStatus};
 use crate::domain::{Lang, PublicationKind, PublicationStatus, Slug};
 
 use super::format::*;
@@ -139,6 +140,18 @@ pub fn publication_record(catalog: &Catalog, full: Full) -> Result<PublicationRe
     for variant in variants {
         let lang = Lang::from_stored(&variant.lang)
             .ok_or_else(|| corrupt(format!("language {:?}", variant.lang)))?;
+        let text_status = variant
+            .file_text_status
+            .as_deref()
+            .map(TextStatus::parse)
+            .transpose()
+            .map_err(corrupt)?;
+        let text_error = variant
+            .file_text_error
+            .as_deref()
+            .map(TextError::parse)
+            .transpose()
+            .map_err(corrupt)?;
         let file = match (
             variant.file_sha256,
             variant.file_size,
@@ -150,6 +163,8 @@ pub fn publication_record(catalog: &Catalog, full: Full) -> Result<PublicationRe
                 size,
                 media_type,
                 name,
+                text_status,
+                text_error,
             }),
             _ => None,
         };

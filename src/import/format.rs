@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::{TextError, TextStatus};
 use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role, Slug};
 
 /// Text per language tag (`{"en": "…", "sr-Cyrl": "…"}`).
@@ -235,6 +236,12 @@ pub struct FileRecord {
     pub size: i64,
     pub media_type: String,
     pub name: String,
+    /// What became of its text; left out when never extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_status: Option<TextStatus>,
+    /// Why its text could not be extracted (with `text_status: "failed"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_error: Option<TextError>,
 }
 
 /// Dates as `YYYY-MM-DD`, with a message that says what is wrong.

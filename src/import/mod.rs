@@ -15,6 +15,7 @@ use indicatif::ProgressBar;
 use crate::db::schema::{events, fields, organisations, projects, publications};
 use crate::db::write::{self, Existing, Outcome, SlugIds};
 use crate::db::AnyConnection;
+use crate::domain::text::TextStatus;
 use crate::domain::{self, PublicationStatus};
 use format::{Entity, LangMap, Record};
 
@@ -321,7 +322,7 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
             }
             for (lang, variant) in &publication.variants {
                 if let Some(file) = &variant.file {
-                    if !crate::routes::files::is_sha256(&file.sha256) {
+                    if !crate::files::is_sha256(&file.sha256) {
                         problems.push((
                             format!("variants.{lang}.file.sha256"),
                             "must be 64 lowercase hex digits".into(),
@@ -333,10 +334,24 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                             "must not be negative".into(),
                         ));
                     }
-                    if !file.media_type.contains('/') {
+                    if !crate::files::ALLOWED_MEDIA_TYPES
+                        .iter()
+                        .any(|(_, allowed)| *allowed == file.media_type)
+                    {
+                        let allowed: Vec<&str> = crate::files::ALLOWED_MEDIA_TYPES
+                            .iter()
+                            .map(|(_, media_type)| *media_type)
+                            .collect();
                         problems.push((
                             format!("variants.{lang}.file.media_type"),
-                            "must be a media type such as application/pdf".into(),
+                            format!("must be one of {}", allowed.join(", ")),
+                        ));
+                    }
+                    let failed = file.text_status == Some(TextStatus::Failed);
+                    if failed != file.text_error.is_some() {
+                        problems.push((
+                            format!("variants.{lang}.file.text_error"),
+                            "is given exactly when text_status is \"failed\"".into(),
                         ));
                     }
                     if file.name.trim().is_empty() || file.name.chars().count() > 255 {

@@ -39,7 +39,7 @@ pub fn version_etag(version: &str) -> String {
 
 /// Checks `If-Match` against the current version: 428 without one, 412
 /// (with the current ETag) when it names another version.
-fn check_if_match(
+pub(super) fn check_if_match(
     if_match: Option<&HeaderValue>,
     current: &str,
     required: bool,
@@ -122,9 +122,14 @@ fn stale(current: &str) -> ApiError {
 
 /// Parses a request body as a publication record: a JSON object in the
 /// import format, `"type": "publication"` optional, `status` defaulting
-/// to `draft` when `default_status` says so. Every problem the checks find
-/// is listed at once (422).
-fn record_of(mut value: Value, default_draft: bool) -> Result<PublicationRecord, ApiError> {
+/// to `draft` when `default_status` says so, the file fields the server
+/// sets kept from `stored` (see [`keep_server_fields`]). Every problem the
+/// checks find is listed at once (422).
+fn record_of(
+    mut value: Value,
+    default_draft: bool,
+    stored: Option<&PublicationRecord>,
+) -> Result<PublicationRecord, ApiError> {
     let Value::Object(object) = &mut value else {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
@@ -144,10 +149,12 @@ fn record_of(mut value: Value, default_draft: bool) -> Result<PublicationRecord,
     if default_draft && !object.contains_key("status") {
         object.insert("status".into(), Value::String("draft".into()));
     }
-    let record: PublicationRecord = serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = error.path().to_string().replace(".?", "");
-        ApiError::invalid_field(&field, error.into_inner().to_string())
-    })?;
+    let mut record: PublicationRecord =
+        serde_path_to_error::deserialize(value).map_err(|error| {
+            let field = error.path().to_string().replace(".?", "");
+            ApiError::invalid_field(&field, error.into_inner().to_string())
+        })?;
+    keep_server_fields(stored, &mut record)?;
     let problems = import::check(&Record::Publication(record.clone()));
     if !problems.is_empty() {
         return Err(validation_failed(problems));
@@ -169,9 +176,81 @@ pub(crate) fn validation_failed(problems: Vec<(String, String)>) -> ApiError {
     error
 }
 
+/// Keeps what the server sets about a variant's file: its hash, size,
+/// media type and extracted text come from the upload, never from a body.
+/// A body may repeat them as stored (what a GET-edit-PUT round trip
+/// sends), rename the file, or drop it (which detaches it); any other
+/// value is a 422 `field_read_only` listing each field.
+fn keep_server_fields(
+    stored: Option<&PublicationRecord>,
+    next: &mut PublicationRecord,
+) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    for (lang, variant) in &mut next.variants {
+        let stored_variant = stored.and_then(|record| record.variants.get(lang));
+        let stored_file = stored_variant.and_then(|v| v.file.as_ref());
+        let stored_text = stored_variant.and_then(|v| v.file_text.as_ref());
+        let Some(file) = &mut variant.file else {
+            if variant.file_text.is_some() {
+                problems.push((
+                    format!("variants.{lang}.file_text"),
+                    "is extracted from the variant's file; it cannot be set".to_owned(),
+                ));
+            }
+            continue;
+        };
+        let Some(stored_file) = stored_file else {
+            problems.push((
+                format!("variants.{lang}.file"),
+                "is attached by uploading it (PUT …/variants/{lang}/file), not in the body"
+                    .to_owned(),
+            ));
+            continue;
+        };
+        let mut differs = |field: &str, same: bool| {
+            if !same {
+                problems.push((
+                    format!("variants.{lang}.file.{field}"),
+                    "is set by the server from the uploaded file; send it as stored or leave the file out"
+                        .to_owned(),
+                ));
+            }
+        };
+        differs("sha256", file.sha256 == stored_file.sha256);
+        differs("size", file.size == stored_file.size);
+        differs("media_type", file.media_type == stored_file.media_type);
+        differs(
+            "text_status",
+            file.text_status.is_none() || file.text_status == stored_file.text_status,
+        );
+        differs(
+            "text_error",
+            file.text_error.is_none() || file.text_error == stored_file.text_error,
+        );
+        if variant.file_text.is_some() && variant.file_text.as_ref() != stored_text {
+            problems.push((
+                format!("variants.{lang}.file_text"),
+                "is extracted from the variant's file; it cannot be set".to_owned(),
+            ));
+        }
+        file.text_status = stored_file.text_status;
+        file.text_error = stored_file.text_error;
+        variant.file_text = stored_text.cloned();
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut error = validation_failed(problems);
+    error.code = ErrorCode::FieldReadOnly;
+    Err(error)
+}
+
 /// The import-format record of a publication as stored, for an edit to
 /// start from.
-fn stored_record(current: &Full, catalog: &Catalog) -> Result<PublicationRecord, ApiError> {
+pub(super) fn stored_record(
+    current: &Full,
+    catalog: &Catalog,
+) -> Result<PublicationRecord, ApiError> {
     crate::import::export::publication_record(catalog, current.clone()).map_err(ApiError::internal)
 }
 
@@ -201,7 +280,7 @@ fn uuid_of(id: &str) -> Result<uuid::Uuid, ApiError> {
 }
 
 /// Loads a publication by id or slug, whatever its status.
-fn load(conn: &mut AnyConnection, key: &IdOrSlug, raw: &str) -> Result<Full, ApiError> {
+pub(super) fn load(conn: &mut AnyConnection, key: &IdOrSlug, raw: &str) -> Result<Full, ApiError> {
     let (id, slug) = key.key();
     publications::find(conn, id.as_deref(), slug)?
         .ok_or_else(|| ApiError::not_found("publication", raw))
@@ -213,7 +292,7 @@ pub(crate) fn parse_key(raw: &str) -> Result<IdOrSlug, ApiError> {
 
 /// Answers a write with the publication as it now is (in the negotiated
 /// language, every status shown), its version ETag and Location.
-async fn respond_with(
+pub(super) async fn respond_with(
     state: &AppState,
     requested: &Requested,
     id: String,
@@ -299,7 +378,7 @@ pub async fn create_publication(
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let value: Value = body::json(&req, &payload)?;
-    let mut record = record_of(value, true)?;
+    let mut record = record_of(value, true, None)?;
     if record.status == PublicationStatus::Withdrawn {
         return Err(ApiError::new(
             ErrorCode::InvalidTransition,
@@ -346,7 +425,7 @@ pub async fn create_publication(
 
 /// Replaces an existing publication with `record` if it is still at the
 /// version `If-Match` names; the record keeps the publication's id.
-async fn replace(
+pub(super) async fn replace(
     state: &AppState,
     req: &HttpRequest,
     raw: String,
@@ -402,10 +481,10 @@ async fn replace(
 }
 
 /// Who edits, how, and whether the edit must name a version.
-struct Edit {
-    holder: KeyHolder,
-    operation: &'static str,
-    if_match_required: bool,
+pub(super) struct Edit {
+    pub holder: KeyHolder,
+    pub operation: &'static str,
+    pub if_match_required: bool,
 }
 
 /// Replace a publication
@@ -453,14 +532,14 @@ pub async fn replace_publication(
             operation: "replace",
             if_match_required: true,
         },
-        move |current, _| {
+        move |current, catalog| {
             if let Value::Object(object) = &mut value {
                 object
                     .entry("status")
                     .or_insert_with(|| Value::String(current.row.status.clone()));
                 object.remove("id");
             }
-            record_of(value, false)
+            record_of(value, false, Some(&stored_record(current, catalog)?))
         },
     )
     .await?;
@@ -541,13 +620,13 @@ pub async fn patch_publication(
             if_match_required: true,
         },
         move |current, catalog| {
-            let record = stored_record(current, catalog)?;
-            let mut value = serde_json::to_value(&record).map_err(ApiError::internal)?;
+            let stored = stored_record(current, catalog)?;
+            let mut value = serde_json::to_value(&stored).map_err(ApiError::internal)?;
             merge_patch(&mut value, patch);
             if let Value::Object(object) = &mut value {
                 object.remove("id");
             }
-            record_of(value, false)
+            record_of(value, false, Some(&stored))
         },
     )
     .await?;
@@ -729,319 +808,4 @@ pub async fn delete_publication(
         .await?;
     log_write(&state, &holder, "delete", &id);
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The first bytes of every PDF.
-const PDF_MAGIC: &[u8] = b"%PDF-";
-
-/// Streams an upload into the file store: at most `limit` bytes, hashed
-/// on the way, accepted only if it starts as a PDF. Returns its SHA-256
-/// and size. The upload never sits whole in memory, and a rejected or
-/// broken-off one leaves nothing behind.
-async fn store_upload(
-    state: &AppState,
-    mut payload: web::Payload,
-    limit: u64,
-) -> Result<(String, i64), ApiError> {
-    use futures_util::StreamExt as _;
-    use sha2::Digest as _;
-    use std::io::Write as _;
-
-    let temporary = state.files.temporary().map_err(ApiError::internal)?;
-    let result = async {
-        let mut file = std::fs::File::create(&temporary).map_err(ApiError::internal)?;
-        let mut hasher = sha2::Sha256::new();
-        let (mut size, mut head) = (0u64, Vec::with_capacity(PDF_MAGIC.len()));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|error| {
-                ApiError::new(
-                    ErrorCode::InvalidBody,
-                    format!("the upload broke off: {error}"),
-                )
-            })?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(too_large(limit));
-            }
-            if head.len() < PDF_MAGIC.len() {
-                let missing = PDF_MAGIC.len() - head.len();
-                head.extend_from_slice(&chunk[..chunk.len().min(missing)]);
-                if !PDF_MAGIC.starts_with(&head) {
-                    return Err(not_a_pdf());
-                }
-            }
-            hasher.update(&chunk);
-            file.write_all(&chunk).map_err(ApiError::internal)?;
-        }
-        if head != PDF_MAGIC {
-            return Err(not_a_pdf());
-        }
-        file.sync_all().map_err(ApiError::internal)?;
-        let sha256: String = hasher
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        let target = state.files.path_of(&sha256);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
-        }
-        std::fs::rename(&temporary, &target).map_err(ApiError::internal)?;
-        Ok((sha256, size as i64))
-    }
-    .await;
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
-}
-
-/// Removes a stored file that no variant names (after a refused upload).
-async fn forget_unused_blob(state: &AppState, sha256: String) {
-    use diesel::prelude::*;
-    let path = state.files.path_of(&sha256);
-    let used = state
-        .db
-        .run(move |conn| -> Result<i64, ApiError> {
-            use crate::db::schema::variants;
-            Ok(variants::table
-                .filter(variants::file_sha256.eq(sha256))
-                .count()
-                .get_result(conn)?)
-        })
-        .await;
-    if matches!(used, Ok(0)) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
-fn too_large(limit: u64) -> ApiError {
-    ApiError::new(
-        ErrorCode::PayloadTooLarge,
-        format!("files may be at most {} MiB", limit >> 20),
-    )
-}
-
-fn not_a_pdf() -> ApiError {
-    ApiError::new(
-        ErrorCode::UnsupportedMediaType,
-        "the file is not a PDF (it must start with %PDF-)",
-    )
-}
-
-/// The text of a PDF, or None when it has none or cannot be read. The
-/// extractor is given the whole file and may panic on malformed ones; a
-/// panic is caught and counts as no text.
-fn extract_text(path: &std::path::Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    let extracted = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(&bytes));
-    match extracted {
-        Ok(Ok(text)) => {
-            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-            (!text.is_empty()).then_some(text)
-        }
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "no text extracted from an uploaded PDF");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("the PDF text extractor failed on an uploaded PDF");
-            None
-        }
-    }
-}
-
-/// The file name an upload declares (`Content-Disposition: …;
-/// filename=…`), made safe; only ever shown, never a path.
-fn declared_name(req: &HttpRequest, fallback: &str) -> String {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_DISPOSITION)
-        .and_then(|value| header::ContentDisposition::from_raw(value).ok())
-        .and_then(|disposition| disposition.get_filename().map(str::to_owned))
-        .unwrap_or_default();
-    super::files::safe_file_name(&declared, fallback)
-}
-
-/// Upload a variant's PDF
-///
-/// The body is the PDF itself (any `Content-Type`: the file must start as
-/// a PDF). It is streamed to disk, stored by its SHA-256, and its text is
-/// extracted and made searchable in the variant's language; a PDF without
-/// extractable text is stored all the same, with `text_extracted: false`.
-/// The name shown for it comes from `Content-Disposition: attachment;
-/// filename=…` when sent, made safe. Needs `If-Match` with the
-/// publication's ETag (428/412 before the upload is read).
-#[utoipa::path(
-    tag = "editing",
-    security(("bearer" = [])),
-    params(
-        ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
-        ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
-    ),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF"),
-    responses(
-        (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such publication or language variant", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than the upload limit", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[put("/publications/{id_or_slug}/variants/{lang}/file")]
-pub async fn upload_variant_file(
-    req: HttpRequest,
-    caller: Caller,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
-    let holder = caller.require(Role::Editor)?.clone();
-    let requested = Requested::from_request(&req, &params, true)?;
-    let (raw, raw_lang) = path.into_inner();
-    let key = parse_key(&raw)?;
-    let lang: crate::domain::Lang = raw_lang
-        .parse()
-        .map_err(|message: String| ApiError::invalid("lang", message))?;
-    let limit = state.upload_limit;
-    let declared_length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > limit) {
-        return Err(too_large(limit));
-    }
-    // Refuse before reading the body when there is nothing to attach it to.
-    let (lookup, lookup_raw) = (key.clone(), raw.clone());
-    let current = state
-        .db
-        .run(move |conn| load(conn, &lookup, &lookup_raw))
-        .await?;
-    if !current.variants.iter().any(|v| v.lang == lang.as_str()) {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("{raw:?} has no {lang} variant"),
-        ));
-    }
-    // Refused before a byte is read when the version is missing or stale;
-    // checked again, under the lock, when the file is attached.
-    check_if_match(
-        req.headers().get(header::IF_MATCH),
-        version_of(&current),
-        true,
-    )?;
-    let name = declared_name(&req, &format!("{}-{}.pdf", current.row.slug, lang.as_str()));
-    let (sha256, size) = store_upload(&state, payload, limit).await?;
-    let stored = state.files.path_of(&sha256);
-    let text = web::block(move || extract_text(&stored))
-        .await
-        .map_err(ApiError::internal)?;
-    let blob = sha256.clone();
-    let attached = replace(
-        &state,
-        &req,
-        raw,
-        Edit {
-            holder: holder.clone(),
-            operation: "upload_file",
-            if_match_required: true,
-        },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
-            let variant = record
-                .variants
-                .get_mut(&lang)
-                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no {lang} variant")))?;
-            variant.file = Some(crate::import::format::FileRecord {
-                sha256,
-                size,
-                media_type: "application/pdf".into(),
-                name,
-            });
-            variant.file_text = text;
-            Ok(record)
-        },
-    )
-    .await;
-    let id = match attached {
-        Ok(id) => id,
-        Err(error) => {
-            forget_unused_blob(&state, blob).await;
-            return Err(error);
-        }
-    };
-    log_write(&state, &holder, "upload_file", &id);
-    respond_with(&state, &requested, id, false).await
-}
-
-/// Remove a variant's file
-///
-/// Detaches the file from the variant (its text leaves the search index).
-/// Needs `If-Match`.
-#[utoipa::path(
-    tag = "editing",
-    security(("bearer" = [])),
-    params(
-        ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
-        ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
-    ),
-    responses(
-        (status = 200, description = "Removed; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such publication, variant or file", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/publications/{id_or_slug}/variants/{lang}/file")]
-pub async fn delete_variant_file(
-    req: HttpRequest,
-    caller: Caller,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
-    let holder = caller.require(Role::Editor)?.clone();
-    let requested = Requested::from_request(&req, &params, true)?;
-    let (raw, raw_lang) = path.into_inner();
-    let lang: crate::domain::Lang = raw_lang
-        .parse()
-        .map_err(|message: String| ApiError::invalid("lang", message))?;
-    let id = replace(
-        &state,
-        &req,
-        raw.clone(),
-        Edit {
-            holder: holder.clone(),
-            operation: "delete_file",
-            if_match_required: true,
-        },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
-            let variant = record
-                .variants
-                .get_mut(&lang)
-                .filter(|variant| variant.file.is_some())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::NotFound,
-                        format!("the {lang} variant of {raw:?} has no file"),
-                    )
-                })?;
-            variant.file = None;
-            variant.file_text = None;
-            Ok(record)
-        },
-    )
-    .await?;
-    log_write(&state, &holder, "delete_file", &id);
-    respond_with(&state, &requested, id, false).await
 }

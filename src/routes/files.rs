@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use actix_files::NamedFile;
 use actix_web::http::header::{
-    Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    HeaderValue,
 };
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
@@ -14,14 +15,6 @@ use crate::auth::{Caller, Role};
 use crate::domain::{IdOrSlug, Lang};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
-
-/// Returns true for a lowercase hex SHA-256, the only names the file store uses.
-pub fn is_sha256(text: &str) -> bool {
-    text.len() == 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
 
 /// Returns a file name safe to put in `Content-Disposition`: the last path
 /// component, without control characters, quotes or separators.
@@ -55,7 +48,7 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl", example = "sq"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/pdf", headers(("ETag" = String), ("Content-Disposition" = String), ("Accept-Ranges" = String))),
+        (status = 200, description = "The file, with `X-Content-Type-Options: nosniff` and `Content-Security-Policy: default-src 'none'; sandbox`", content_type = "application/pdf", headers(("ETag" = String), ("Content-Disposition" = String), ("Accept-Ranges" = String), ("Content-Security-Policy" = String), ("X-Content-Type-Options" = String))),
         (status = 206, description = "The requested byte range", content_type = "application/pdf"),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 400, description = "A malformed id, slug or language tag", body = Problem, content_type = "application/problem+json"),
@@ -106,7 +99,7 @@ pub async fn download_variant_file(
     let (Some(sha256), Some(media_type)) = (&variant.file_sha256, &variant.file_media_type) else {
         return Err(no_file());
     };
-    if !is_sha256(sha256) {
+    if !crate::files::is_sha256(sha256) {
         return Err(ApiError::internal(format!(
             "stored file hash {sha256:?} is not a SHA-256"
         )));
@@ -136,20 +129,41 @@ pub async fn download_variant_file(
             value: name.into_bytes(),
         }));
     }
-    let content_type = media_type
-        .parse()
-        .unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
+    // Only a PDF is shown inline; anything else (a row written before
+    // media types came from magic bytes) is a download of opaque bytes.
+    let (content_type, disposition) = match media_type.as_str() {
+        "application/pdf" => (actix_web::mime::APPLICATION_PDF, DispositionType::Inline),
+        _ => (
+            actix_web::mime::APPLICATION_OCTET_STREAM,
+            DispositionType::Attachment,
+        ),
+    };
     let file = file
         .set_content_type(content_type)
         .set_content_disposition(ContentDisposition {
-            disposition: DispositionType::Inline,
+            disposition,
             parameters,
         })
         .use_last_modified(false)
         // PDFs compress themselves; gzip would spend CPU to save little.
         .set_content_encoding(actix_web::http::header::ContentEncoding::Identity);
-    Ok(file.into_response(&req))
+    let mut response = file.into_response(&req);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // A file is never a page of the API's origin: no scripts, no
+    // requests, no forms, even if a browser renders it.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FILE_CSP),
+    );
+    Ok(response)
 }
+
+/// The `Content-Security-Policy` of every served file.
+pub const FILE_CSP: &str = "default-src 'none'; sandbox";
 
 #[cfg(test)]
 mod tests {
@@ -168,8 +182,5 @@ mod tests {
             safe_file_name("Përfundimet.pdf", "x.pdf"),
             "Përfundimet.pdf"
         );
-        assert!(is_sha256(&"ab".repeat(32)));
-        assert!(!is_sha256("../../../../etc/passwd"));
-        assert!(!is_sha256(&"AB".repeat(32)));
     }
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod export;
 pub mod feeds;
 pub mod fields;
+pub mod file_editing;
 pub mod files;
 pub mod health;
 pub mod negotiate;
@@ -58,8 +59,9 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(editing::delete_publication)
         .service(editing::publish_publication)
         .service(editing::withdraw_publication)
-        .service(editing::upload_variant_file)
-        .service(editing::delete_variant_file)
+        .service(file_editing::upload_variant_file)
+        .service(file_editing::extract_variant_file)
+        .service(file_editing::delete_variant_file)
         .service(vocabulary_editing::create_organisation)
         .service(vocabulary_editing::replace_organisation)
         .service(vocabulary_editing::patch_organisation)
@@ -114,7 +116,9 @@ fn allowed_methods(path: &str) -> &'static str {
             "GET, HEAD, DELETE"
         }
         _ if path.starts_with("/v1/publications/")
-            && (path.ends_with("/publish") || path.ends_with("/withdraw")) =>
+            && (path.ends_with("/publish")
+                || path.ends_with("/withdraw")
+                || path.ends_with("/file/extract")) =>
         {
             "POST"
         }

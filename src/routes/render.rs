@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::catalog::{self, Catalog};
 use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
+use crate::domain::text::{TextError, TextStatus};
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::import::format::LangMap;
@@ -296,6 +297,14 @@ fn file_view(v: &VariantRow) -> Option<FileView> {
             media_type: media_type.clone(),
             name: name.clone(),
             text_extracted: v.file_text.as_deref().is_some_and(|t| !t.trim().is_empty()),
+            text_status: v
+                .file_text_status
+                .as_deref()
+                .and_then(|raw| TextStatus::parse(raw).ok()),
+            text_error: v
+                .file_text_error
+                .as_deref()
+                .and_then(|raw| TextError::parse(raw).ok()),
         }),
         _ => None,
     }

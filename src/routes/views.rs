@@ -115,6 +115,13 @@ pub struct FileView {
     /// Whether text was extracted from it (and is searchable). False for a
     /// PDF without a text layer (a scan) or one that could not be read.
     pub text_extracted: bool,
+    /// What became of its text: `extracted`, `no_text` (a scan, say) or
+    /// `failed`; null when it was never extracted (an imported file).
+    pub text_status: Option<crate::domain::text::TextStatus>,
+    /// Why the text could not be extracted, when `text_status` is `failed`:
+    /// `extract_timeout`, `extract_crashed`, `extract_memory`,
+    /// `extract_too_large`, `encrypted` or `extract_failed`.
+    pub text_error: Option<crate::domain::text::TextError>,
 }
 
 /// One language variant, as `?lang=all` lists them.

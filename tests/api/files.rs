@@ -126,46 +126,7 @@ fn file_metadata_is_checked_on_import() {
     );
 }
 
-/// A one-page PDF showing `text` in Helvetica, with a correct xref table.
-fn pdf_with_text(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 18 Tf 72 720 Td ({text}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
-         /Resources << /Font << /F1 5 0 R >> >> >>"
-            .to_owned(),
-        format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len()
-        ),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_owned(),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    pdf
-}
-
-fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> TestRequest {
+pub fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> TestRequest {
     TestRequest::put()
         .uri(uri)
         .insert_header(("Authorization", format!("Bearer {key}")))
@@ -190,7 +151,7 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
         .await;
     assert_eq!(made.status, 201);
     let uri = "/v1/publications/annex-with-pdf/variants/en/file";
-    let pdf = pdf_with_text("Quetzalcoatl hydrology appendix");
+    let pdf = crate::api::pdfs::with_text("Quetzalcoatl hydrology appendix");
 
     // Who may upload, and what.
     assert_problem(

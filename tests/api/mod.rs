@@ -10,6 +10,7 @@ mod errors;
 mod export;
 mod feeds;
 mod files;
+mod hostile_files;
 mod http;
 mod import;
 mod keys;
@@ -17,6 +18,7 @@ mod languages;
 mod metrics;
 mod oai;
 mod openapi;
+mod pdfs;
 mod publications;
 mod relevance;
 mod search;
@@ -211,7 +213,11 @@ impl TestApp {
     pub fn new(db: TestDb) -> Self {
         let files = tempfile::tempdir().expect("temporary directory");
         let store = arkiv::files::FileStore::new(files.path().to_owned());
-        let state = web::Data::new(AppState::new(db.db.clone(), 16 << 20, store).expect("state"));
+        let state = web::Data::new(
+            AppState::new(db.db.clone(), 16 << 20, store)
+                .expect("state")
+                .with_extractor(extract_settings()),
+        );
         Self {
             db,
             state,
@@ -224,7 +230,9 @@ impl TestApp {
     /// restarted server would be, with its state set up by `configure`.
     pub fn restart(&mut self, configure: impl FnOnce(AppState) -> AppState) {
         let store = arkiv::files::FileStore::new(self.files.path().to_owned());
-        let state = AppState::new(self.db.db.clone(), 16 << 20, store).expect("state");
+        let state = AppState::new(self.db.db.clone(), 16 << 20, store)
+            .expect("state")
+            .with_extractor(extract_settings());
         self.state = web::Data::new(configure(state));
     }
 
@@ -309,6 +317,7 @@ impl TestApp {
             arkiv::files::FileStore::new(app.files.path().to_owned()),
         )
         .expect("state")
+        .with_extractor(extract_settings())
         .with_search(index);
         let app = TestApp {
             state: web::Data::new(state),
@@ -415,6 +424,20 @@ macro_rules! on_both_backends {
             }
         }
     };
+}
+
+/// PDF text extraction as tests run it: the `arkiv` binary Cargo built
+/// for this test run as the child, with limits generous enough for a
+/// loaded machine (tests of the limits set their own).
+pub fn extract_settings() -> arkiv::extract::ExtractSettings {
+    arkiv::extract::ExtractSettings {
+        program: env!("CARGO_BIN_EXE_arkiv").into(),
+        timeout: std::time::Duration::from_secs(30),
+        memory_mb: 256,
+        max_text_bytes: 1 << 20,
+        concurrency: 2,
+        queue: 8,
+    }
 }
 
 /// A fresh app with the demo archive, on a backend.
