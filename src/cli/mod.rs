@@ -343,7 +343,9 @@ fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
                 !name.is_empty() && name.chars().count() <= 200,
                 "the name must be 1 to 200 characters"
             );
-            let created = crate::routes::admin::store_key(&mut conn, name, role)?;
+            let created = crate::db::write::write_transaction(&mut conn, |conn| {
+                crate::routes::admin::store_key(conn, name, role)
+            })?;
             eprintln!(
                 "made the {role} key {:?} (id {}); it is shown only now:",
                 created.view.name, created.view.id
@@ -368,10 +370,13 @@ fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Revoke { key } => {
-            let row = crate::db::keys::find(&mut conn, &key)?
-                .ok_or_else(|| anyhow::anyhow!("no key has the id or prefix {key:?}"))?;
-            let now = crate::domain::now_timestamp();
-            crate::db::keys::revoke(&mut conn, &row.id, &now)?;
+            let row = crate::db::write::write_transaction(&mut conn, |conn| {
+                let row = crate::db::keys::find(conn, &key)?
+                    .ok_or_else(|| anyhow::anyhow!("no key has the id or prefix {key:?}"))?;
+                let now = crate::domain::now_timestamp();
+                crate::db::keys::revoke(conn, &row.id, &now)?;
+                anyhow::Ok(row)
+            })?;
             eprintln!("revoked the key {:?} ({})", row.name, row.id);
         }
     }

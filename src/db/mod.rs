@@ -193,7 +193,7 @@ impl Db {
         // The harvest table arrived empty (or an earlier fill was cut
         // short): fill it from what is stored.
         if harvest::needs_backfill(&mut conn)? {
-            conn.transaction(|conn| harvest::backfill(conn))?;
+            write::write_transaction(&mut conn, harvest::backfill)?;
         }
         Ok(applied)
     }

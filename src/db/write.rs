@@ -573,11 +573,13 @@ pub fn id_by_slug(
         .optional())
 }
 
-/// Runs `work` in a transaction that holds the write lock from its first
-/// statement. On SQLite a transaction that reads first and writes later
-/// fails at once (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout helps) when
-/// another writer committed in between; one that writes first waits its
-/// turn instead. A no-op UPDATE takes the lock without changing anything.
+/// Runs `work` in a transaction that holds the write lock from its start.
+/// On SQLite the transaction begins IMMEDIATE: a transaction that reads
+/// first and writes later fails at once (`SQLITE_BUSY_SNAPSHOT`, which no
+/// busy timeout helps) when another writer — the server, `arkiv import` —
+/// committed in between, while one that takes the lock first waits its
+/// turn for up to the busy timeout instead. PostgreSQL's transactions need
+/// no such care: row locks and unique indexes order writers.
 pub fn write_transaction<T, E>(
     conn: &mut AnyConnection,
     work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -585,10 +587,29 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|conn| {
-        if matches!(conn, AnyConnection::Sqlite(_)) {
-            diesel::sql_query("UPDATE changes SET seq = seq WHERE 1 = 0").execute(conn)?;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        Ok(()) => {}
+        // Already inside a write transaction (an API edit that goes through
+        // the importer): the lock is held, a savepoint is enough.
+        Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(work),
+        Err(error) => return Err(error.into()),
+    }
+    let result = work(conn);
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        unreachable!("a connection does not change its backend");
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
         }
-        work(conn)
-    })
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
 }

@@ -467,7 +467,7 @@ pub fn import(
     lines: &[Line],
     progress: &ProgressBar,
 ) -> Result<ImportReport, ImportError> {
-    let result = conn.transaction::<_, ImportTransactionError, _>(|conn| {
+    let result = write::write_transaction::<_, ImportTransactionError>(conn, |conn| {
         let stored = Stored::load(conn)?;
         let start_seq = crate::db::changes::latest_seq(conn)?;
         let (plan, ids) = plan(lines, &stored).map_err(ImportTransactionError::Invalid)?;

@@ -206,6 +206,95 @@ fn the_command_line_imports_exports_and_reports_bad_lines() {
     );
 }
 
+/// `arkiv import` in its own process while the API takes writes on the
+/// same SQLite file: every import succeeds, every acknowledged write is
+/// there after. Each import reads the archive first and writes after, so
+/// it only succeeds beside a writer when it takes the write lock first.
+#[actix_web::test]
+async fn imports_succeed_beside_api_writes() {
+    use arkiv::auth::Role;
+    let db = TestDb::new(super::Backend::Sqlite).expect("SQLite");
+    db.import(&fixture(1));
+    let url = db.url.clone();
+    let app = TestApp::new(db);
+    let editor = app.key(Role::Editor);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut written = Vec::new();
+    let rounds = 4;
+    const PER_ROUND: usize = 3000;
+    for round in 0..rounds {
+        // A file large enough that the import takes a moment.
+        let file = dir.path().join(format!("round-{round}.ndjson"));
+        let lines: Vec<String> = (0..PER_ROUND)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"publication","slug":"imported-{round}-{i}","kind":"report","status":"published","published_on":"2024-01-01","project":"project-p","variants":{{"en":{{"title":"Imported {round} {i}","body":"{body}"}}}}}}"#,
+                    body = "word ".repeat(200)
+                )
+            })
+            .collect();
+        std::fs::write(&file, lines.join("\n")).expect("write");
+        let mut import = Command::new(env!("CARGO_BIN_EXE_arkiv"))
+            .args(["import", file.to_str().expect("path")])
+            .env("ARKIV_DATABASE_URL", &url)
+            .env("ARKIV_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("arkiv import");
+        let mut writes = 0;
+        let status = loop {
+            let slug = format!("written-{round}-{writes}");
+            let reply = app
+                .send_json(
+                    actix_web::http::Method::POST,
+                    "/v1/publications",
+                    Some(&editor),
+                    &serde_json::json!({"slug": slug, "kind": "report", "variants": {"en": {"title": slug}}}),
+                )
+                .await;
+            assert_eq!(
+                reply.status,
+                201,
+                "{}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            written.push(slug);
+            writes += 1;
+            if let Some(status) = import.try_wait().expect("the import runs") {
+                break status;
+            }
+        };
+        let mut stderr = String::new();
+        if let Some(mut pipe) = import.stderr.take() {
+            use std::io::Read;
+            pipe.read_to_string(&mut stderr).expect("stderr");
+        }
+        assert!(
+            status.success(),
+            "import {round} failed beside {writes} writes: {stderr}"
+        );
+        assert!(writes > 1, "writes ran while import {round} did");
+    }
+    // Everything acknowledged is there.
+    let editor_header = format!("Bearer {editor}");
+    for slug in &written {
+        let reply = app
+            .get_with(
+                &format!("/v1/publications/{slug}"),
+                &[("Authorization", &editor_header)],
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{slug} was acknowledged, then lost");
+    }
+    let total = app.get("/v1/publications?limit=1").await.json()["total"].clone();
+    assert_eq!(
+        total,
+        1 + rounds * PER_ROUND,
+        "every imported publication is there"
+    );
+}
+
 on_both_backends!(
     ids_are_unique_across_kinds_and_dates_say_what_is_wrong,
     |backend| {
