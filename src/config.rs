@@ -74,6 +74,15 @@ pub struct Config {
     #[command(flatten)]
     pub extract: ExtractConfig,
 
+    /// Searches and completions running at once (default: one per core).
+    #[arg(long, env = "ARKIV_SEARCH_CONCURRENCY", global = true,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub search_concurrency: Option<u64>,
+
+    /// Searches that may wait for a slot; past that, 503 with Retry-After.
+    #[arg(long, env = "ARKIV_SEARCH_QUEUE", default_value_t = crate::state::DEFAULT_SEARCH_QUEUE, global = true)]
+    pub search_queue: usize,
+
     /// Browser origins allowed to call the API cross-origin, comma-separated
     /// (`https://example.org`), or `*` for any. None by default.
     #[arg(
@@ -250,6 +259,15 @@ impl Config {
     /// Returns the store of variant files, `<data-dir>/files`.
     pub fn file_store(&self) -> crate::files::FileStore {
         crate::files::FileStore::new(self.data_dir.join("files"))
+    }
+
+    /// (running, waiting): the bounds of the search queue.
+    pub fn search_limits(&self) -> (usize, usize) {
+        let running = self
+            .search_concurrency
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        (running, self.search_queue)
     }
 
     /// Creates the data directory when the database lives in it.

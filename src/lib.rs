@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bounded;
 pub mod cache;
 pub mod caching;
 pub mod catalog;

@@ -15,6 +15,9 @@ use crate::search::index::SearchIndex;
 /// another process (`arkiv import`, another replica) shows within this.
 const CHANGE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Searches that may wait for a slot by default (`ARKIV_SEARCH_QUEUE`).
+pub const DEFAULT_SEARCH_QUEUE: usize = 64;
+
 /// What the archive looked like at the last look at the change log.
 #[derive(Clone)]
 pub struct Snapshot {
@@ -58,6 +61,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// Runs PDF text extraction in child processes.
     pub extractor: Arc<crate::extract::Extractor>,
+    /// Bounds the searches and completions running and waiting at once.
+    pub search_queue: Arc<crate::bounded::BoundedQueue>,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -86,6 +91,10 @@ impl AppState {
             extractor: crate::extract::Extractor::new(
                 crate::extract::ExtractSettings::for_this_executable(),
             ),
+            search_queue: crate::bounded::BoundedQueue::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                DEFAULT_SEARCH_QUEUE,
+            ),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -95,6 +104,13 @@ impl AppState {
     /// Answers cross-origin requests from these origins.
     pub fn with_cors(mut self, cors: crate::cors::CorsSettings) -> Self {
         self.cors = cors;
+        self
+    }
+
+    /// Runs at most `running` searches at once, with `waiting` more
+    /// waiting; past that a search is 503 `busy`.
+    pub fn with_search_limits(mut self, running: usize, waiting: usize) -> Self {
+        self.search_queue = crate::bounded::BoundedQueue::new(running, waiting);
         self
     }
 

@@ -63,6 +63,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     super::collect_garbage(&db, &config.file_store(), super::GC_MIN_AGE)?;
     let state = AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?
         .with_extractor(config.extract.settings())
+        .with_search_limits(config.search_limits().0, config.search_limits().1)
         .with_search(index)
         .with_cors(cors)
         .with_upload_limit(config.max_upload_mb << 20)

@@ -13,13 +13,14 @@ pub mod child;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
+use crate::bounded::BoundedQueue;
+pub use crate::bounded::{Busy, Ticket};
 use crate::domain::text::{TextError, TextStatus};
 use child::ExitKind;
 
@@ -44,10 +45,6 @@ impl Outcome {
         }
     }
 }
-
-/// Every extraction slot and queue place is taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Busy;
 
 /// The limits and sizes of the extractor (`ARKIV_EXTRACT_*`).
 #[derive(Debug, Clone)]
@@ -83,21 +80,8 @@ impl ExtractSettings {
 /// Runs extractions in children, a bounded number at once.
 pub struct Extractor {
     settings: ExtractSettings,
-    slots: Semaphore,
-    /// Extractions admitted: running or waiting for a slot.
-    admitted: AtomicUsize,
+    queue: Arc<BoundedQueue>,
     stopping: watch::Sender<bool>,
-}
-
-/// A place among the admitted extractions, given back when dropped.
-pub struct Ticket {
-    extractor: Arc<Extractor>,
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.extractor.admitted.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 /// What a child left behind: its exit, what it wrote, and whether we
@@ -115,11 +99,10 @@ const STDERR_KEPT: usize = 4096;
 
 impl Extractor {
     pub fn new(settings: ExtractSettings) -> Arc<Self> {
-        let slots = Semaphore::new(settings.concurrency.max(1));
+        let queue = BoundedQueue::new(settings.concurrency, settings.queue);
         Arc::new(Self {
             settings,
-            slots,
-            admitted: AtomicUsize::new(0),
+            queue,
             stopping: watch::Sender::new(false),
         })
     }
@@ -136,29 +119,21 @@ impl Extractor {
     /// Takes a place among the admitted extractions, or says the queue is
     /// full. Callers take it before reading an upload, so a refused client
     /// sends nothing in vain.
-    pub fn admit(self: &Arc<Self>) -> Result<Ticket, Busy> {
-        let most = self.settings.concurrency.max(1) + self.settings.queue;
-        self.admitted
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |admitted| {
-                (admitted < most).then_some(admitted + 1)
-            })
-            .map_err(|_| Busy)?;
-        Ok(Ticket {
-            extractor: Arc::clone(self),
-        })
+    pub fn admit(&self) -> Result<Ticket, Busy> {
+        self.queue.admit()
     }
 
     /// Kills every running child and refuses new work: for shutdown.
     pub fn stop(&self) {
         self.stopping.send_replace(true);
-        self.slots.close();
+        self.queue.close();
     }
 
     /// Extracts the text of the PDF at `path` in a child, waiting for a
     /// slot first. A child that crashes, overruns a limit or is stopped
     /// fails the file, never the caller.
-    pub async fn extract(&self, _ticket: &Ticket, path: &Path) -> Outcome {
-        let Ok(_slot) = self.slots.acquire().await else {
+    pub async fn extract(&self, ticket: &Ticket, path: &Path) -> Outcome {
+        let Some(_slot) = ticket.slot().await else {
             return Outcome::Failed(TextError::ExtractTimeout);
         };
         let started = std::time::Instant::now();
@@ -183,7 +158,7 @@ impl Extractor {
 
     /// Extracts from a blocking context (`arkiv import`), on a runtime of
     /// its own.
-    pub fn extract_blocking(self: &Arc<Self>, path: &Path) -> std::io::Result<Outcome> {
+    pub fn extract_blocking(&self, path: &Path) -> std::io::Result<Outcome> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;

@@ -267,6 +267,19 @@ fn query_text(params: &Params) -> Result<String, ApiError> {
 }
 
 /// Returns the search index, or 503 on a server without one.
+fn search_busy() -> ApiError {
+    ApiError::busy(
+        "every search slot and queue place is taken; try again in a moment",
+        1,
+    )
+}
+
+/// Takes a place among the searches running or waiting: the index runs
+/// on blocking threads, and a burst must not queue there without bound.
+fn admit_search(state: &AppState) -> Result<crate::bounded::Ticket, ApiError> {
+    state.search_queue.admit().map_err(|_| search_busy())
+}
+
 fn search_index(state: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
     state
         .search
@@ -390,7 +403,7 @@ fn parse_offset(raw: &str) -> Result<usize, String> {
         (status = 200, description = "A page of hits", body = SearchResults, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no search index (`unavailable`), or every search slot and queue place is taken (`busy`, with Retry-After)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
     )
 )]
 #[get("/search")]
@@ -426,6 +439,8 @@ pub async fn search_publications(
     // cached results live as long as the index stays where it is.
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
+        let ticket = admit_search(&state)?;
+        let _slot = ticket.slot().await.ok_or_else(search_busy)?;
         let want_highlights = highlight && !text.trim().is_empty();
         // One trip to a blocking thread for the index, the database and the
         // highlights: each hop to the thread pool and back is a context
@@ -601,7 +616,7 @@ fn parse_suggest_limit(raw: &str) -> Result<usize, String> {
         (status = 200, description = "Completions", body = Suggestions, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no search index (`unavailable`), or every search slot and queue place is taken (`busy`, with Retry-After)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
     )
 )]
 #[get("/search/suggest")]
@@ -617,6 +632,8 @@ pub async fn suggest_titles(
     let snapshot = state.snapshot().await?;
     let seq = index.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
+        let ticket = admit_search(&state)?;
+        let _slot = ticket.slot().await.ok_or_else(search_busy)?;
         let db = state.db.clone();
         let (order, listed) =
             actix_web::rt::task::spawn_blocking(move || -> Result<_, ApiError> {

@@ -1023,3 +1023,24 @@ on_both_backends!(a_phrase_is_marked_only_where_it_stands, |backend| {
         "The end <mark>of</mark> <mark>the</mark> <mark>road</mark>. Of course the talks went on."
     );
 });
+
+on_both_backends!(a_burst_of_searches_is_refused_not_queued, |backend| {
+    let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+    // Every slot and waiting place taken, as by a burst of slow searches.
+    let held: Vec<_> = std::iter::from_fn(|| app.state.search_queue.admit().ok()).collect();
+    assert!(!held.is_empty());
+    for uri in ["/v1/search?q=dialogue", "/v1/search/suggest?q=dial"] {
+        let refused = app.get(uri).await;
+        assert_problem(&refused, 503, "busy");
+        let retry: u32 = refused
+            .header("retry-after")
+            .and_then(|value| value.parse().ok())
+            .expect("Retry-After");
+        assert!(retry >= 1);
+    }
+    // Readers of everything else are served meanwhile.
+    assert_eq!(app.get("/v1/publications").await.status, 200);
+    drop(held);
+    assert_eq!(app.get("/v1/search?q=dialogue").await.status, 200);
+    assert_eq!(app.get("/v1/search/suggest?q=dial").await.status, 200);
+});
