@@ -12,6 +12,10 @@
 //! The signature (header `Arkiv-Signature: t=<unix seconds>,v1=<hex>`) is
 //! HMAC-SHA256 with the webhook's secret over `<t>.<body>`: a receiver
 //! recomputes it, compares in constant time, and refuses old `t`s.
+//!
+//! The delivery log keeps the subscriber's HTTP status or a coarse
+//! [`ErrorClass`], never the text of an OS error (which would tell an admin
+//! which inside ports are open).
 
 use std::time::Duration;
 
@@ -64,6 +68,65 @@ pub fn backoff(attempts: i32) -> Duration {
         .unwrap_or(0)
         .min(10);
     Duration::from_secs(30 << doublings)
+}
+
+/// Why an attempt got no HTTP answer, as the delivery log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = DeliveryErrorClass)]
+pub enum ErrorClass {
+    /// No connection could be made: refused, or no route to the host.
+    Refused,
+    /// The connection or the answer took too long.
+    Timeout,
+    /// The TLS handshake failed (a bad certificate, or no TLS).
+    Tls,
+    /// The host is, or now resolves to, an address webhooks may not
+    /// reach: it was not contacted.
+    ForbiddenTarget,
+    /// The host name does not resolve (now).
+    Dns,
+    /// The connection broke, or the answer was not HTTP.
+    Other,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Refused => "refused",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Tls => "tls",
+            ErrorClass::ForbiddenTarget => "forbidden_target",
+            ErrorClass::Dns => "dns",
+            ErrorClass::Other => "other",
+        }
+    }
+
+    /// The class of a failed attempt; `https` says whether TLS was spoken.
+    pub fn of(error: &ureq::Error, https: bool) -> Self {
+        use std::io::ErrorKind;
+        match error {
+            ureq::Error::HostNotFound => Self::Dns,
+            ureq::Error::Timeout(_) => Self::Timeout,
+            ureq::Error::ConnectionFailed => Self::Refused,
+            ureq::Error::Tls(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::TlsRequired => Self::Tls,
+            ureq::Error::Io(io) => match io.kind() {
+                ErrorKind::ConnectionRefused
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::NetworkDown
+                | ErrorKind::AddrNotAvailable => Self::Refused,
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => Self::Timeout,
+                // rustls reports a failed handshake as invalid data.
+                ErrorKind::InvalidData if https => Self::Tls,
+                _ => Self::Other,
+            },
+            _ => Self::Other,
+        }
+    }
 }
 
 /// Sends deliveries: the HTTP client and the database.
@@ -138,6 +201,10 @@ impl Dispatcher {
             return Ok(None);
         }
         let body = delivery.payload.as_bytes();
+        let https = due
+            .url
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"));
         let result = self
             .agent
             .post(&due.url)
@@ -153,18 +220,13 @@ impl Dispatcher {
                 signature(&due.secret, now.timestamp(), body),
             )
             .send(body);
-        let (status, error) = match result {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let error = (!(200..300).contains(&status))
-                    .then(|| format!("the subscriber answered {status}"));
-                (Some(i32::from(status)), error)
-            }
-            Err(error) => (None, Some(error.to_string())),
+        let (status, class) = match &result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(error) => (None, Some(ErrorClass::of(error, https))),
         };
         let attempts = delivery.attempts + 1;
         let at = format_timestamp(now);
-        let ok = error.is_none();
+        let ok = status.is_some_and(|status| (200..300).contains(&status));
         let next = if ok || attempts >= MAX_ATTEMPTS {
             at.clone()
         } else {
@@ -176,11 +238,14 @@ impl Dispatcher {
             (false, false) => "pending",
         };
         if !ok {
+            // The operator's log may say more than the delivery log.
             tracing::warn!(
                 delivery = delivery.id,
                 url = %due.url,
                 attempts,
-                error = error.as_deref().unwrap_or_default(),
+                status,
+                class = class.map(ErrorClass::as_str),
+                error = result.as_ref().err().map(ToString::to_string).as_deref(),
                 "webhook delivery failed"
             );
         }
@@ -192,8 +257,8 @@ impl Dispatcher {
                 status: state,
                 attempts,
                 next_attempt_at: &next,
-                last_status: status,
-                last_error: error.as_deref(),
+                last_status: status.map(i32::from),
+                error_class: class.map(ErrorClass::as_str),
                 delivered_at: ok.then_some(at.as_str()),
             },
         )?;

@@ -256,6 +256,7 @@ on_both_backends!(
             assert_eq!(delivery["status"], "pending");
             assert_eq!(delivery["attempts"], 1);
             assert_eq!(delivery["last_status"], 503);
+            assert_eq!(delivery["error_class"], Value::Null);
         }
         // Not again before the pause is over; then again, and taken.
         let idle = Dispatcher::new(app.db.db.clone())
