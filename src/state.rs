@@ -56,6 +56,8 @@ pub struct AppState {
     pub cache_max_age: u32,
     /// Request counts and latencies for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// What webhooks may reach beyond the public internet.
+    pub webhook_allow: crate::domain::net::AllowList,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -81,6 +83,7 @@ impl AppState {
             rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
             cache_max_age: 0,
             metrics: crate::metrics::Metrics::default(),
+            webhook_allow: crate::domain::net::AllowList::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -120,6 +123,12 @@ impl AppState {
     /// Introduces the archive to harvesters this way.
     pub fn with_oai(mut self, oai: crate::config::OaiSettings) -> Self {
         self.oai = oai;
+        self
+    }
+
+    /// Lets webhooks be registered for these inside targets.
+    pub fn with_webhook_allow(mut self, allow: crate::domain::net::AllowList) -> Self {
+        self.webhook_allow = allow;
         self
     }
 

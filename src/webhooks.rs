@@ -13,9 +13,13 @@
 //! HMAC-SHA256 with the webhook's secret over `<t>.<body>`: a receiver
 //! recomputes it, compares in constant time, and refuses old `t`s.
 //!
-//! The delivery log keeps the subscriber's HTTP status or a coarse
-//! [`ErrorClass`], never the text of an OS error (which would tell an admin
-//! which inside ports are open).
+//! Each attempt resolves the webhook's host again and checks every address
+//! ([`target`]): a target that now leads inside is not contacted. No
+//! redirect is followed and no proxy is used. The delivery log keeps the
+//! subscriber's HTTP status or a coarse [`ErrorClass`], never the text of an
+//! OS error (which would tell an admin which inside ports are open).
+
+pub mod target;
 
 use std::time::Duration;
 
@@ -27,12 +31,17 @@ use sha2::Sha256;
 use crate::db::webhooks::{self, Attempt, Due, NewDelivery};
 use crate::db::{AnyConnection, Db};
 use crate::domain::format_timestamp;
+use crate::domain::net::AllowList;
+use target::{CheckedResolver, TargetError};
 
 /// Attempts before a delivery is given up as failed.
 pub const MAX_ATTEMPTS: i32 = 8;
 
-/// How long one attempt may take, connection included.
+/// How long one attempt may take, lookup and connection included.
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long making the connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Changes read per webhook per round, and deliveries sent per round.
 const BATCH: i64 = 500;
@@ -106,6 +115,11 @@ impl ErrorClass {
     pub fn of(error: &ureq::Error, https: bool) -> Self {
         use std::io::ErrorKind;
         match error {
+            ureq::Error::Other(inner) => match inner.downcast_ref::<TargetError>() {
+                Some(TargetError::NotFound(_) | TargetError::LookupTimedOut(_)) => Self::Dns,
+                Some(TargetError::Forbidden(_) | TargetError::Invalid(_)) => Self::ForbiddenTarget,
+                None => Self::Other,
+            },
             ureq::Error::HostNotFound => Self::Dns,
             ureq::Error::Timeout(_) => Self::Timeout,
             ureq::Error::ConnectionFailed => Self::Refused,
@@ -132,6 +146,7 @@ impl ErrorClass {
 /// Sends deliveries: the HTTP client and the database.
 pub struct Dispatcher {
     db: Db,
+    allow: AllowList,
     agent: ureq::Agent,
 }
 
@@ -144,15 +159,19 @@ pub struct Round {
 }
 
 impl Dispatcher {
-    pub fn new(db: Db) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .build()
-            .into();
-        Self { db, agent }
+    /// A dispatcher that reaches public addresses, and those `allow` lets
+    /// through.
+    pub fn new(db: Db, allow: AllowList) -> Self {
+        let agent = agent(&allow, TIMEOUT);
+        Self { db, allow, agent }
+    }
+
+    /// Gives each attempt `timeout` instead of 10 s.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            agent: agent(&self.allow, timeout),
+            ..self
+        }
     }
 
     /// Enqueues what the change log holds for every webhook, then sends
@@ -266,6 +285,26 @@ impl Dispatcher {
     }
 }
 
+/// The HTTP client of deliveries: addresses only from [`CheckedResolver`],
+/// no proxy (it would resolve the host itself), no redirects (a 3xx is the
+/// subscriber's answer), and every stage timed.
+fn agent(allow: &AllowList, timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .timeout_resolve(Some(target::LOOKUP_TIMEOUT.min(timeout)))
+        .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .proxy(None)
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        CheckedResolver::new(allow.clone()),
+    )
+}
+
 /// Turns new change-log events into deliveries for every webhook.
 fn enqueue_all(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let mut enqueued = 0;
@@ -318,11 +357,11 @@ fn enqueue_all(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Result<u
 
 /// Runs the dispatcher on a thread of its own for as long as the process
 /// lives: a round every second.
-pub fn spawn(db: Db) -> std::io::Result<()> {
+pub fn spawn(db: Db, allow: AllowList) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("webhooks".into())
         .spawn(move || {
-            let dispatcher = Dispatcher::new(db);
+            let dispatcher = Dispatcher::new(db, allow);
             loop {
                 if let Err(error) = dispatcher.run_once(Utc::now()) {
                     tracing::error!(%error, "webhook round failed");
