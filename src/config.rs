@@ -126,6 +126,18 @@ pub struct Config {
         global = true
     )]
     pub oai_namespace: String,
+
+    /// Hosts webhooks may reach although they are not on the public
+    /// internet, comma-separated: host names (whatever they resolve to),
+    /// addresses and CIDR ranges (`hooks.intranet.example,10.1.0.0/16`).
+    /// None by default.
+    #[arg(
+        long = "webhook-allow",
+        env = "ARKIV_WEBHOOK_ALLOW",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub webhook_allow: Vec<String>,
 }
 
 /// Limits of PDF text extraction, which runs in child processes.
@@ -254,6 +266,12 @@ impl Config {
             &self.admin_email,
             &self.oai_namespace,
         )
+    }
+
+    /// Returns what webhooks may reach beyond the public internet, checked.
+    pub fn webhook_allow(&self) -> Result<crate::domain::net::AllowList, String> {
+        crate::domain::net::AllowList::parse(&self.webhook_allow)
+            .map_err(|error| format!("ARKIV_WEBHOOK_ALLOW: {error}"))
     }
 
     /// Returns the store of variant files, `<data-dir>/files`.

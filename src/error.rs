@@ -60,6 +60,7 @@ error_codes! {
     ReindexRunning = "reindex_running", CONFLICT, "A search index rebuild is already running";
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource changed since the version If-Match names; the ETag header has the current one";
     ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, "Fields of the body have values that are not allowed or refer to nothing; each is listed";
+    WebhookTargetForbidden = "webhook_target_forbidden", UNPROCESSABLE_ENTITY, "The webhook's host is, or resolves to, an address webhooks may not reach (loopback, private, link-local and other inside ranges); ARKIV_WEBHOOK_ALLOW lets trusted ones through";
     PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "This change needs If-Match with the ETag of the version it was made against";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests in this minute; Retry-After says when to go on (an API key has a higher limit)";

@@ -63,6 +63,8 @@ pub struct AppState {
     pub extractor: Arc<crate::extract::Extractor>,
     /// Bounds the searches and completions running and waiting at once.
     pub search_queue: Arc<crate::bounded::BoundedQueue>,
+    /// What webhooks may reach beyond the public internet.
+    pub webhook_allow: crate::domain::net::AllowList,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
     rebuild: Arc<Mutex<RebuildStatus>>,
@@ -95,6 +97,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
                 DEFAULT_SEARCH_QUEUE,
             ),
+            webhook_allow: crate::domain::net::AllowList::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuild: Arc::default(),
@@ -147,6 +150,12 @@ impl AppState {
     /// Introduces the archive to harvesters this way.
     pub fn with_oai(mut self, oai: crate::config::OaiSettings) -> Self {
         self.oai = oai;
+        self
+    }
+
+    /// Lets webhooks be registered for these inside targets.
+    pub fn with_webhook_allow(mut self, allow: crate::domain::net::AllowList) -> Self {
+        self.webhook_allow = allow;
         self
     }
 

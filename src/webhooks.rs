@@ -12,22 +12,36 @@
 //! The signature (header `Arkiv-Signature: t=<unix seconds>,v1=<hex>`) is
 //! HMAC-SHA256 with the webhook's secret over `<t>.<body>`: a receiver
 //! recomputes it, compares in constant time, and refuses old `t`s.
+//!
+//! Each attempt resolves the webhook's host again and checks every address
+//! ([`target`]): a target that now leads inside is not contacted. No
+//! redirect is followed and no proxy is used. The delivery log keeps the
+//! subscriber's HTTP status or a coarse [`ErrorClass`], never the text of an
+//! OS error (which would tell an admin which inside ports are open).
+
+pub mod target;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::db::webhooks::{self, Attempt, Due, NewDelivery};
 use crate::db::{AnyConnection, Db};
 use crate::domain::format_timestamp;
+use crate::domain::net::AllowList;
+use target::{CheckedResolver, TargetError};
 
 /// Attempts before a delivery is given up as failed.
 pub const MAX_ATTEMPTS: i32 = 8;
 
-/// How long one attempt may take, connection included.
+/// How long one attempt may take, lookup and connection included.
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long making the connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Changes read per webhook per round, and deliveries sent per round.
 const BATCH: i64 = 500;
@@ -41,23 +55,10 @@ const BUDGET: Duration = TIMEOUT;
 
 /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    #[expect(clippy::expect_used, reason = "HMAC takes a key of any length")]
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// The `Arkiv-Signature` header of a body sent at `timestamp`.
@@ -78,9 +79,74 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(30 << doublings)
 }
 
+/// Why an attempt got no HTTP answer, as the delivery log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = DeliveryErrorClass)]
+pub enum ErrorClass {
+    /// No connection could be made: refused, or no route to the host.
+    Refused,
+    /// The connection or the answer took too long.
+    Timeout,
+    /// The TLS handshake failed (a bad certificate, or no TLS).
+    Tls,
+    /// The host is, or now resolves to, an address webhooks may not
+    /// reach: it was not contacted.
+    ForbiddenTarget,
+    /// The host name does not resolve (now).
+    Dns,
+    /// The connection broke, or the answer was not HTTP.
+    Other,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Refused => "refused",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Tls => "tls",
+            ErrorClass::ForbiddenTarget => "forbidden_target",
+            ErrorClass::Dns => "dns",
+            ErrorClass::Other => "other",
+        }
+    }
+
+    /// The class of a failed attempt; `https` says whether TLS was spoken.
+    pub fn of(error: &ureq::Error, https: bool) -> Self {
+        use std::io::ErrorKind;
+        match error {
+            ureq::Error::Other(inner) => match inner.downcast_ref::<TargetError>() {
+                Some(TargetError::NotFound(_) | TargetError::LookupTimedOut(_)) => Self::Dns,
+                Some(TargetError::Forbidden(_) | TargetError::Invalid(_)) => Self::ForbiddenTarget,
+                None => Self::Other,
+            },
+            ureq::Error::HostNotFound => Self::Dns,
+            ureq::Error::Timeout(_) => Self::Timeout,
+            ureq::Error::ConnectionFailed => Self::Refused,
+            ureq::Error::Tls(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::TlsRequired => Self::Tls,
+            ureq::Error::Io(io) => match io.kind() {
+                ErrorKind::ConnectionRefused
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::NetworkDown
+                | ErrorKind::AddrNotAvailable => Self::Refused,
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => Self::Timeout,
+                // rustls reports a failed handshake as invalid data.
+                ErrorKind::InvalidData if https => Self::Tls,
+                _ => Self::Other,
+            },
+            _ => Self::Other,
+        }
+    }
+}
+
 /// Sends deliveries: the HTTP client and the database.
 pub struct Dispatcher {
     db: Db,
+    allow: AllowList,
     agent: ureq::Agent,
 }
 
@@ -93,15 +159,19 @@ pub struct Round {
 }
 
 impl Dispatcher {
-    pub fn new(db: Db) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .build()
-            .into();
-        Self { db, agent }
+    /// A dispatcher that reaches public addresses, and those `allow` lets
+    /// through.
+    pub fn new(db: Db, allow: AllowList) -> Self {
+        let agent = agent(&allow, TIMEOUT);
+        Self { db, allow, agent }
+    }
+
+    /// Gives each attempt `timeout` instead of 10 s.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            agent: agent(&self.allow, timeout),
+            ..self
+        }
     }
 
     /// Enqueues what the change log holds for every webhook, then sends
@@ -150,6 +220,10 @@ impl Dispatcher {
             return Ok(None);
         }
         let body = delivery.payload.as_bytes();
+        let https = due
+            .url
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"));
         let result = self
             .agent
             .post(&due.url)
@@ -165,18 +239,13 @@ impl Dispatcher {
                 signature(&due.secret, now.timestamp(), body),
             )
             .send(body);
-        let (status, error) = match result {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let error = (!(200..300).contains(&status))
-                    .then(|| format!("the subscriber answered {status}"));
-                (Some(i32::from(status)), error)
-            }
-            Err(error) => (None, Some(error.to_string())),
+        let (status, class) = match &result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(error) => (None, Some(ErrorClass::of(error, https))),
         };
         let attempts = delivery.attempts + 1;
         let at = format_timestamp(now);
-        let ok = error.is_none();
+        let ok = status.is_some_and(|status| (200..300).contains(&status));
         let next = if ok || attempts >= MAX_ATTEMPTS {
             at.clone()
         } else {
@@ -188,11 +257,14 @@ impl Dispatcher {
             (false, false) => "pending",
         };
         if !ok {
+            // The operator's log may say more than the delivery log.
             tracing::warn!(
                 delivery = delivery.id,
                 url = %due.url,
                 attempts,
-                error = error.as_deref().unwrap_or_default(),
+                status,
+                class = class.map(ErrorClass::as_str),
+                error = result.as_ref().err().map(ToString::to_string).as_deref(),
                 "webhook delivery failed"
             );
         }
@@ -204,13 +276,33 @@ impl Dispatcher {
                 status: state,
                 attempts,
                 next_attempt_at: &next,
-                last_status: status,
-                last_error: error.as_deref(),
+                last_status: status.map(i32::from),
+                error_class: class.map(ErrorClass::as_str),
                 delivered_at: ok.then_some(at.as_str()),
             },
         )?;
         Ok(Some(ok))
     }
+}
+
+/// The HTTP client of deliveries: addresses only from [`CheckedResolver`],
+/// no proxy (it would resolve the host itself), no redirects (a 3xx is the
+/// subscriber's answer), and every stage timed.
+fn agent(allow: &AllowList, timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .timeout_resolve(Some(target::LOOKUP_TIMEOUT.min(timeout)))
+        .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .proxy(None)
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        CheckedResolver::new(allow.clone()),
+    )
 }
 
 /// Turns new change-log events into deliveries for every webhook.
@@ -265,11 +357,11 @@ fn enqueue_all(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Result<u
 
 /// Runs the dispatcher on a thread of its own for as long as the process
 /// lives: a round every second.
-pub fn spawn(db: Db) -> std::io::Result<()> {
+pub fn spawn(db: Db, allow: AllowList) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("webhooks".into())
         .spawn(move || {
-            let dispatcher = Dispatcher::new(db);
+            let dispatcher = Dispatcher::new(db, allow);
             loop {
                 if let Err(error) = dispatcher.run_once(Utc::now()) {
                     tracing::error!(%error, "webhook round failed");

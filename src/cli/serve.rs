@@ -42,6 +42,9 @@ impl ServeArgs {
 }
 
 pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    let webhook_allow = config
+        .webhook_allow()
+        .map_err(|error| anyhow::anyhow!(error))?;
     let db = super::open_database(config)?;
     if !args.no_demo && crate::demo::database_is_empty(&mut *db.conn()?)? {
         let report = crate::demo::load(&mut *db.conn()?)?;
@@ -59,7 +62,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
-    crate::webhooks::spawn(db.clone())?;
+    crate::webhooks::spawn(db.clone(), webhook_allow.clone())?;
     super::collect_garbage(&db, &config.file_store(), super::GC_MIN_AGE)?;
     let state = AppState::new(db, config.cache_mb * 1024 * 1024, config.file_store())?
         .with_extractor(config.extract.settings())
@@ -68,6 +71,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_cors(cors)
         .with_upload_limit(config.max_upload_mb << 20)
         .with_oai(oai)
+        .with_webhook_allow(webhook_allow)
         .with_cache_max_age(config.cache_max_age)
         .with_rate_limits(crate::ratelimit::RateLimits {
             anonymous: config.rate_limit,

@@ -209,7 +209,7 @@ diesel::table! {
         attempts -> Integer,
         next_attempt_at -> Text,
         last_status -> Nullable<Integer>,
-        last_error -> Nullable<Text>,
+        error_class -> Nullable<Text>,
         created_at -> Text,
         delivered_at -> Nullable<Text>,
     }

@@ -48,10 +48,15 @@ pub struct DeliveryRow {
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: String,
-    /// The subscriber's HTTP status at the last attempt.
+    /// The subscriber's HTTP status at the last attempt; null when it
+    /// gave no answer (see `error_class`).
     pub last_status: Option<i32>,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
+    /// Why the last attempt got no answer: `refused`, `timeout`, `tls`,
+    /// `forbidden_target` (the host is, or now resolves to, an address
+    /// webhooks may not reach; it was not contacted), `dns` or `other`.
+    /// Null when it got one.
+    #[schema(value_type = Option<crate::webhooks::ErrorClass>)]
+    pub error_class: Option<String>,
     pub created_at: String,
     pub delivered_at: Option<String>,
 }
@@ -233,7 +238,7 @@ pub struct Attempt<'a> {
     pub attempts: i32,
     pub next_attempt_at: &'a str,
     pub last_status: Option<i32>,
-    pub last_error: Option<&'a str>,
+    pub error_class: Option<&'a str>,
     pub delivered_at: Option<&'a str>,
 }
 
@@ -244,7 +249,7 @@ pub fn record_attempt(conn: &mut AnyConnection, id: i64, attempt: &Attempt<'_>) 
             webhook_deliveries::attempts.eq(attempt.attempts),
             webhook_deliveries::next_attempt_at.eq(attempt.next_attempt_at),
             webhook_deliveries::last_status.eq(attempt.last_status),
-            webhook_deliveries::last_error.eq(attempt.last_error),
+            webhook_deliveries::error_class.eq(attempt.error_class),
             webhook_deliveries::delivered_at.eq(attempt.delivered_at),
         ))
         .execute(conn)?;

@@ -2,6 +2,7 @@
 //! afterwards. Nothing in here does I/O.
 
 pub mod lang;
+pub mod net;
 pub mod text;
 pub mod translit;
 pub mod vocabulary;

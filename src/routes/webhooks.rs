@@ -1,6 +1,12 @@
 //! `/v1/admin/webhooks`: admins register the URLs that hear of
 //! publications being published, updated, withdrawn and deleted, and read
 //! each webhook's delivery log. Sending is [`crate::webhooks`]'s job.
+//!
+//! A URL is accepted only when its host, in whatever spelling, is and
+//! resolves to public addresses alone (or ones `ARKIV_WEBHOOK_ALLOW` lets
+//! through): 422 `webhook_target_forbidden` otherwise. A name that does not
+//! resolve now is a 422 `validation_failed`: a typo is likelier than a
+//! subscriber whose name comes later.
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
@@ -15,9 +21,11 @@ use crate::db::audit;
 use crate::db::harvest::PublicEvent;
 use crate::db::webhooks::{self, DeliveryRow, WebhookRow};
 use crate::db::{changes, write};
+use crate::domain::net::{check_addresses, AllowList, Host};
 use crate::domain::{new_id, now_timestamp};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 use crate::state::AppState;
+use crate::webhooks::target::{self, Target, TargetError};
 
 /// A webhook as listed: never its secret.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,7 +68,9 @@ pub struct CreatedWebhook {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// An absolute `http` or `https` URL.
+    /// An absolute `http` or `https` URL whose host is (and resolves only
+    /// to) public internet addresses, unless the server's
+    /// `ARKIV_WEBHOOK_ALLOW` names it.
     #[schema(example = "https://partner.example.org/arkiv-hook")]
     pub url: String,
     /// Events to deliver: `publication.published`, `publication.updated`,
@@ -139,7 +149,16 @@ pub async fn list_webhooks(
 /// `Arkiv-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of
 /// `<t>.<body>` under the secret this answer shows once. Any 2xx answer
 /// counts as received; otherwise the delivery is retried after 30 s,
-/// 1, 2, 4 … minutes, eight attempts in all (about an hour).
+/// 1, 2, 4 … minutes, eight attempts in all (about an hour). Redirects are
+/// not followed.
+///
+/// The URL's host is resolved now and before every delivery, and every
+/// address it stands for must be a public one: loopback, private, shared,
+/// link-local, unique-local, multicast, documentation, benchmarking and
+/// reserved ranges are refused in every spelling (`2130706433`,
+/// `0x7f.1`, `[::ffff:127.0.0.1]`, …), as is `localhost`. The server's
+/// `ARKIV_WEBHOOK_ALLOW` setting lets named hosts, addresses and ranges
+/// through.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -150,6 +169,7 @@ pub async fn list_webhooks(
         (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The URL's host is, or resolves to, an address webhooks may not reach (`webhook_target_forbidden`), or its name does not resolve (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/admin/webhooks")]
@@ -162,7 +182,7 @@ pub async fn create_webhook(
     Params::parse(&req, &[])?;
     let admin = caller.require(Role::Admin)?.clone();
     let request: NewWebhook = body::json(&req, &payload)?;
-    let url = checked_url(&request.url)?;
+    let (url, target) = checked_url(&request.url, &state.webhook_allow)?;
     let events = match request.events {
         None => PublicEvent::ALL.map(PublicEvent::as_str).to_vec(),
         Some(events) if events.is_empty() => {
@@ -196,6 +216,11 @@ pub async fn create_webhook(
             "must be at most 500 characters",
         ));
     }
+    let allow = state.webhook_allow.clone();
+    web::block(move || target::resolve(&target, &allow, target::LOOKUP_TIMEOUT))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(unreachable_target)?;
     let secret = crate::auth::random_secret("whsec_").map_err(ApiError::internal)?;
     let row = WebhookRow {
         id: new_id(),
@@ -232,20 +257,60 @@ pub async fn create_webhook(
         }))
 }
 
-/// An absolute http(s) URL with a host, as given.
-fn checked_url(raw: &str) -> Result<String, ApiError> {
-    let bad = |why: &str| ApiError::invalid_field("url", why.to_owned());
+/// An absolute http(s) URL with a well-formed host, as given, and where
+/// it leads. It is read as the HTTP client reads it, so the host checked
+/// is the host contacted. A host written with %-escapes is no URL to the
+/// client (400), unless it decodes to an inside address (422).
+fn checked_url(raw: &str, allow: &AllowList) -> Result<(String, Target), ApiError> {
     if raw.len() > 2000 {
-        return Err(bad("must be at most 2,000 characters"));
+        return Err(ApiError::invalid_field(
+            "url",
+            "must be at most 2,000 characters",
+        ));
     }
-    let uri: actix_web::http::Uri = raw.parse().map_err(|_| bad("is not a URL"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(bad("must start with http:// or https://"));
+    let target = Target::parse(raw).map_err(|why| match target::escaped_host(raw) {
+        Some(host) => escaped_host(&host, allow),
+        None => ApiError::invalid_field("url", why),
+    })?;
+    Ok((raw.to_owned(), target))
+}
+
+/// The answer to a host written with %-escapes, which the HTTP client
+/// cannot use: 422 when it decodes to an inside address or name (as a
+/// decoding reader would), 400 otherwise.
+fn escaped_host(host: &Host, allow: &AllowList) -> ApiError {
+    let addresses = match host {
+        Host::Address(address) => vec![*address],
+        Host::Name(_) => Vec::new(),
+    };
+    match check_addresses(host, &addresses, allow) {
+        Err(refused) => unreachable_target(TargetError::Forbidden(refused)),
+        Ok(()) => ApiError::invalid_field(
+            "url",
+            format!("writes its host with %-escapes: write it as {host}"),
+        ),
     }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(bad("must name a host"));
-    }
-    Ok(raw.to_owned())
+}
+
+/// The answer to a URL whose host may not, or cannot, be reached.
+fn unreachable_target(error: TargetError) -> ApiError {
+    let code = match error {
+        TargetError::Forbidden(_) => ErrorCode::WebhookTargetForbidden,
+        TargetError::NotFound(_) | TargetError::LookupTimedOut(_) => ErrorCode::ValidationFailed,
+        TargetError::Invalid(why) => return ApiError::invalid_field("url", why),
+    };
+    let message = match &error {
+        TargetError::Forbidden(refused) => format!(
+            "{refused}: webhooks may not reach inside addresses (unless ARKIV_WEBHOOK_ALLOW lets this one through)"
+        ),
+        other => other.to_string(),
+    };
+    let mut problem = ApiError::new(code, format!("url: {message}"));
+    problem.errors.push(FieldError {
+        field: "url".into(),
+        message,
+    });
+    problem
 }
 
 fn no_webhook(id: &str) -> ApiError {

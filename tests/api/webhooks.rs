@@ -3,6 +3,12 @@
 //! signatures (with Python's own HMAC), sees failed deliveries retried
 //! after a pause and given up after the last attempt, and nothing is lost
 //! or sent twice when the dispatcher starts over.
+//!
+//! Webhooks may not reach inside: every spelling of a loopback, private,
+//! link-local or otherwise inside address is refused at registration, and
+//! again at delivery. The receivers here are on 127.0.0.1, which the apps
+//! under test let through with their allow list, as `ARKIV_WEBHOOK_ALLOW`
+//! would.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,12 +19,31 @@ use std::sync::{Arc, Mutex};
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use arkiv::auth::Role;
+use arkiv::domain::net::AllowList;
 use arkiv::webhooks::{Dispatcher, Round, MAX_ATTEMPTS};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use super::{assert_problem, demo_app, python_json, TestApp};
+use super::{assert_problem, demo_app, python_json, TestApp, TestDb};
 use crate::on_both_backends;
+
+/// What the apps under test let webhooks reach beyond the public internet:
+/// the test receivers' address.
+fn loopback_allowed() -> AllowList {
+    AllowList::parse(&["127.0.0.1"]).expect("allow list")
+}
+
+/// An app whose webhooks may reach the receivers on 127.0.0.1.
+fn app_reaching_loopback(app: TestApp) -> TestApp {
+    let mut app = app;
+    app.restart(|state| state.with_webhook_allow(loopback_allowed()));
+    app
+}
+
+/// A dispatcher with the same allow list as the app.
+fn dispatcher_for(app: &TestApp) -> Dispatcher {
+    Dispatcher::new(app.db.db.clone(), app.state.webhook_allow.clone())
+}
 
 /// One request the receiver took.
 #[derive(Debug, Clone)]
@@ -33,6 +58,7 @@ struct Receiver {
     address: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    location: Arc<Mutex<Option<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -44,8 +70,10 @@ impl Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
         let stop = Arc::new(AtomicBool::new(false));
+        let location = Arc::new(Mutex::new(None::<String>));
         let thread = {
             let (received, status, stop) = (received.clone(), status.clone(), stop.clone());
+            let location = location.clone();
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -56,9 +84,15 @@ impl Receiver {
                             received.lock().expect("lock").push(request);
                         }
                         let code = status.load(Ordering::SeqCst);
+                        let location = location
+                            .lock()
+                            .expect("lock")
+                            .as_ref()
+                            .map(|to| format!("Location: {to}\r\n"))
+                            .unwrap_or_default();
                         let _ = (&stream).write_all(
                             format!(
-                                "HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                "HTTP/1.1 {code} Status\r\n{location}Content-Length: 0\r\nConnection: close\r\n\r\n"
                             )
                             .as_bytes(),
                         );
@@ -70,9 +104,16 @@ impl Receiver {
             address,
             received,
             status,
+            location,
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// Answers with this status and a `Location` header.
+    fn redirect_to(&self, status: u16, location: &str) {
+        *self.location.lock().expect("lock") = Some(location.to_owned());
+        self.answer_with(status);
     }
 
     fn url(&self) -> String {
@@ -189,7 +230,7 @@ async fn make_news(app: &TestApp, editor: &str, admin: &str) {
 on_both_backends!(
     subscribers_hear_of_public_changes_signed_and_retried,
     |backend| {
-        let app = demo_app(backend);
+        let app = app_reaching_loopback(demo_app(backend));
         let (editor, admin) = (app.key(Role::Editor), app.key(Role::Admin));
         let receiver = Receiver::start();
 
@@ -234,7 +275,7 @@ on_both_backends!(
         // every event in the change log. The subscriber fails at first.
         receiver.answer_with(503);
         let start = Utc::now();
-        let dispatcher = Dispatcher::new(app.db.db.clone());
+        let dispatcher = dispatcher_for(&app);
         let round = dispatcher.run_once(start).expect("round");
         assert_eq!(
             round,
@@ -256,9 +297,10 @@ on_both_backends!(
             assert_eq!(delivery["status"], "pending");
             assert_eq!(delivery["attempts"], 1);
             assert_eq!(delivery["last_status"], 503);
+            assert_eq!(delivery["error_class"], Value::Null);
         }
         // Not again before the pause is over; then again, and taken.
-        let idle = Dispatcher::new(app.db.db.clone())
+        let idle = dispatcher_for(&app)
             .run_once(start + Duration::seconds(10))
             .expect("round");
         assert_eq!(idle, Round::default());
@@ -405,3 +447,313 @@ on_both_backends!(
         assert_problem(&missing, 404, "not_found");
     }
 );
+
+/// Spellings of addresses webhooks may not reach: loopback, unspecified,
+/// link-local (the cloud metadata address), private, shared, unique-local,
+/// multicast, broadcast, documentation, benchmarking and reserved ranges,
+/// written as resolvers read them, and names that are loopback.
+const FORBIDDEN_URLS: &[&str] = &[
+    "http://127.0.0.1/hook",
+    "http://127.0.0.1:8080/hook",
+    "HTTP://127.0.0.1/hook",
+    "http://2130706433/hook",
+    "http://0177.0.0.1/hook",
+    "http://0x7f.0.0.1/hook",
+    "http://0X7F.0.0.1/hook",
+    "http://0x7f000001/hook",
+    "http://017700000001/hook",
+    "http://0177.0x0.0.1/hook",
+    "http://127.000.000.001/hook",
+    "http://127.1/hook",
+    "http://127.0.1/hook",
+    "http://0x7f.1/hook",
+    "http://127.0.0.2./hook",
+    "http://%31%32%37.0.0.1/hook",
+    "http://user:password@127.0.0.1/hook",
+    "http://partner.example.org@127.0.0.1/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://169.254.43518/latest/meta-data/",
+    "http://0xa9fea9fe/latest/meta-data/",
+    "http://2852039166/latest/meta-data/",
+    "http://0.0.0.0/hook",
+    "http://0/hook",
+    "http://0.1.2.3/hook",
+    "http://10.0.0.1/hook",
+    "http://012.1/hook",
+    "http://172.16.0.1/hook",
+    "http://172.31.255.254/hook",
+    "http://192.168.1.1/hook",
+    "http://0xc0a80101/hook",
+    "http://100.64.0.1/hook",
+    "http://192.0.2.1/hook",
+    "http://198.51.100.7/hook",
+    "http://203.0.113.9/hook",
+    "http://198.18.0.1/hook",
+    "http://224.0.0.1/hook",
+    "http://240.0.0.1/hook",
+    "http://255.255.255.255/hook",
+    "http://[::]/hook",
+    "http://[::1]/hook",
+    "http://[0:0:0:0:0:0:0:1]:8080/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://[::ffff:7f00:1]/hook",
+    "http://[::FFFF:169.254.169.254]/hook",
+    "http://[::ffff:10.0.0.1]/hook",
+    "http://[::127.0.0.1]/hook",
+    "http://[64:ff9b::127.0.0.1]/hook",
+    "http://[64:ff9b::a9fe:a9fe]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://[2002:a9fe:a9fe::1]/hook",
+    "http://[fe80::1]/hook",
+    "http://[fd00::1]/hook",
+    "http://[fc00::1]/hook",
+    "http://[ff02::1]/hook",
+    "http://[2001:db8::1]/hook",
+    "http://localhost/hook",
+    "http://LOCALHOST./hook",
+    "http://LocalHost:8080/hook",
+    "https://api.localhost/hook",
+    "http://%6c%6f%63%61%6c%68%6f%73%74/hook",
+];
+
+async fn register(app: &TestApp, admin: &str, url: &str) -> super::Reply {
+    app.send_json(
+        Method::POST,
+        "/v1/admin/webhooks",
+        Some(admin),
+        &json!({"url": url}),
+    )
+    .await
+}
+
+on_both_backends!(inside_targets_are_refused_in_every_spelling, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend available"));
+    let admin = app.key(Role::Admin);
+    assert!(FORBIDDEN_URLS.len() >= 30);
+    for url in FORBIDDEN_URLS {
+        let reply = register(&app, &admin, url).await;
+        let problem = assert_problem(&reply, 422, "webhook_target_forbidden");
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+    }
+    // A name that does not resolve is refused too, for what it is.
+    let reply = register(&app, &admin, "https://no-such-host.invalid/hook").await;
+    let problem = assert_problem(&reply, 422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "url");
+    // Hosts that end in a number but are no address are malformed.
+    for url in [
+        "http://08.0.0.1/hook",
+        "http://1.2.3.4.5/hook",
+        "http://[fe80::1%25eth0]/hook",
+    ] {
+        assert_problem(&register(&app, &admin, url).await, 400, "invalid_body");
+    }
+    let listed = admin_send(&app, &admin, TestRequest::get().uri("/v1/admin/webhooks")).await;
+    assert_eq!(listed.json()["items"], json!([]), "nothing was registered");
+
+    // Public addresses, in any spelling, are taken (no lookup is needed).
+    for url in [
+        "http://93.184.215.14/hook",
+        "http://1572394766/hook",
+        "https://[2606:4700::1111]/hook",
+        "https://[::ffff:93.184.215.14]:8443/hook",
+    ] {
+        let reply = register(&app, &admin, url).await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{url}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(reply.json()["url"], *url);
+    }
+
+    // The allow list lets exactly what it names through.
+    let app = app_reaching_loopback(app);
+    let reply = register(&app, &admin, "http://127.0.0.1:9/hook").await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let reply = register(&app, &admin, "http://2130706433:9/hook").await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    for url in [
+        "http://127.0.0.2/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://169.254.169.254/",
+        "http://localhost/hook",
+    ] {
+        assert_problem(
+            &register(&app, &admin, url).await,
+            422,
+            "webhook_target_forbidden",
+        );
+    }
+    // An allowed host in %-escapes is still no URL the client can use.
+    let reply = register(&app, &admin, "http://%31%32%37.0.0.1:9/hook").await;
+    assert_problem(&reply, 400, "invalid_body");
+});
+
+/// Publishes a new publication, which every webhook hears of.
+async fn publish(app: &TestApp, editor: &str, slug: &str) {
+    let made = app
+        .send_json(
+            Method::POST,
+            "/v1/publications",
+            Some(editor),
+            &json!({"slug": slug, "kind": "report", "variants": {"en": {"title": slug}}}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    let uri = format!("/v1/publications/{slug}/publish");
+    assert_eq!(app.act(&uri, editor, None).await.status, 200);
+}
+
+/// The newest delivery of the webhook at `location`, and the log's text.
+async fn last_delivery(app: &TestApp, admin: &str, location: &str) -> (Value, String) {
+    let reply = admin_send(
+        app,
+        admin,
+        TestRequest::get().uri(&format!("{location}/deliveries?limit=1")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    (reply.json()["items"][0].clone(), text)
+}
+
+on_both_backends!(delivery_checks_the_target_again, |backend| {
+    let app = app_reaching_loopback(TestApp::new(
+        TestDb::new(backend).expect("backend available"),
+    ));
+    let (editor, admin) = (app.key(Role::Editor), app.key(Role::Admin));
+    let receiver = Receiver::start();
+    let made = register(&app, &admin, &receiver.url()).await;
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    let location = made.header("location").expect("Location");
+    publish(&app, &editor, "recheck-one").await;
+
+    // The server now runs without the allow list: the target is refused
+    // at delivery, and never contacted.
+    let start = Utc::now();
+    let closed = Dispatcher::new(app.db.db.clone(), AllowList::default());
+    let round = closed.run_once(start).expect("round");
+    assert_eq!(
+        round,
+        Round {
+            enqueued: 1,
+            delivered: 0,
+            failed: 1
+        }
+    );
+    assert!(receiver.take().is_empty(), "the target was contacted");
+    let (delivery, text) = last_delivery(&app, &admin, &location).await;
+    assert_eq!(delivery["error_class"], "forbidden_target", "{delivery}");
+    assert_eq!(delivery["last_status"], Value::Null);
+    assert_eq!(delivery["status"], "pending");
+    assert!(!text.contains("last_error"), "{text}");
+
+    // Allowed again, the retry goes through.
+    let round = dispatcher_for(&app)
+        .run_once(start + Duration::seconds(31))
+        .expect("round");
+    assert_eq!(round.delivered, 1);
+    assert_eq!(receiver.take().len(), 1);
+    let (delivery, _) = last_delivery(&app, &admin, &location).await;
+    assert_eq!(delivery["status"], "delivered");
+    assert_eq!(delivery["last_status"], 200);
+    assert_eq!(delivery["error_class"], Value::Null);
+});
+
+/// A TCP server that answers a TLS handshake in plain HTTP, once.
+fn plain_http_server() -> (SocketAddr, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    let thread = std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut hello = [0; 4096];
+            let _ = stream.read(&mut hello);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            // Reads what is left, so closing sends no reset.
+            let _ = std::io::copy(&mut stream, &mut std::io::sink());
+        }
+    });
+    (address, thread)
+}
+
+on_both_backends!(failed_attempts_are_logged_by_class_only, |backend| {
+    let app = app_reaching_loopback(TestApp::new(
+        TestDb::new(backend).expect("backend available"),
+    ));
+    let (editor, admin) = (app.key(Role::Editor), app.key(Role::Admin));
+    // A port nobody listens on.
+    let closed_port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    // A server that takes the connection and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("address").port();
+    let (plain, plain_thread) = plain_http_server();
+    // A subscriber that redirects elsewhere: not followed.
+    let redirecting = Receiver::start();
+    let elsewhere = Receiver::start();
+    redirecting.redirect_to(307, &elsewhere.url());
+
+    let mut locations = HashMap::new();
+    for (name, url) in [
+        ("refused", format!("http://127.0.0.1:{closed_port}/hook")),
+        ("timeout", format!("http://127.0.0.1:{silent_port}/hook")),
+        ("tls", format!("https://127.0.0.1:{}/hook", plain.port())),
+        ("redirect", redirecting.url()),
+    ] {
+        let made = register(&app, &admin, &url).await;
+        assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+        locations.insert(name, made.header("location").expect("Location"));
+    }
+    publish(&app, &editor, "failing-one").await;
+
+    let round = Dispatcher::new(app.db.db.clone(), loopback_allowed())
+        .with_timeout(std::time::Duration::from_secs(1))
+        .run_once(Utc::now())
+        .expect("round");
+    assert_eq!(
+        round,
+        Round {
+            enqueued: 4,
+            delivered: 0,
+            failed: 4
+        }
+    );
+    for name in ["refused", "timeout", "tls"] {
+        let (delivery, text) = last_delivery(&app, &admin, &locations[name]).await;
+        assert_eq!(delivery["error_class"], name, "{delivery}");
+        assert_eq!(delivery["last_status"], Value::Null, "{delivery}");
+        assert_eq!(delivery["attempts"], 1);
+        for os_text in [
+            "os error",
+            "onnection",
+            "timed out",
+            "rustls",
+            "io:",
+            "last_error",
+        ] {
+            assert!(!text.contains(os_text), "{name}: {text}");
+        }
+    }
+    let (delivery, _) = last_delivery(&app, &admin, &locations["redirect"]).await;
+    assert_eq!(delivery["last_status"], 307);
+    assert_eq!(delivery["error_class"], Value::Null);
+    assert_eq!(redirecting.take().len(), 1);
+    assert!(elsewhere.take().is_empty(), "a redirect was followed");
+    drop(silent);
+    plain_thread.join().expect("the plain server");
+});
