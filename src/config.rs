@@ -63,6 +63,17 @@ pub struct Config {
           value_parser = clap::builder::BoolishValueParser::new(), global = true)]
     pub trust_proxy: bool,
 
+    /// With `--trust-proxy`: how many proxies of the archive's own stand in
+    /// front, each appending the address it saw; the client is the entry
+    /// that many from the right.
+    #[arg(
+        long,
+        env = "ARKIV_TRUST_PROXY_HOPS",
+        default_value_t = 1,
+        global = true
+    )]
+    pub trust_proxy_hops: u8,
+
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
@@ -195,6 +206,15 @@ impl Config {
             &self.admin_email,
             &self.oai_namespace,
         )
+    }
+
+    /// Returns the proxies trusted to name the client, checked.
+    pub fn proxies(&self) -> Result<crate::proxy::TrustedProxies, String> {
+        if self.trust_proxy {
+            crate::proxy::TrustedProxies::hops(self.trust_proxy_hops)
+        } else {
+            Ok(crate::proxy::TrustedProxies::NONE)
+        }
     }
 
     /// Returns the store of variant files, `<data-dir>/files`.

@@ -21,6 +21,7 @@ pub mod files;
 pub mod import;
 pub mod metrics;
 pub mod openapi;
+pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
 pub mod search;

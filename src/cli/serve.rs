@@ -57,6 +57,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let cors = crate::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
         .map_err(|error| anyhow::anyhow!(error))?;
     let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
+    let proxies = config.proxies().map_err(|error| anyhow::anyhow!(error))?;
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
     crate::webhooks::spawn(db.clone())?;
@@ -69,8 +70,8 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_rate_limits(crate::ratelimit::RateLimits {
             anonymous: config.rate_limit,
             keyed: config.rate_limit_keyed,
-            trust_proxy: config.trust_proxy,
-        });
+        })
+        .with_proxies(proxies);
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args

@@ -151,7 +151,7 @@ pub fn json_versioned<T: Serialize>(
 pub fn base_url(req: &HttpRequest) -> String {
     let trusted = req
         .app_data::<actix_web::web::Data<AppState>>()
-        .is_some_and(|state| state.trusts_proxy());
+        .is_some_and(|state| state.proxies.any());
     if trusted {
         let info = req.connection_info();
         return format!("{}://{}", info.scheme(), info.host());
