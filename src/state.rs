@@ -54,6 +54,8 @@ pub struct AppState {
     pub rate_limiter: crate::ratelimit::RateLimiter,
     /// The proxies in front trusted to name the client (`ARKIV_TRUST_PROXY`).
     pub proxies: crate::proxy::TrustedProxies,
+    /// Where clients reach the API: the base of every absolute link.
+    pub public_url: crate::config::PublicUrl,
     /// Seconds HTTP caches may keep a public read.
     pub cache_max_age: u32,
     /// Request counts and latencies for `/metrics`.
@@ -82,6 +84,7 @@ impl AppState {
             oai: crate::config::OaiSettings::default(),
             rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
             proxies: crate::proxy::TrustedProxies::NONE,
+            public_url: crate::config::PublicUrl::default(),
             cache_max_age: 0,
             metrics: crate::metrics::Metrics::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
@@ -111,6 +114,12 @@ impl AppState {
     /// Believes what these proxies in front say of the client's address.
     pub fn with_proxies(mut self, proxies: crate::proxy::TrustedProxies) -> Self {
         self.proxies = proxies;
+        self
+    }
+
+    /// Builds absolute links in answers on this URL.
+    pub fn with_public_url(mut self, public_url: crate::config::PublicUrl) -> Self {
+        self.public_url = public_url;
         self
     }
 

@@ -58,6 +58,12 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!(error))?;
     let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
     let proxies = config.proxies().map_err(|error| anyhow::anyhow!(error))?;
+    let public_url = config
+        .public_url(&args.bind)
+        .map_err(|error| anyhow::anyhow!(error))?;
+    if config.public_url.is_none() {
+        tracing::info!(%public_url, "links in answers start with this; set ARKIV_PUBLIC_URL to the address clients use");
+    }
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
     crate::webhooks::spawn(db.clone())?;
@@ -71,7 +77,8 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             anonymous: config.rate_limit,
             keyed: config.rate_limit_keyed,
         })
-        .with_proxies(proxies);
+        .with_proxies(proxies)
+        .with_public_url(public_url);
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args

@@ -144,8 +144,7 @@ pub async fn cite_publication(
     );
     let url = format!(
         "{}/v1/publications/{}",
-        respond::base_url(&req),
-        detail.summary.slug
+        state.public_url, detail.summary.slug
     );
     let body = match format {
         Format::Bibtex => bibtex(&detail, &url).into_bytes(),

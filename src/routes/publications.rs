@@ -603,7 +603,7 @@ pub async fn publications_csv(
     let mut filter = read_filter(&params, &snapshot.catalog)?;
     read_statuses(&params, &caller, &mut filter)?;
     let render = Render::new(&snapshot.catalog, &requested.ranges);
-    let base = respond::base_url(&req);
+    let base = state.public_url.as_str();
     let mut csv = String::from(
         "\u{feff}id,slug,kind,status,published_on,language,title,summary,authors,keywords,project,funders,partners,fields,event,available_languages,url\r\n",
     );
