@@ -16,6 +16,7 @@ pub mod cors;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod files;
 pub mod import;

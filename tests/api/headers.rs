@@ -123,3 +123,42 @@ on_both_backends!(
         assert!(!everything(&absolute).contains("attacker"));
     }
 );
+
+on_both_backends!(every_answer_says_nosniff, |backend| {
+    let app = demo_app(backend);
+    let detail = format!("/v1/publications/{SLUG}");
+    let read = app.get(&detail).await;
+    assert_eq!(read.status, 200);
+    let tag = read.header("etag").expect("etag");
+    let replies = [
+        ("a JSON read", read),
+        (
+            "a 304",
+            app.get_with(&detail, &[("If-None-Match", &tag)]).await,
+        ),
+        ("an error", app.get("/v1/publications/no-such-thing").await),
+        ("a framework error", app.get("/docs/no-such-file.js").await),
+        ("the API docs", app.get("/docs/").await),
+        ("a feed", app.get("/v1/feeds/publications.atom").await),
+        ("a CSV", app.get("/v1/publications.csv").await),
+        ("OAI-PMH", app.get("/oai?verb=Identify").await),
+        (
+            "a write refused",
+            app.send(TestRequest::post().uri("/v1/publications")).await,
+        ),
+    ];
+    assert_eq!(replies[1].1.status, 304);
+    assert_eq!(replies[4].1.status, 200);
+    assert!(replies[4]
+        .1
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/html")));
+    for (what, reply) in &replies {
+        assert_eq!(
+            reply.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{what}: {}",
+            reply.status
+        );
+    }
+});
