@@ -90,5 +90,6 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(crate::caching::headers))
         .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
         .wrap(cors)
+        .wrap(actix_web::middleware::from_fn(crate::cors::guard))
         .wrap(actix_web::middleware::from_fn(crate::edge::finish))
 }

@@ -53,6 +53,8 @@ error_codes! {
     BadRequest = "bad_request", BAD_REQUEST, "The request is malformed at the HTTP level (a header, the framing); the detail says how";
     Unauthorized = "unauthorized", UNAUTHORIZED, "This needs a valid API key (Authorization: Bearer <key>); none was sent, or it is unknown or revoked";
     Forbidden = "forbidden", FORBIDDEN, "The API key's role does not allow this";
+    CorsOriginForbidden = "cors_origin_forbidden", FORBIDDEN, "Pages on this origin may not call the API from a browser; only the configured origins may";
+    CorsPreflightRefused = "cors_preflight_refused", FORBIDDEN, "The preflight asks for a method or header that cross-origin requests may not use";
     NotFound = "not_found", NOT_FOUND, "No resource has this id or slug";
     Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
