@@ -93,3 +93,25 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(crate::cors::guard))
         .wrap(actix_web::middleware::from_fn(crate::edge::finish))
 }
+
+/// Builds the app of the metrics listener (`ARKIV_METRICS_BIND`): `/metrics`
+/// without a key, and nothing else.
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::Data::new(crate::metrics::OwnListener))
+        .service(crate::metrics::metrics)
+        .default_service(web::to(routes::route_not_found))
+        .wrap(actix_web::middleware::from_fn(crate::edge::check_path))
+        .wrap(actix_web::middleware::from_fn(crate::edge::finish))
+}
