@@ -3,8 +3,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::http::Method;
 use actix_web::{get, web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
@@ -46,32 +45,6 @@ async fn openapi_json(
 /// The largest JSON request body accepted.
 pub const JSON_BODY_LIMIT: usize = 16 << 20;
 
-/// Turns a 413 from actix's body reader (plain text) into a problem+json
-/// with its machine code, as every other error is.
-fn as_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = response
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
-        return Ok(ErrorHandlerResponse::Response(
-            response.map_into_left_body(),
-        ));
-    }
-    let (req, _) = response.into_parts();
-    let error = ApiError::new(
-        crate::error::ErrorCode::PayloadTooLarge,
-        format!(
-            "request bodies may be at most {} MiB",
-            JSON_BODY_LIMIT >> 20
-        ),
-    );
-    let replaced = actix_web::ResponseError::error_response(&error);
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, replaced).map_into_right_body(),
-    ))
-}
-
 /// Builds the application around shared state.
 pub fn app(
     state: web::Data<AppState>,
@@ -87,12 +60,14 @@ pub fn app(
     let (app, mut api) = utoipa_app().split_for_parts();
     crate::openapi::state_parameter_rules(&mut api);
     let spec = serde_json::to_value(&api).unwrap_or_default();
+    let methods = routes::RouteMethods::from_spec(&api);
     let cors = state.cors.middleware();
     let path_config = web::PathConfig::default().error_handler(|error, _| {
         ApiError::invalid("path", format!("is not valid: {error}")).into()
     });
     app.app_data(state)
         .app_data(web::Data::new(SpecJson(spec)))
+        .app_data(web::Data::new(methods))
         .app_data(path_config)
         // JSON bodies (publications with long texts) up to 16 MiB; files
         // are streamed with their own limit.
@@ -101,13 +76,10 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::route_not_found))
-        // HEAD is GET without the body; the HTTP layer drops the body.
-        .wrap(
-            actix_web::middleware::ErrorHandlers::new()
-                .handler(StatusCode::PAYLOAD_TOO_LARGE, as_problem),
-        )
+        .wrap(actix_web::middleware::from_fn(crate::edge::check_path))
         .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+        // HEAD is GET without the body; the HTTP layer drops the body.
         .wrap_fn(|mut req, service| {
             if req.method() == Method::HEAD {
                 req.head_mut().method = Method::GET;
@@ -118,4 +90,28 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(crate::caching::headers))
         .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
         .wrap(cors)
+        .wrap(actix_web::middleware::from_fn(crate::cors::guard))
+        .wrap(actix_web::middleware::from_fn(crate::edge::finish))
+}
+
+/// Builds the app of the metrics listener (`ARKIV_METRICS_BIND`): `/metrics`
+/// without a key, and nothing else.
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::Data::new(crate::metrics::OwnListener))
+        .service(crate::metrics::metrics)
+        .default_service(web::to(routes::route_not_found))
+        .wrap(actix_web::middleware::from_fn(crate::edge::check_path))
+        .wrap(actix_web::middleware::from_fn(crate::edge::finish))
 }

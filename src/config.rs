@@ -63,6 +63,23 @@ pub struct Config {
           value_parser = clap::builder::BoolishValueParser::new(), global = true)]
     pub trust_proxy: bool,
 
+    /// With `--trust-proxy`: how many proxies of the archive's own stand in
+    /// front, each appending the address it saw; the client is the entry
+    /// that many from the right.
+    #[arg(
+        long,
+        env = "ARKIV_TRUST_PROXY_HOPS",
+        default_value_t = 1,
+        global = true
+    )]
+    pub trust_proxy_hops: u8,
+
+    /// The URL clients reach the API at (`https://archive.example.org`),
+    /// the base of every absolute link in answers: never taken from
+    /// request headers. Defaults to `http://<bind address>`.
+    #[arg(long, env = "ARKIV_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
@@ -274,6 +291,24 @@ impl Config {
             .map_err(|error| format!("ARKIV_WEBHOOK_ALLOW: {error}"))
     }
 
+    /// Returns the proxies trusted to name the client, checked.
+    pub fn proxies(&self) -> Result<crate::proxy::TrustedProxies, String> {
+        if self.trust_proxy {
+            crate::proxy::TrustedProxies::hops(self.trust_proxy_hops)
+        } else {
+            Ok(crate::proxy::TrustedProxies::NONE)
+        }
+    }
+
+    /// Returns the API's public URL: `ARKIV_PUBLIC_URL`, checked, or one
+    /// made from the address the server listens on.
+    pub fn public_url(&self, bind: &str) -> Result<PublicUrl, String> {
+        match self.public_url.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => PublicUrl::parse(raw),
+            _ => Ok(PublicUrl::from_bind(bind)),
+        }
+    }
+
     /// Returns the store of variant files, `<data-dir>/files`.
     pub fn file_store(&self) -> crate::files::FileStore {
         crate::files::FileStore::new(self.data_dir.join("files"))
@@ -291,5 +326,145 @@ impl Config {
     /// Creates the data directory when the database lives in it.
     pub fn ensure_data_dir(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.data_dir)
+    }
+}
+
+/// The URL clients reach the API at: scheme, host, port and an optional
+/// path prefix, without a trailing slash. Every absolute link in an answer
+/// starts with it; none is built from `Host` or `X-Forwarded-*`, which any
+/// client can set and a shared cache would then hand to everyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    url: String,
+    /// The length of `scheme://host[:port]`, the origin.
+    origin_len: usize,
+}
+
+impl Default for PublicUrl {
+    fn default() -> Self {
+        Self::from_bind("127.0.0.1:8080")
+    }
+}
+
+impl PublicUrl {
+    /// Checks a configured URL: `http` or `https`, a host, no user name,
+    /// query or fragment; a trailing slash is dropped.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let invalid = |why: &str| format!("ARKIV_PUBLIC_URL {raw:?} {why}");
+        let trimmed = raw.trim().trim_end_matches('/');
+        if trimmed.contains(['?', '#']) {
+            return Err(invalid("must have no query or fragment"));
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("must not contain spaces"));
+        }
+        let uri: actix_web::http::Uri = trimmed
+            .parse()
+            .map_err(|_| invalid("is not a URL such as https://archive.example.org"))?;
+        let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
+        if !matches!(scheme.as_deref(), Some("http" | "https")) {
+            return Err(invalid("must start with http:// or https://"));
+        }
+        let authority = uri
+            .authority()
+            .map(|authority| authority.as_str())
+            .unwrap_or_default();
+        if authority.contains('@') {
+            return Err(invalid("must not carry a user name or password"));
+        }
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(invalid("must name a host"));
+        }
+        let origin = format!(
+            "{}://{}",
+            scheme.unwrap_or_default(),
+            authority.to_ascii_lowercase()
+        );
+        let path = uri.path().trim_end_matches('/');
+        Ok(Self {
+            origin_len: origin.len(),
+            url: format!("{origin}{path}"),
+        })
+    }
+
+    /// The URL of a server that listens on `bind` and has no other name:
+    /// `http://<bind>`, with `localhost` for the any-address.
+    pub fn from_bind(bind: &str) -> Self {
+        let host = match bind.parse::<std::net::SocketAddr>() {
+            Ok(address) if address.ip().is_unspecified() => {
+                format!("localhost:{}", address.port())
+            }
+            Ok(address) => address.to_string(),
+            Err(_) => bind.to_owned(),
+        };
+        Self::parse(&format!("http://{host}")).unwrap_or_else(|_| Self {
+            url: "http://localhost".into(),
+            origin_len: "http://localhost".len(),
+        })
+    }
+
+    /// The whole URL, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// `scheme://host[:port]`: what browsers send as `Origin` from pages
+    /// the API itself serves (the API docs).
+    pub fn origin(&self) -> &str {
+        &self.url[..self.origin_len]
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PublicUrl;
+
+    #[test]
+    fn public_urls_are_checked_and_trimmed() {
+        let url = PublicUrl::parse("https://Archive.Example.org/").unwrap();
+        assert_eq!(url.as_str(), "https://archive.example.org");
+        assert_eq!(url.origin(), "https://archive.example.org");
+        let url = PublicUrl::parse("http://127.0.0.1:8080/arkiv/").unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/arkiv");
+        assert_eq!(url.origin(), "http://127.0.0.1:8080");
+        for bad in [
+            "archive.example.org",
+            "ftp://archive.example.org",
+            "https://archive.example.org/?x=1",
+            "https://archive.example.org/#top",
+            "https://user:secret@archive.example.org",
+            "https://",
+            "https://archive example.org",
+            "",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_comes_from_the_bind_address() {
+        assert_eq!(
+            PublicUrl::from_bind("127.0.0.1:8080").as_str(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            PublicUrl::from_bind("0.0.0.0:8080").as_str(),
+            "http://localhost:8080"
+        );
+        assert_eq!(
+            PublicUrl::from_bind("[::]:9000").as_str(),
+            "http://localhost:9000"
+        );
+        assert_eq!(
+            PublicUrl::from_bind("[::1]:9000").as_str(),
+            "http://[::1]:9000"
+        );
+        assert_eq!(PublicUrl::default().as_str(), "http://127.0.0.1:8080");
     }
 }

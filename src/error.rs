@@ -43,13 +43,18 @@ macro_rules! error_codes {
 
 error_codes! {
     InvalidQueryString = "invalid_query_string", BAD_REQUEST, "The query string is not valid percent-encoded UTF-8";
+    InvalidPath = "invalid_path", BAD_REQUEST, "The path is not valid percent-encoded UTF-8";
     QueryTooLong = "query_too_long", URI_TOO_LONG, "The query string is longer than the server accepts";
     UnknownQueryParameter = "unknown_query_parameter", BAD_REQUEST, "The query string names a parameter this endpoint does not take";
     InvalidParameter = "invalid_parameter", BAD_REQUEST, "A query or path parameter has a value that is not allowed";
     InvalidCursor = "invalid_cursor", BAD_REQUEST, "The pagination cursor is not one this endpoint issued for this sort";
     InvalidBody = "invalid_body", BAD_REQUEST, "The request body is not valid JSON of the expected shape";
+    JsonTooDeep = "json_too_deep", BAD_REQUEST, "The JSON body nests arrays and objects deeper than the server accepts (64 levels)";
+    BadRequest = "bad_request", BAD_REQUEST, "The request is malformed at the HTTP level (a header, the framing); the detail says how";
     Unauthorized = "unauthorized", UNAUTHORIZED, "This needs a valid API key (Authorization: Bearer <key>); none was sent, or it is unknown or revoked";
     Forbidden = "forbidden", FORBIDDEN, "The API key's role does not allow this";
+    CorsOriginForbidden = "cors_origin_forbidden", FORBIDDEN, "Pages on this origin may not call the API from a browser; only the configured origins may";
+    CorsPreflightRefused = "cors_preflight_refused", FORBIDDEN, "The preflight asks for a method or header that cross-origin requests may not use";
     NotFound = "not_found", NOT_FOUND, "No resource has this id or slug";
     Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";

@@ -2,6 +2,11 @@
 //! method, route (the matched pattern, so ids do not multiply series) and
 //! status; at scrape time the archive adds how far the search index lags
 //! behind the change log, the webhook backlog and the database pool's use.
+//!
+//! Route counts and pool use are the archive's own business: on the API's
+//! listener `/metrics` needs an admin key (Prometheus sends it as a bearer
+//! token). A listener of its own (`ARKIV_METRICS_BIND`, on an address only
+//! the scraper reaches) serves it without one.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,7 +19,8 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse};
 
-use crate::error::ApiError;
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -144,6 +150,10 @@ pub async fn observe<B: MessageBody>(
     Ok(response)
 }
 
+/// Marks the app of the metrics listener (`ARKIV_METRICS_BIND`), which
+/// serves `/metrics` without a key.
+pub struct OwnListener;
+
 /// Prometheus metrics
 ///
 /// Requests and latency histograms by method, route and status
@@ -151,17 +161,28 @@ pub async fn observe<B: MessageBody>(
 /// `arkiv_index_lag` (change-log entries the search index has yet to
 /// apply); `arkiv_webhook_backlog` (deliveries waiting to be sent);
 /// `arkiv_db_pool_connections` by state and `arkiv_db_pool_max`.
+///
+/// Needs an admin key (Prometheus: `authorization: {credentials: …}`),
+/// except on the metrics listener of its own (`ARKIV_METRICS_BIND`),
+/// which serves this path alone, without one.
 #[utoipa::path(
     tag = "service",
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/metrics")]
 pub async fn metrics(
     req: actix_web::HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    if req.app_data::<web::Data<OwnListener>>().is_none() {
+        caller.require(Role::Admin)?;
+    }
     crate::routes::params::Params::parse(&req, &[])?;
     let (latest, backlog) = state
         .db
@@ -207,5 +228,6 @@ pub async fn metrics(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(out))
 }

@@ -21,7 +21,12 @@ back to the other Serbian script, then English, then any variant. Errors are RFC
 an `ETag` and honours `If-None-Match`; answers are compressed (gzip, brotli) on request.\n\n\
 Each client has a limit of requests a minute (by address without a key, by key with one): every \
 answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, and past the \
-limit the answer is `429 rate_limited` with `Retry-After`.",
+limit the answer is `429 rate_limited` with `Retry-After`.\n\n\
+When browser origins are configured for cross-origin requests (CORS), a request or preflight \
+from any other origin is refused with `403 cors_origin_forbidden`, and a preflight that asks \
+for a method or header cross-origin requests may not use with `403 cors_preflight_refused`. \
+Absolute links in answers (feeds, OAI-PMH, citations) start with the server's configured \
+public URL, never with the request's `Host`.",
         license(name = "AGPL-3.0-or-later")
     ),
     tags(

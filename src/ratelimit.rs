@@ -20,6 +20,7 @@ use actix_web::{web, HttpMessage, ResponseError};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::proxy::TrustedProxies;
 use crate::routes::health::is_probe;
 use crate::state::AppState;
 
@@ -42,9 +43,6 @@ pub struct RateLimits {
     pub anonymous: u32,
     /// For each key (partners, editors, admins).
     pub keyed: u32,
-    /// Take the client's address from `Forwarded`/`X-Forwarded-For`: only
-    /// behind a proxy that sets them, since clients can forge them.
-    pub trust_proxy: bool,
 }
 
 impl RateLimits {
@@ -52,7 +50,6 @@ impl RateLimits {
     pub const OFF: RateLimits = RateLimits {
         anonymous: 0,
         keyed: 0,
-        trust_proxy: false,
     };
 }
 
@@ -149,50 +146,11 @@ impl RateLimiter {
     }
 }
 
-/// The address a request is counted under.
-fn address(req: &ServiceRequest, trust_proxy: bool) -> Option<IpAddr> {
-    let forwarded = if trust_proxy {
-        forwarded_for(req.headers())
-    } else {
-        None
-    };
-    let ip = forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip()))?;
+/// The address a request is counted under: the client's, as the trusted
+/// proxies in front name it (see [`crate::proxy`]).
+fn address(req: &ServiceRequest, proxies: TrustedProxies) -> Option<IpAddr> {
+    let ip = proxies.client(req.headers(), req.peer_addr().map(|addr| addr.ip()))?;
     Some(counted_as(ip))
-}
-
-/// The client address the proxy in front saw: the last entry of
-/// `X-Forwarded-For` (or of `Forwarded`), the one the proxy itself added.
-/// Entries before it come from the client and can say anything.
-fn forwarded_for(headers: &actix_web::http::header::HeaderMap) -> Option<IpAddr> {
-    let last = |name: &str| {
-        headers
-            .get_all(name)
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .last()
-            .map(str::trim)
-    };
-    if let Some(entry) = last("x-forwarded-for") {
-        return parse_address(entry);
-    }
-    let element = last("forwarded")?;
-    let node = element.split(';').find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        name.eq_ignore_ascii_case("for").then_some(value)
-    })?;
-    parse_address(node.trim_matches('"'))
-}
-
-/// An address, with or without a port or IPv6 brackets.
-fn parse_address(raw: &str) -> Option<IpAddr> {
-    raw.parse::<IpAddr>()
-        .ok()
-        .or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
-        .or_else(|| {
-            raw.strip_prefix('[')
-                .and_then(|rest| rest.split(']').next())
-                .and_then(|inner| inner.parse().ok())
-        })
 }
 
 /// The address a client is counted under: IPv4 as it is, IPv6 cut to its
@@ -229,7 +187,7 @@ pub async fn limit<B: MessageBody>(
     let (client, limit, hint) = match caller {
         Some(Caller::Key(holder)) => (Client::Key(holder.id), limits.keyed, ""),
         _ => (
-            Client::Address(address(&req, limits.trust_proxy)),
+            Client::Address(address(&req, state.proxies)),
             limits.anonymous,
             if limits.keyed == 0 || limits.keyed > limits.anonymous {
                 " (an API key has a higher limit)"
@@ -264,7 +222,7 @@ pub fn refuse_bad_key(req: &ServiceRequest) -> Option<actix_web::HttpResponse> {
     if limits.anonymous == 0 || is_probe(req.path()) {
         return None;
     }
-    let client = Client::Address(address(req, limits.trust_proxy));
+    let client = Client::Address(address(req, state.proxies));
     let standing = state
         .rate_limiter
         .count(client, limits.anonymous, Instant::now());
@@ -311,7 +269,6 @@ mod tests {
         let limiter = RateLimiter::new(RateLimits {
             anonymous: 3,
             keyed: 10,
-            trust_proxy: false,
         });
         let start = Instant::now();
         let client = || Client::Key("k".into());
@@ -326,24 +283,6 @@ mod tests {
         assert!(limiter.count(Client::Key("j".into()), 3, start).allowed);
         let next = limiter.count(client(), 3, start + WINDOW);
         assert_eq!((next.allowed, next.remaining, next.reset), (true, 2, 60));
-    }
-
-    #[test]
-    fn the_proxy_added_address_counts_not_what_the_client_sent() {
-        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            HeaderName::from_static("x-forwarded-for"),
-            HeaderValue::from_static("6.6.6.6, 198.51.100.7"),
-        );
-        assert_eq!(forwarded_for(&headers), "198.51.100.7".parse().ok());
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            HeaderName::from_static("forwarded"),
-            HeaderValue::from_static("for=6.6.6.6, for=\"[2001:db8::1]:4711\";proto=https"),
-        );
-        assert_eq!(forwarded_for(&headers), "2001:db8::1".parse().ok());
-        assert_eq!(forwarded_for(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub struct AppState {
     pub oai: crate::config::OaiSettings,
     /// Per-client request counts.
     pub rate_limiter: crate::ratelimit::RateLimiter,
+    /// The proxies in front trusted to name the client (`ARKIV_TRUST_PROXY`).
+    pub proxies: crate::proxy::TrustedProxies,
+    /// Where clients reach the API: the base of every absolute link.
+    pub public_url: crate::config::PublicUrl,
     /// Seconds HTTP caches may keep a public read.
     pub cache_max_age: u32,
     /// Request counts and latencies for `/metrics`.
@@ -88,6 +92,8 @@ impl AppState {
             upload_limit: 50 << 20,
             oai: crate::config::OaiSettings::default(),
             rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
+            proxies: crate::proxy::TrustedProxies::NONE,
+            public_url: crate::config::PublicUrl::default(),
             cache_max_age: 0,
             metrics: crate::metrics::Metrics::default(),
             extractor: crate::extract::Extractor::new(
@@ -135,10 +141,16 @@ impl AppState {
         self
     }
 
-    /// Whether a proxy in front is trusted with `Forwarded` and
-    /// `X-Forwarded-*` (`ARKIV_TRUST_PROXY`), for client addresses and links.
-    pub fn trusts_proxy(&self) -> bool {
-        self.rate_limiter.limits().trust_proxy
+    /// Believes what these proxies in front say of the client's address.
+    pub fn with_proxies(mut self, proxies: crate::proxy::TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// Builds absolute links in answers on this URL.
+    pub fn with_public_url(mut self, public_url: crate::config::PublicUrl) -> Self {
+        self.public_url = public_url;
+        self
     }
 
     /// Lets HTTP caches keep public reads this many seconds.

@@ -25,6 +25,11 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ARKIV_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Also listen here, for `/metrics` alone and without a key (an
+    /// address only the Prometheus scraper reaches).
+    #[arg(long, env = "ARKIV_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
 }
 
 impl ServeArgs {
@@ -37,11 +42,23 @@ impl ServeArgs {
             bind: "127.0.0.1:8080".into(),
             no_demo: false,
             workers: None,
+            metrics_bind: None,
         })
     }
 }
 
 pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    // Settings are checked before anything is opened or written.
+    let cors = crate::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
+        .map_err(|error| anyhow::anyhow!(error))?;
+    let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
+    let proxies = config.proxies().map_err(|error| anyhow::anyhow!(error))?;
+    let public_url = config
+        .public_url(&args.bind)
+        .map_err(|error| anyhow::anyhow!(error))?;
+    if config.public_url.is_none() {
+        tracing::info!(%public_url, "links in answers start with this; set ARKIV_PUBLIC_URL to the address clients use");
+    }
     let webhook_allow = config
         .webhook_allow()
         .map_err(|error| anyhow::anyhow!(error))?;
@@ -57,9 +74,6 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             "the database was empty: loaded the demo archive"
         );
     }
-    let cors = crate::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
-        .map_err(|error| anyhow::anyhow!(error))?;
-    let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
     let index = Arc::new(SearchIndex::open(&config.index_dir())?);
     crate::search::sync::spawn_indexer(db.clone(), Arc::clone(&index))?;
     crate::webhooks::spawn(db.clone(), webhook_allow.clone())?;
@@ -76,15 +90,34 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_rate_limits(crate::ratelimit::RateLimits {
             anonymous: config.rate_limit,
             keyed: config.rate_limit_keyed,
-            trust_proxy: config.trust_proxy,
-        });
+        })
+        .with_proxies(proxies)
+        .with_public_url(public_url);
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let extractor = Arc::clone(&state.extractor);
+    let metrics_bind = args.metrics_bind.clone().filter(|bind| !bind.is_empty());
     actix_web::rt::System::new().block_on(async move {
+        let metrics_server = match metrics_bind {
+            Some(metrics_bind) => {
+                let metrics_state = state.clone();
+                let server =
+                    HttpServer::new(move || crate::app::metrics_app(metrics_state.clone()))
+                        .workers(1)
+                        .disable_signals()
+                        .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
+                        .bind(&metrics_bind)
+                        .map_err(|error| {
+                            anyhow::anyhow!("cannot listen on {metrics_bind}: {error}")
+                        })?;
+                tracing::info!(address = %metrics_bind, "serving /metrics without a key");
+                Some(server.run())
+            }
+            None => None,
+        };
         let server = HttpServer::new(move || crate::app::app(state.clone()))
             .workers(workers)
             // Signals are ours: a stop first kills the PDF extractions, so
@@ -94,7 +127,9 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             .bind(&bind)
             .map_err(|error| anyhow::anyhow!("cannot listen on {bind}: {error}"))?
             .run();
-        let handle = server.handle();
+        let handles: Vec<_> = std::iter::once(server.handle())
+            .chain(metrics_server.as_ref().map(|server| server.handle()))
+            .collect();
         actix_web::rt::spawn(async move {
             let signal = stop_signal().await;
             tracing::info!(
@@ -102,10 +137,17 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
                 "stopping: PDF extractions are killed, requests in flight get {SHUTDOWN_GRACE_SECONDS} s"
             );
             extractor.stop();
-            handle.stop(true).await;
+            for handle in handles {
+                handle.stop(true).await;
+            }
         });
         tracing::info!(address = %bind, "serving; API docs at /docs/");
-        server.await?;
+        match metrics_server {
+            Some(metrics_server) => {
+                tokio::try_join!(server, metrics_server)?;
+            }
+            None => server.await?,
+        }
         Ok(())
     })
 }

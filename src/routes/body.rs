@@ -7,8 +7,14 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 
+/// The deepest nesting of arrays and objects a JSON body may have: far
+/// more than any record needs, and half of serde_json's own recursion
+/// limit, whose error names no field and only says the limit was hit.
+pub const MAX_JSON_DEPTH: usize = 64;
+
 /// Parses a JSON request body into `T`: 415 unless it is sent as JSON, 400
-/// naming the path of the first field that does not fit.
+/// `json_too_deep` past [`MAX_JSON_DEPTH`], 400 naming the path of the
+/// first field that does not fit.
 pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
     let media_type = req
         .headers()
@@ -25,6 +31,7 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, Ap
             "send the body as Content-Type: application/json",
         ));
     }
+    check_depth(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let field = error.path().to_string();
@@ -44,4 +51,61 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, Ap
         .end()
         .map_err(|error| ApiError::new(ErrorCode::InvalidBody, error.to_string()))?;
     Ok(parsed)
+}
+
+/// Checks, before parsing, that no array or object in a JSON text nests
+/// deeper than [`MAX_JSON_DEPTH`]: one pass over the bytes that skips
+/// strings. Whether the text is JSON at all is the parser's to say.
+fn check_depth(body: &[u8]) -> Result<(), ApiError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (offset, &byte) in body.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(ApiError::new(
+                        ErrorCode::JsonTooDeep,
+                        format!(
+                            "arrays and objects nest deeper than {MAX_JSON_DEPTH} levels (at byte {offset})"
+                        ),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        assert!(check_depth(nested(MAX_JSON_DEPTH).as_bytes()).is_ok());
+        let error = check_depth(nested(MAX_JSON_DEPTH + 1).as_bytes()).unwrap_err();
+        assert_eq!(error.code, ErrorCode::JsonTooDeep);
+        let objects = format!("{}{}", r#"{"a":"#.repeat(65), "}".repeat(65));
+        assert!(check_depth(objects.as_bytes()).is_err());
+        // Brackets inside strings, escaped quotes included, are text.
+        let text = format!(r#"{{"title": "{}\"{}"}}"#, "[".repeat(100), "{".repeat(100));
+        assert!(check_depth(text.as_bytes()).is_ok());
+        // Siblings do not add up.
+        let wide = format!("[{}]", vec!["[[]]"; 1000].join(","));
+        assert!(check_depth(wide.as_bytes()).is_ok());
+    }
 }

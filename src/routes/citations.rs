@@ -144,8 +144,7 @@ pub async fn cite_publication(
     );
     let url = format!(
         "{}/v1/publications/{}",
-        respond::base_url(&req),
-        detail.summary.slug
+        state.public_url, detail.summary.slug
     );
     let body = match format {
         Format::Bibtex => bibtex(&detail, &url).into_bytes(),
@@ -153,9 +152,9 @@ pub async fn cite_publication(
         Format::CslJson => {
             serde_json::to_vec_pretty(&csl_json(&detail, &url)).map_err(ApiError::internal)?
         }
-        Format::JsonLd => {
-            serde_json::to_vec_pretty(&json_ld(&detail, &url)).map_err(ApiError::internal)?
-        }
+        Format::JsonLd => script_safe(
+            serde_json::to_vec_pretty(&json_ld(&detail, &url)).map_err(ApiError::internal)?,
+        ),
     };
     let mut encoded = respond::encode_bytes(body, &[detail.summary.language.as_str()])?;
     encoded.content_type = Some(match format {
@@ -169,6 +168,25 @@ pub async fn cite_publication(
         header::HeaderValue::from_static("Accept, Accept-Language"),
     );
     Ok(response)
+}
+
+/// JSON that can be pasted into an HTML `<script type="application/ld+json">`
+/// as it is: `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`, so
+/// that no text (a title with `</script>`) can end the element or start
+/// markup. The JSON means the same. Those bytes occur only inside strings
+/// in JSON, and never inside a multi-byte UTF-8 character, so each is
+/// replaced where it stands.
+fn script_safe(json: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    for byte in json {
+        match byte {
+            b'<' => out.extend_from_slice(b"\\u003c"),
+            b'>' => out.extend_from_slice(b"\\u003e"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Year, month and day of `YYYY-MM-DD`.
@@ -377,5 +395,16 @@ mod tests {
             Some(Format::CslJson)
         );
         assert_eq!(Format::from_accept("*/*"), None);
+    }
+
+    #[test]
+    fn json_ld_cannot_end_its_script_element() {
+        let value = serde_json::json!({"name": "</script><script>alert(1)</script> & <b>ë"});
+        let safe = script_safe(serde_json::to_vec(&value).unwrap());
+        let text = String::from_utf8(safe.clone()).unwrap();
+        assert!(!text.contains(['<', '>', '&']), "{text}");
+        assert!(text.contains("\\u003c/script\\u003e"), "{text}");
+        let again: serde_json::Value = serde_json::from_slice(&safe).unwrap();
+        assert_eq!(again, value);
     }
 }

@@ -56,7 +56,15 @@ async fn entries(
     };
     let render = Render::new(&snapshot.catalog, &requested.ranges);
     let (items, _) = newest(state, &render, filter, ENTRIES).await?;
-    Ok((items, requested, respond::base_url(req)))
+    Ok((items, requested, state.public_url.to_string()))
+}
+
+/// The path and query the feed was asked at: never the scheme and host of
+/// a request target in absolute form, which the client chose.
+fn path_and_query(req: &HttpRequest) -> &str {
+    req.uri()
+        .path_and_query()
+        .map_or("/", |path_and_query| path_and_query.as_str())
 }
 
 fn detail_url(base: &str, item: &PublicationSummary, lang: &str) -> String {
@@ -114,7 +122,7 @@ pub async fn atom_feed(
         .first()
         .cloned()
         .unwrap_or_else(|| "en".into());
-    let self_url = format!("{base}{}", req.uri());
+    let self_url = format!("{base}{}", path_and_query(&req));
     let updated = items
         .iter()
         .map(|item| item.updated_at.as_str())
@@ -255,7 +263,7 @@ pub async fn json_feed(
         "version": "https://jsonfeed.org/version/1.1",
         "title": "New Social Initiative: publications",
         "home_page_url": format!("{base}/v1/publications"),
-        "feed_url": format!("{base}{}", req.uri()),
+        "feed_url": format!("{base}{}", path_and_query(&req)),
         "language": language,
         "authors": [{"name": "New Social Initiative"}],
         "items": feed_items,

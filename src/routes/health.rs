@@ -10,10 +10,11 @@ use crate::db::BackendKind;
 use crate::error::{ApiError, ErrorCode, ErrorCodeList, ErrorCodeView, Problem};
 use crate::state::AppState;
 
-/// Whether a path is one that orchestrators and monitors poll (liveness,
-/// readiness, metrics): never rate-limited, never cached.
+/// Whether a path is one that orchestrators poll (liveness, readiness):
+/// never rate-limited, never cached. (`/metrics` takes a key, and counts
+/// against it like any keyed request.)
 pub fn is_probe(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics")
+    matches!(path, "/healthz" | "/readyz")
 }
 
 /// Liveness

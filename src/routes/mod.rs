@@ -101,61 +101,84 @@ pub fn service(cfg: &mut ServiceConfig) {
         .service(oai::oai_post);
 }
 
-/// The methods a path takes, for 405 answers. Read endpoints take GET and
-/// HEAD; the others are listed here.
-fn allowed_methods(path: &str) -> &'static str {
-    let path = path.trim_end_matches('/');
-    match path {
-        "/v1/admin/keys" | "/v1/admin/reindex" | "/v1/admin/webhooks" | "/v1/publications"
-        | "/v1/organisations" | "/v1/fields" | "/v1/projects" | "/v1/events" | "/oai" => {
-            "GET, HEAD, POST"
+/// The methods each path takes, for 405 answers: read from the OpenAPI
+/// document the routes registered, so a path is listed with the methods of
+/// the routes it matches, whatever it looks like (`/v1/publications/publish`
+/// is a publication's slug, which takes GET, PUT, PATCH and DELETE).
+pub struct RouteMethods(Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>);
+
+/// The order methods are listed in.
+const METHOD_ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+impl RouteMethods {
+    /// Collects every documented path's methods (GET brings HEAD), and
+    /// those of the spec and the API docs, which are served beside it.
+    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<_> = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                if item.get.is_some() {
+                    methods.extend(["GET", "HEAD"]);
+                }
+                for (operation, method) in [
+                    (&item.post, "POST"),
+                    (&item.put, "PUT"),
+                    (&item.patch, "PATCH"),
+                    (&item.delete, "DELETE"),
+                ] {
+                    if operation.is_some() {
+                        methods.push(method);
+                    }
+                }
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        for path in ["/openapi.json", "/docs/{_:.*}"] {
+            routes.push((actix_web::dev::ResourceDef::new(path), vec!["GET", "HEAD"]));
         }
-        _ if path.starts_with("/v1/admin/keys/") => "DELETE",
-        _ if path.starts_with("/v1/admin/webhooks/") && path.ends_with("/resend") => "POST",
-        _ if path.starts_with("/v1/admin/webhooks/") && path.matches('/').count() == 4 => {
-            "GET, HEAD, DELETE"
+        Self(routes)
+    }
+
+    /// The methods the routes matching `path` take, as `Allow` lists
+    /// them; None when no route matches.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let mut taken = [false; METHOD_ORDER.len()];
+        for (_, methods) in self.0.iter().filter(|(route, _)| route.is_match(path)) {
+            for method in methods {
+                if let Some(i) = METHOD_ORDER.iter().position(|known| known == method) {
+                    taken[i] = true;
+                }
+            }
         }
-        _ if path.starts_with("/v1/publications/")
-            && (path.ends_with("/publish")
-                || path.ends_with("/withdraw")
-                || path.ends_with("/file/extract")) =>
-        {
-            "POST"
-        }
-        _ if path.starts_with("/v1/publications/") && path.ends_with("/file") => {
-            "GET, HEAD, PUT, DELETE"
-        }
-        _ if [
-            "/v1/publications/",
-            "/v1/organisations/",
-            "/v1/fields/",
-            "/v1/projects/",
-            "/v1/events/",
-        ]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
-            && path.matches('/').count() == 3 =>
-        {
-            "GET, HEAD, PUT, PATCH, DELETE"
-        }
-        _ => "GET, HEAD",
+        let listed: Vec<&str> = METHOD_ORDER
+            .iter()
+            .zip(taken)
+            .filter_map(|(method, taken)| taken.then_some(*method))
+            .collect();
+        (!listed.is_empty()).then(|| listed.join(", "))
     }
 }
 
 /// Answers any request no endpoint takes: 405 when the path exists, 404
 /// when it does not.
 pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
-    if req.resource_map().has_resource(req.path()) {
-        let allowed = allowed_methods(req.path());
+    let allowed = req
+        .app_data::<actix_web::web::Data<RouteMethods>>()
+        .and_then(|methods| methods.allowed(req.path()));
+    if let Some(allowed) = allowed {
         let error = ApiError::new(
             ErrorCode::MethodNotAllowed,
             format!("{} takes {allowed}, not {}", req.path(), req.method()),
         );
         let mut response = actix_web::ResponseError::error_response(&error);
-        response.headers_mut().insert(
-            actix_web::http::header::ALLOW,
-            actix_web::http::header::HeaderValue::from_static(allowed),
-        );
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
         return response;
     }
     let error = ApiError::new(

@@ -17,7 +17,6 @@ use base64::Engine as _;
 use utoipa::IntoParams;
 
 use super::feeds::escape;
-use super::respond;
 use crate::catalog::Catalog;
 use crate::db::harvest::{self, HarvestRow, Selection};
 use crate::db::publications;
@@ -91,7 +90,7 @@ pub struct OaiParams {
 #[get("/oai")]
 pub async fn oai_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let arguments = parse_arguments(req.query_string().as_bytes());
-    answer(&req, &state, arguments).await
+    answer(&state, arguments).await
 }
 
 /// Harvest the archive with OAI-PMH (POST)
@@ -130,7 +129,7 @@ pub async fn oai_post(
             "POST requests carry their arguments as application/x-www-form-urlencoded",
         ))
     };
-    answer(&req, &state, arguments).await
+    answer(&state, arguments).await
 }
 
 /// A protocol error, answered in the XML body.
@@ -230,18 +229,14 @@ impl Verb {
 
 /// Checks the verb and its arguments, then answers; every outcome is an
 /// OAI-PMH document, errors included.
-async fn answer(
-    req: &HttpRequest,
-    state: &AppState,
-    arguments: Result<Arguments, OaiError>,
-) -> HttpResponse {
+async fn answer(state: &AppState, arguments: Result<Arguments, OaiError>) -> HttpResponse {
     // Taken before anything is read: a harvester's next `from=` is this,
     // and must not pass over what committed while this answer was made.
     let response_date = harvest::datestamp(&crate::domain::now_timestamp());
-    let base = format!("{}/oai", respond::base_url(req));
+    let base = format!("{}/oai", state.public_url);
     let outcome = match arguments {
         Ok(arguments) => match checked(&arguments) {
-            Ok((verb, named)) => match respond_to(req, state, verb, &named).await {
+            Ok((verb, named)) => match respond_to(state, verb, &named).await {
                 Ok(body) => Ok((arguments, verb, body)),
                 Err(Reply::Protocol(error)) => Err((Some(arguments), error)),
                 Err(Reply::Server(error)) => {
@@ -351,14 +346,13 @@ impl From<ApiError> for Reply {
 
 /// The content of the verb's element.
 async fn respond_to(
-    req: &HttpRequest,
     state: &AppState,
     verb: Verb,
     named: &HashMap<&str, &str>,
 ) -> Result<String, Reply> {
     let snapshot = state.snapshot().await?;
     let catalog = &snapshot.catalog;
-    let base = respond::base_url(req);
+    let base = state.public_url.as_str();
     let namespace = &state.oai.namespace;
     match verb {
         Verb::Identify => {
@@ -367,7 +361,7 @@ async fn respond_to(
                 .run(|conn| -> Result<_, ApiError> { Ok(harvest::earliest(conn)?) })
                 .await?
                 .unwrap_or_else(|| harvest::datestamp(&crate::domain::now_timestamp()));
-            Ok(identify(state, &base, &earliest))
+            Ok(identify(state, base, &earliest))
         }
         Verb::ListMetadataFormats => {
             if let Some(identifier) = named.get("identifier") {
@@ -393,10 +387,10 @@ async fn respond_to(
             check_prefix(named.get("metadataPrefix").copied())?;
             let identifier = named.get("identifier").copied().unwrap_or_default();
             let record = find_record(state, namespace, identifier).await?;
-            Ok(render_records(state, catalog, &base, namespace, vec![record], true).await?)
+            Ok(render_records(state, catalog, base, namespace, vec![record], true).await?)
         }
         Verb::ListIdentifiers | Verb::ListRecords => {
-            list(state, catalog, &base, namespace, verb, named).await
+            list(state, catalog, base, namespace, verb, named).await
         }
     }
 }

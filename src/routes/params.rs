@@ -43,15 +43,32 @@ pub fn names_of<T: IntoParams + 'static>() -> &'static [String] {
     })
 }
 
+/// Decodes percent escapes strictly: every `%` starts an escape of two
+/// hex digits, and the bytes must be UTF-8. (Lenient decoders keep a
+/// stray `%zz` as it is, so that one spelling would mean two things.)
+pub fn percent_decoded(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
+    let bytes = raw.as_bytes();
+    for (at, _) in bytes.iter().enumerate().filter(|(_, byte)| **byte == b'%') {
+        let escape = bytes.get(at + 1..at + 3);
+        if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+            return Err(format!(
+                "has a \"%\" at byte {at} that is not followed by two hex digits"
+            ));
+        }
+    }
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| "has percent escapes that do not decode to UTF-8".to_owned())
+}
+
 fn decode(raw: &str) -> Result<String, ApiError> {
     let spaced = raw.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
+    percent_decoded(&spaced)
         .map(|text| text.into_owned())
-        .map_err(|_| {
+        .map_err(|why| {
             ApiError::new(
                 ErrorCode::InvalidQueryString,
-                format!("{raw:?} is not percent-encoded UTF-8"),
+                format!("{raw:?} is not percent-encoded UTF-8: it {why}"),
             )
         })
 }

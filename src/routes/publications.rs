@@ -558,9 +558,19 @@ fn read_statuses(params: &Params, caller: &Caller, filter: &mut Filter) -> Resul
     Ok(())
 }
 
-/// Quotes a CSV field when it holds a comma, a quote or a line break
-/// (RFC 4180).
+/// Writes a CSV field: neutralised when it starts like a formula, quoted
+/// when it holds a comma, a quote or a line break (RFC 4180).
 fn csv_field(out: &mut String, value: &str) {
+    // A cell that starts like a formula (=, +, -, @, or a tab or carriage
+    // return before one) would run as one in a spreadsheet: OWASP's
+    // advice is a leading apostrophe, which spreadsheets show as text.
+    let neutralised;
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        neutralised = format!("'{value}");
+        neutralised.as_str()
+    } else {
+        value
+    };
     if value.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&value.replace('"', "\"\""));
@@ -577,7 +587,9 @@ fn csv_field(out: &mut String, value: &str) {
 /// date, language, title, summary, authors, keywords, project, funders,
 /// partners, fields, event, languages, URL. Multiple values are separated
 /// by `; `. UTF-8 with a byte-order mark, so spreadsheet programs read
-/// Albanian and Serbian letters right.
+/// Albanian and Serbian letters right. A cell that would start a formula
+/// (`=`, `+`, `-`, `@`, a tab or a carriage return first) starts with `'`,
+/// so that opening the file runs nothing.
 #[utoipa::path(
     tag = "publications",
     params(PublicationFilterParams, AcceptLanguage),
@@ -603,7 +615,7 @@ pub async fn publications_csv(
     let mut filter = read_filter(&params, &snapshot.catalog)?;
     read_statuses(&params, &caller, &mut filter)?;
     let render = Render::new(&snapshot.catalog, &requested.ranges);
-    let base = respond::base_url(&req);
+    let base = state.public_url.as_str();
     let mut csv = String::from(
         "\u{feff}id,slug,kind,status,published_on,language,title,summary,authors,keywords,project,funders,partners,fields,event,available_languages,url\r\n",
     );

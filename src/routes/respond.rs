@@ -142,35 +142,6 @@ pub fn json_versioned<T: Serialize>(
     Ok(send(req, &with_version(encode(body, languages)?, version)?))
 }
 
-/// The scheme and host the client reached this server at
-/// (`https://example.org`), for absolute links in feeds and citations.
-///
-/// `Forwarded` and `X-Forwarded-*` are believed only behind a trusted
-/// proxy (`ARKIV_TRUST_PROXY`); otherwise any client could put its own
-/// host into the links of answers a cache then hands to everyone.
-pub fn base_url(req: &HttpRequest) -> String {
-    let trusted = req
-        .app_data::<actix_web::web::Data<AppState>>()
-        .is_some_and(|state| state.trusts_proxy());
-    if trusted {
-        let info = req.connection_info();
-        return format!("{}://{}", info.scheme(), info.host());
-    }
-    let host_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .filter(|host| !host.is_empty() && host.chars().all(host_char))
-        .map_or_else(|| req.app_config().host().to_owned(), str::to_owned);
-    let scheme = if req.app_config().secure() {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 /// Serializes `body` and answers with it (or 304).
 pub fn json<T: Serialize>(
     req: &HttpRequest,

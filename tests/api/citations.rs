@@ -133,3 +133,37 @@ on_both_backends!(every_publication_cites_in_every_format, |backend| {
         "invalid_parameter",
     );
 });
+
+on_both_backends!(json_ld_can_be_pasted_into_a_script_element, |backend| {
+    let app = super::demo_app(backend);
+    let editor = app.key(arkiv::auth::Role::Editor);
+    let title = "</script><script>alert(1)</script> & <b>Ujë</b>";
+    let made = app
+        .send_json(
+            actix_web::http::Method::POST,
+            "/v1/publications",
+            Some(&editor),
+            &serde_json::json!({"slug": "script-in-title", "kind": "report", "status": "published",
+                    "published_on": "2026-02-01", "authors": ["A <i>B</i>"], "keywords": ["x&y"],
+                    "variants": {"sq": {"title": title}}}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    let uri = "/v1/publications/script-in-title/citation";
+    for reply in [
+        app.get(&format!("{uri}?format=jsonld")).await,
+        app.get_with(uri, &[("Accept", "application/ld+json")])
+            .await,
+    ] {
+        assert_eq!(reply.status, 200);
+        let text = String::from_utf8(reply.body.clone()).expect("UTF-8");
+        assert!(!text.contains(['<', '>', '&']), "{text}");
+        assert!(text.contains("\\u003c/script\\u003e"), "{text}");
+        // Still the same JSON.
+        let ld = reply.json();
+        assert_eq!(ld["name"], title);
+        assert_eq!(ld["headline"], title);
+        assert_eq!(ld["author"][0]["name"], "A <i>B</i>");
+        assert_eq!(ld["keywords"][0], "x&y");
+    }
+});

@@ -330,3 +330,221 @@ on_both_backends!(odd_headers_and_parameterless_endpoints, |backend| {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
 });
+
+/// A request with a JSON body nested `levels` deep.
+fn nested(levels: usize) -> String {
+    format!(
+        r#"{{"slug": "deep", "kind": "report", "variants": {{"en": {{"title": "Deep", "authors": {}"x"{}}}}}}}"#,
+        "[".repeat(levels),
+        "]".repeat(levels)
+    )
+}
+
+on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
+    use actix_web::http::header::HeaderValue;
+    use actix_web::http::Method;
+
+    let app = demo_app(backend);
+    let editor = app.key(arkiv::auth::Role::Editor);
+    let bearer = format!("Bearer {editor}");
+    let detail = "/v1/publications/conclusions-expert-discussion-2024-10-31";
+    let get = |uri: &str| TestRequest::get().uri(uri);
+    let json_post = |body: String| {
+        TestRequest::post()
+            .uri("/v1/publications")
+            .insert_header(("Authorization", bearer.clone()))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body)
+    };
+    let obs_text = |bytes: &'static [u8]| HeaderValue::from_bytes(bytes).expect("obs-text");
+    // (what, request, status, code)
+    let cases: Vec<(&str, TestRequest, u16, &str)> = vec![
+        (
+            "byte not UTF-8",
+            get("/v1/publications/%FF"),
+            400,
+            "invalid_path",
+        ),
+        (
+            "bytes not UTF-8",
+            get("/v1/publications/%C3%28/citation"),
+            400,
+            "invalid_path",
+        ),
+        (
+            "bad escape",
+            get("/v1/publications/%zz"),
+            400,
+            "invalid_path",
+        ),
+        ("cut escape", get("/docs/%E2%82"), 400, "invalid_path"),
+        (
+            "query not UTF-8",
+            get("/v1/search?q=%C3%28"),
+            400,
+            "invalid_query_string",
+        ),
+        (
+            "bad query escape",
+            get("/v1/publications?kind=%ZZ"),
+            400,
+            "invalid_query_string",
+        ),
+        (
+            "unknown route",
+            get("/v1/nothing-here"),
+            404,
+            "route_not_found",
+        ),
+        (
+            "unknown docs file",
+            get("/docs/no-such-file.js"),
+            404,
+            "route_not_found",
+        ),
+        (
+            "POST to a slug",
+            TestRequest::post().uri("/v1/publications/publish"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "DELETE the spec",
+            TestRequest::delete().uri("/openapi.json"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "POST to the docs",
+            TestRequest::post().uri("/docs/"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "OPTIONS without CORS",
+            TestRequest::default()
+                .method(Method::OPTIONS)
+                .uri("/v1/publications"),
+            405,
+            "method_not_allowed",
+        ),
+        ("100 levels", json_post(nested(100)), 400, "json_too_deep"),
+        (
+            "100,000 levels",
+            json_post(nested(100_000)),
+            400,
+            "json_too_deep",
+        ),
+        (
+            "cut JSON",
+            json_post("{\"slug\": ".into()),
+            400,
+            "invalid_body",
+        ),
+        (
+            "text/plain",
+            json_post(nested(1)).insert_header(("Content-Type", "text/plain")),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "Content-Type not ASCII",
+            json_post(nested(1)).insert_header(("Content-Type", obs_text(b"application/\xffjson"))),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "a body over the limit",
+            TestRequest::post()
+                .uri("/oai")
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(vec![b'a'; (16 << 20) + 1]),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "Authorization not ASCII",
+            get("/v1/fields").insert_header(("Authorization", obs_text(b"Bearer \xff"))),
+            401,
+            "unauthorized",
+        ),
+        (
+            "If-Match not ASCII",
+            TestRequest::patch()
+                .uri(detail)
+                .insert_header(("Authorization", bearer.clone()))
+                .insert_header(("If-Match", obs_text(b"\"\xff\"")))
+                .insert_header(("Content-Type", "application/merge-patch+json"))
+                .set_payload("{}"),
+            412,
+            "precondition_failed",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let reply = app.send(request).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{what}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let problem = assert_problem(&reply, status, code);
+        assert!(
+            problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{what}: {problem}"
+        );
+        assert_eq!(
+            reply.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{what}"
+        );
+    }
+
+    // A 405 lists the methods of the route the path matched: a slug may
+    // be "publish", and such a publication takes GET, PUT, PATCH, DELETE.
+    for (request, allowed) in [
+        (
+            TestRequest::post().uri("/v1/publications/publish"),
+            "GET, HEAD, PUT, PATCH, DELETE",
+        ),
+        (TestRequest::get().uri(&format!("{detail}/publish")), "POST"),
+        (TestRequest::delete().uri("/openapi.json"), "GET, HEAD"),
+        (TestRequest::put().uri("/docs/index.html"), "GET, HEAD"),
+        (TestRequest::get().uri("/v1/admin/keys/k"), "DELETE"),
+    ] {
+        let reply = app.send(request).await;
+        let problem = assert_problem(&reply, 405, "method_not_allowed");
+        assert_eq!(reply.header("allow").as_deref(), Some(allowed), "{problem}");
+        let said = problem["detail"].as_str().expect("detail");
+        assert!(said.contains(&format!("takes {allowed}, not ")), "{said}");
+    }
+
+    // Every endpoint that takes a body refuses one declared too large
+    // before reading it, as a problem.
+    let admin = app.key(arkiv::auth::Role::Admin);
+    let spec = app.get("/openapi.json").await.json();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if operation.get("requestBody").is_none() {
+                continue;
+            }
+            let uri = path
+                .replace("{id_or_slug}", "conclusions-expert-discussion-2024-10-31")
+                .replace("{lang}", "en");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let request = TestRequest::default()
+                .method(method.clone())
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", "*"))
+                .set_payload("{}")
+                .insert_header(("Content-Length", (1u64 << 30).to_string()));
+            let reply = app.send(request).await;
+            assert_problem(&reply, 413, "payload_too_large");
+            checked += 1;
+            let _ = method;
+        }
+    }
+    assert!(checked >= 15, "{checked} endpoints take a body");
+});

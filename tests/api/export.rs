@@ -133,3 +133,54 @@ on_both_backends!(the_list_comes_as_csv_with_its_filters, |backend| {
         "unknown_query_parameter",
     );
 });
+
+on_both_backends!(csv_cells_never_start_a_formula, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let editor = app.key(Role::Editor);
+    let titles = [
+        (
+            "csv-equals",
+            "=HYPERLINK(\"https://attacker.invalid\",\"click\")",
+        ),
+        ("csv-plus", "+1+2"),
+        ("csv-minus", "-2+3"),
+        ("csv-at", "@SUM(A1:A9)"),
+        ("csv-tab", "\t=1+1"),
+        ("csv-plain", "Water, 2+2=4 and -ism"),
+    ];
+    for (slug, title) in titles {
+        let made = app
+            .send_json(
+                Method::POST,
+                "/v1/publications",
+                Some(&editor),
+                &json!({"slug": slug, "kind": "report", "status": "published",
+                        "published_on": "2026-03-01", "authors": ["=cmd|' /C calc'!A0"],
+                        "variants": {"en": {"title": title}}}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    }
+    let rows = read_csv(&app.get("/v1/publications.csv").await.body);
+    for (slug, _) in titles {
+        // As the API stores and serves it.
+        let title = app.get(&format!("/v1/publications/{slug}")).await.json()["title"]
+            .as_str()
+            .expect("title")
+            .to_owned();
+        let row = rows.iter().find(|r| r[1] == slug).expect("the row");
+        let expected = if title.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{title}")
+        } else {
+            title.clone()
+        };
+        assert_eq!(row[6], expected, "{slug}");
+        assert_eq!(row[8], "'=cmd|' /C calc'!A0", "{slug}");
+    }
+    let plain = rows.iter().find(|r| r[1] == "csv-plain").expect("row");
+    assert_eq!(plain[6], "Water, 2+2=4 and -ism");
+    for (slug, _) in &titles[..5] {
+        let row = rows.iter().find(|r| r[1] == *slug).expect("row");
+        assert!(row[6].starts_with('\''), "{slug}: {:?}", row[6]);
+    }
+});

@@ -6,19 +6,18 @@ use std::io::Read;
 
 use actix_web::test::TestRequest;
 use arkiv::auth::Role;
+use arkiv::proxy::TrustedProxies;
 use arkiv::ratelimit::RateLimits;
 use serde_json::{json, Value};
 
 use super::{assert_problem, demo_app, Reply, TestApp};
 use crate::on_both_backends;
 
-fn limited(app: &mut TestApp, anonymous: u32, keyed: u32, trust_proxy: bool) {
+fn limited(app: &mut TestApp, anonymous: u32, keyed: u32, proxies: TrustedProxies) {
     app.restart(|state| {
-        state.with_rate_limits(RateLimits {
-            anonymous,
-            keyed,
-            trust_proxy,
-        })
+        state
+            .with_rate_limits(RateLimits { anonymous, keyed })
+            .with_proxies(proxies)
     });
 }
 
@@ -54,7 +53,7 @@ on_both_backends!(each_client_has_its_own_limit, |backend| {
     let free = from(&app, "192.0.2.1:4000", "/v1/publications", &[]).await;
     assert_eq!(free.header("ratelimit-limit"), None);
 
-    limited(&mut app, 3, 5, false);
+    limited(&mut app, 3, 5, TrustedProxies::NONE);
     let partner = app.key(Role::Partner);
     for remaining in [2, 1, 0] {
         let reply = from(&app, "192.0.2.1:4000", "/v1/publications", &[]).await;
@@ -128,7 +127,12 @@ on_both_backends!(each_client_has_its_own_limit, |backend| {
 
     // Forwarded addresses count only behind a trusted proxy.
     for (trust, expected) in [(false, 429), (true, 200)] {
-        limited(&mut app, 1, 5, trust);
+        let proxies = if trust {
+            TrustedProxies::hops(1).expect("hops")
+        } else {
+            TrustedProxies::NONE
+        };
+        limited(&mut app, 1, 5, proxies);
         let mut last = 0;
         for client in ["198.51.100.1", "198.51.100.2"] {
             last = from(
@@ -142,6 +146,93 @@ on_both_backends!(each_client_has_its_own_limit, |backend| {
             .as_u16();
         }
         assert_eq!(last, expected, "trust_proxy {trust}");
+    }
+});
+
+on_both_backends!(clients_behind_proxies_count_as_the_proxies_say, |backend| {
+    let mut app = demo_app(backend);
+    // Two proxies of our own: a CDN, then a load balancer (the peer), which
+    // appends the CDN's address; the CDN appended the client's.
+    let balancer = "10.0.0.1:4000";
+    let cases: [(&[(&str, &str)], &str); 7] = [
+        (
+            &[("X-Forwarded-For", "6.6.6.6, 198.51.100.1, 10.0.0.9")],
+            "198.51.100.1",
+        ),
+        (
+            &[
+                ("X-Forwarded-For", "6.6.6.6"),
+                ("X-Forwarded-For", "198.51.100.2, 10.0.0.9"),
+            ],
+            "198.51.100.2",
+        ),
+        // Forwarded wins over X-Forwarded-For.
+        (
+            &[
+                ("X-Forwarded-For", "198.51.100.3, 10.0.0.9"),
+                (
+                    "Forwarded",
+                    "for=6.6.6.6, for=\"[2001:db8:5::1]:4711\", for=10.0.0.9",
+                ),
+            ],
+            "2001:db8:5::1",
+        ),
+        (
+            &[(
+                "Forwarded",
+                "for=6.6.6.6;proto=https, for=\"198.51.100.4:80\";by=_cdn, for=10.0.0.9",
+            )],
+            "198.51.100.4",
+        ),
+        // Nobody named: the peer counts.
+        (&[("Forwarded", "for=unknown, for=10.0.0.9")], "10.0.0.1"),
+        (
+            &[("Forwarded", "for=\"[2001:db8::1, for=10.0.0.9")],
+            "10.0.0.1",
+        ),
+        (&[("X-Forwarded-For", "10.0.0.9")], "10.0.0.1"),
+    ];
+    for (headers, client) in cases {
+        limited(&mut app, 1, 5, TrustedProxies::hops(2).expect("hops"));
+        let first = from(&app, balancer, "/v1/fields", headers).await;
+        assert_eq!(first.status, 200, "{headers:?}");
+        // The client it was counted as has spent its request.
+        let naming = format!("{client}, 10.0.0.9");
+        let again: &[(&str, &str)] = if client == "10.0.0.1" {
+            &[]
+        } else {
+            &[("X-Forwarded-For", &naming)]
+        };
+        let refused = from(&app, balancer, "/v1/fields", again).await;
+        assert_problem(&refused, 429, "rate_limited");
+        let someone_else = from(
+            &app,
+            balancer,
+            "/v1/fields",
+            &[("X-Forwarded-For", "198.51.100.200, 10.0.0.9")],
+        )
+        .await;
+        assert_eq!(someone_else.status, 200, "{headers:?}");
+    }
+    // Garbage names nobody either, and never fails the request.
+    for garbage in [
+        "for",
+        ";;;,,,=",
+        "for=_hidden",
+        "for=\"\\\"",
+        "for=192.0.2.1:99999",
+    ] {
+        limited(&mut app, 1, 5, TrustedProxies::hops(1).expect("hops"));
+        let reply = from(
+            &app,
+            "192.0.2.77:1",
+            "/v1/fields",
+            &[("Forwarded", garbage)],
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{garbage}");
+        let peer = from(&app, "192.0.2.77:1", "/v1/fields", &[]).await;
+        assert_problem(&peer, 429, "rate_limited");
     }
 });
 

@@ -15,7 +15,10 @@ on_both_backends!(the_demo_archive_answers_in_all_four_tags, |backend| {
         let publication = reply.json();
         assert_eq!(publication["language"], tag);
         assert_eq!(reply.header("content-language").as_deref(), Some(tag));
-        assert_eq!(reply.header("vary").as_deref(), Some("Accept-Language"));
+        assert_eq!(
+            reply.header("vary").as_deref(),
+            Some("Accept-Language, Accept-Encoding")
+        );
         assert_eq!(publication["requested_languages"], serde_json::json!([tag]));
         assert_eq!(
             publication["available_languages"],

@@ -8,7 +8,10 @@ use actix_web::http::Method;
 use arkiv::auth::Role;
 use serde_json::{json, Value};
 
-use super::{python_parser, TestApp, TestDb};
+use actix_web::dev::Service;
+use actix_web::test::{self, TestRequest};
+
+use super::{assert_problem, python_parser, TestApp, TestDb};
 use crate::on_both_backends;
 
 /// Series → value, from the text format.
@@ -53,7 +56,10 @@ on_both_backends!(metrics_count_requests_by_route_and_show_lag, |backend| {
     assert_eq!(app.get("/v1/publications/no-such-thing").await.status, 404);
     assert_eq!(app.get("/no/such/route").await.status, 404);
 
-    let reply = app.get("/metrics").await;
+    let admin = format!("Bearer {}", app.key(Role::Admin));
+    let with_key = [("Authorization", admin.as_str())];
+    let scrape = || app.get_with("/metrics", &with_key);
+    let reply = scrape().await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.header("content-type").as_deref(),
@@ -98,10 +104,10 @@ on_both_backends!(metrics_count_requests_by_route_and_show_lag, |backend| {
         )
         .await;
     assert_eq!(made.status, 201);
-    let lagging = samples(&String::from_utf8(app.get("/metrics").await.body).expect("UTF-8"));
+    let lagging = samples(&String::from_utf8(scrape().await.body).expect("UTF-8"));
     assert_eq!(lagging["arkiv_index_lag"], 1.0);
     app.sync();
-    let caught_up = samples(&String::from_utf8(app.get("/metrics").await.body).expect("UTF-8"));
+    let caught_up = samples(&String::from_utf8(scrape().await.body).expect("UTF-8"));
     assert_eq!(caught_up["arkiv_index_lag"], 0.0);
 
     let Some(families) = python_parser(PARSE, text.as_bytes(), &[], "prometheus_client") else {
@@ -120,4 +126,52 @@ on_both_backends!(metrics_count_requests_by_route_and_show_lag, |backend| {
     ] {
         assert_eq!(kind(gauge), Value::from("gauge"), "{gauge}");
     }
+});
+
+on_both_backends!(metrics_need_an_admin_key_or_their_own_listener, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    assert_problem(&app.get("/metrics").await, 401, "unauthorized");
+    for role in [Role::Partner, Role::Editor] {
+        let bearer = format!("Bearer {}", app.key(role));
+        let reply = app
+            .get_with("/metrics", &[("Authorization", &bearer)])
+            .await;
+        assert_problem(&reply, 403, "forbidden");
+    }
+    let admin = format!("Bearer {}", app.key(Role::Admin));
+    let reply = app.get_with("/metrics", &[("Authorization", &admin)]).await;
+    assert_eq!(reply.status, 200);
+    assert!(String::from_utf8_lossy(&reply.body).contains("arkiv_http_requests_total"));
+
+    // The listener of its own serves /metrics to anyone who reaches it,
+    // and nothing else; the API's listener still refuses.
+    let listener = test::init_service(arkiv::app::metrics_app(app.state.clone())).await;
+    let response = listener
+        .call(TestRequest::get().uri("/metrics").to_request())
+        .await
+        .expect("response");
+    assert_eq!(response.status(), 200);
+    let body = test::read_body(response).await;
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains(
+            "arkiv_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"401\"}"
+        ),
+        "{text}"
+    );
+    for uri in ["/v1/publications", "/healthz", "/docs/"] {
+        let response = listener
+            .call(TestRequest::get().uri(uri).to_request())
+            .await
+            .expect("response");
+        assert_eq!(response.status(), 404, "{uri}");
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+    }
+    assert_problem(&app.get("/metrics").await, 401, "unauthorized");
 });

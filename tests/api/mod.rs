@@ -10,6 +10,7 @@ mod errors;
 mod export;
 mod feeds;
 mod files;
+mod headers;
 mod hostile_files;
 mod http;
 mod import;
