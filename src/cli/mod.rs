@@ -1,6 +1,7 @@
 //! The `arkiv` command line: `serve` (the default), `migrate`, `import`,
 //! `export`, `openapi`. Errors here are `anyhow`, printed once by `main`.
 
+mod backup;
 mod serve;
 
 use std::io::{BufReader, IsTerminal, Write};
@@ -48,6 +49,19 @@ pub enum Command {
     /// Make, list and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a consistent backup of the archive into a new directory, while
+    /// the server runs: the database (SQLite; on PostgreSQL use pg_dump),
+    /// the files it names, and a manifest with their checksums.
+    Backup {
+        /// An empty or new directory.
+        dir: PathBuf,
+    },
+    /// Restore a backup into a data directory that holds no archive yet,
+    /// after checking it against its manifest; rebuilds the search index.
+    Restore {
+        /// A directory `arkiv backup` wrote.
+        dir: PathBuf,
+    },
     /// Remove stored files that no publication names, and uploads that
     /// never finished (`serve` does this at start too).
     Gc {
@@ -164,6 +178,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { output } => export(&cli.config, output.as_deref()),
         Command::Reindex => reindex(&cli.config),
         Command::Keys(command) => keys(&cli.config, command),
+        Command::Backup { dir } => {
+            let manifest = backup::backup(&cli.config, &dir)?;
+            eprintln!(
+                "backed up the archive up to change {} ({} files) into {}",
+                manifest.seq,
+                manifest.files.len(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::Restore { dir } => {
+            let manifest = backup::restore(&cli.config, &dir)?;
+            eprintln!(
+                "restored the archive up to change {} ({} files) from {}",
+                manifest.seq,
+                manifest.files.len(),
+                dir.display()
+            );
+            Ok(())
+        }
         Command::Gc { min_age_minutes } => {
             let db = open_database(&cli.config)?;
             let min_age = std::time::Duration::from_secs(min_age_minutes.saturating_mul(60));
