@@ -102,33 +102,8 @@ async fn a_backup_taken_during_writes_restores_to_what_it_held() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("arkiv backup");
-    let mut written = Vec::new();
-    let status = loop {
-        let slug = format!("during-backup-{}", written.len());
-        let reply = app
-            .send_json(
-                Method::POST,
-                "/v1/publications",
-                Some(&editor),
-                &json!({"slug": slug, "kind": "report", "variants": {"en": {"title": slug}}}),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            201,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
-        written.push(slug);
-        if let Some(status) = running.try_wait().expect("the backup runs") {
-            break status;
-        }
-    };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = running.stderr.take() {
-        use std::io::Read;
-        pipe.read_to_string(&mut stderr).expect("stderr");
-    }
+    let (written, status, stderr) =
+        super::write_until_exit(&app, &editor, "during-backup", &mut running).await;
     assert!(status.success(), "{stderr}");
     assert!(written.len() >= 2, "the API wrote while the backup ran");
     let manifest: serde_json::Value =

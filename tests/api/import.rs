@@ -242,34 +242,10 @@ async fn imports_succeed_beside_api_writes() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("arkiv import");
-        let mut writes = 0;
-        let status = loop {
-            let slug = format!("written-{round}-{writes}");
-            let reply = app
-                .send_json(
-                    actix_web::http::Method::POST,
-                    "/v1/publications",
-                    Some(&editor),
-                    &serde_json::json!({"slug": slug, "kind": "report", "variants": {"en": {"title": slug}}}),
-                )
-                .await;
-            assert_eq!(
-                reply.status,
-                201,
-                "{}",
-                String::from_utf8_lossy(&reply.body)
-            );
-            written.push(slug);
-            writes += 1;
-            if let Some(status) = import.try_wait().expect("the import runs") {
-                break status;
-            }
-        };
-        let mut stderr = String::new();
-        if let Some(mut pipe) = import.stderr.take() {
-            use std::io::Read;
-            pipe.read_to_string(&mut stderr).expect("stderr");
-        }
+        let (slugs, status, stderr) =
+            super::write_until_exit(&app, &editor, &format!("written-{round}"), &mut import).await;
+        let writes = slugs.len();
+        written.extend(slugs);
         assert!(
             status.success(),
             "import {round} failed beside {writes} writes: {stderr}"

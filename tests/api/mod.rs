@@ -442,6 +442,46 @@ pub fn extract_settings() -> arkiv::extract::ExtractSettings {
     }
 }
 
+/// Creates drafts through the API (slugs `<prefix>-0`, `<prefix>-1`, …),
+/// one after another, until `child` exits, as an editor keeps working
+/// beside a command-line job. Every write must be acknowledged. Returns the
+/// slugs written, how the child ended and what it wrote to standard error.
+pub async fn write_until_exit(
+    app: &TestApp,
+    key: &str,
+    prefix: &str,
+    child: &mut std::process::Child,
+) -> (Vec<String>, std::process::ExitStatus, String) {
+    let mut written = Vec::new();
+    let status = loop {
+        let slug = format!("{prefix}-{}", written.len());
+        let reply = app
+            .send_json(
+                actix_web::http::Method::POST,
+                "/v1/publications",
+                Some(key),
+                &serde_json::json!({"slug": slug, "kind": "report", "variants": {"en": {"title": slug}}}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        written.push(slug);
+        if let Some(status) = child.try_wait().expect("the child runs") {
+            break status;
+        }
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        pipe.read_to_string(&mut stderr).expect("standard error");
+    }
+    (written, status, stderr)
+}
+
 /// A fresh app with the demo archive, on a backend.
 pub fn demo_app(backend: Backend) -> TestApp {
     TestApp::new(TestDb::new(backend).expect("backend available").with_demo())
