@@ -18,6 +18,13 @@ use tantivy::query_grammar::{
 
 use super::index::TEXT_LANGUAGES;
 
+/// The deepest nesting of parentheses a text is parsed with. tantivy's
+/// grammar recurses through several frames for each level, and a few
+/// hundred `(` overflowed the stack of the thread parsing them, which
+/// aborts the whole server. Nobody's search nests this deep: a text that
+/// does runs as its plain words.
+pub const MAX_NESTING: usize = 16;
+
 /// The field prefixes that stand for several fields: every language's.
 pub const FIELD_KINDS: [&str; 3] = ["title", "summary", "body"];
 /// The field prefixes that are one field.
@@ -38,11 +45,15 @@ impl Parsed {
         if text.is_empty() {
             return None;
         }
-        let (ast, errors) = query_grammar::parse_query_lenient(text);
-        let resolved = if errors.is_empty() {
-            resolve(ast)
-        } else {
+        let resolved = if nesting(text) > MAX_NESTING {
             None
+        } else {
+            let (ast, errors) = query_grammar::parse_query_lenient(text);
+            if errors.is_empty() {
+                resolve(ast)
+            } else {
+                None
+            }
         };
         let parsed = match resolved {
             Some(ast) if is_empty(&ast) => return None,
@@ -73,6 +84,24 @@ impl Parsed {
         visit_literals(&self.ast, false, &mut |literal| slop |= literal.slop > 0);
         slop
     }
+}
+
+/// How deep a text's parentheses nest, counting every `(` not yet
+/// closed (escaped or quoted ones too: counting more only makes a text
+/// plain words sooner).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The words of a text: its runs of letters and digits.
@@ -298,6 +327,22 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_runs_as_plain_words() {
+        let nested = |depth: usize| format!("{}europe{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parsed(&nested(MAX_NESTING)).as_typed);
+        assert_eq!(
+            parsed(&nested(MAX_NESTING + 1)),
+            Parsed::plain_words("europe")
+        );
+        // Far past what overflowed the parser's stack, unclosed too.
+        assert_eq!(parsed(&nested(5_000)), Parsed::plain_words("europe"));
+        assert_eq!(Parsed::new(&"(".repeat(5_000)), None);
+        assert_eq!(Parsed::new(&"-(".repeat(5_000)), None);
+        assert_eq!(nesting("(a) (b (c)) ((("), 3);
+        assert_eq!(nesting(")))((("), 3);
+    }
+
+    #[test]
     fn nothing_to_find_is_none() {
         for text in ["", "   ", "-", "\"\"", "--", "!!"] {
             let found = Parsed::new(text);
@@ -305,3 +350,4 @@ mod tests {
         }
     }
 }
+
