@@ -351,3 +351,106 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of the query syntax, and words in the archive's scripts, to
+    /// build texts from: far likelier than random characters to reach the
+    /// grammar's corners.
+    #[rustfmt::skip]
+    const PIECES: &[&str] = &[
+        " ", " ", "\"", "-", "+", " OR ", " AND ", " NOT ", "(", ")", "[", "]", "{", "}", "*",
+        "~", "~2", "^", "^2.5", "^-1", "\\", ":", "!", "'", "IN", " TO ", "title:", "Title:",
+        "summary:", "body_sr:", "title_en:", "keywords:", "authors:", "year:", "x:",
+        "published_on:>", "europe", "dialogue", "Prishtinë", "Приштина", "Ивановић", "e\u{301}",
+        "\u{301}", "\u{200b}", "ǅ", "ﬁ", "1", "2024", "a", "\t", "\u{0}",
+    ];
+
+    /// Texts from syntax pieces, up to 40 of them.
+    fn syntax() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..40)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    /// Syntax inside parentheses opened and closed up to 1,000 deep (the
+    /// longest text a search takes).
+    fn nested() -> impl Strategy<Value = String> {
+        (0usize..1000, syntax(), 0usize..1000).prop_map(|(open, inside, close)| {
+            format!("{}{inside}{}", "(".repeat(open), ")".repeat(close))
+        })
+    }
+
+    /// Any characters, up to 300 of them.
+    fn any_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<char>(), 0..300).prop_map(String::from_iter)
+    }
+
+    /// The fields a parsed tree may name: each kind of text in each
+    /// language, and the single fields.
+    fn known_fields() -> Vec<String> {
+        let mut known: Vec<String> = FIELD_KINDS
+            .iter()
+            .flat_map(|kind| {
+                TEXT_LANGUAGES
+                    .iter()
+                    .map(move |lang| format!("{kind}_{lang}"))
+            })
+            .collect();
+        known.extend(SINGLE_FIELDS.iter().map(|field| (*field).to_owned()));
+        known
+    }
+
+    /// What holds of every text: no panic; a text with nothing to find
+    /// has no words but syntax (`OR`, `AND`, `NOT`, field prefixes, the
+    /// numbers of `^2` and `~2`); one run as plain words is exactly its
+    /// words; a parsed tree names only the schema's text fields and has
+    /// something to look for.
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let known = known_fields();
+        let Some(parsed) = Parsed::new(text) else {
+            let syntax = regex_lite::Regex::new(r"[^\s:]*:|[\^~][-+]?[0-9.]*")
+                .map_err(|error| TestCaseError::fail(error.to_string()))?;
+            let unprefixed = syntax.replace_all(text, " ");
+            prop_assert!(
+                words(&unprefixed).all(|word| ["OR", "AND", "NOT"].contains(&word)),
+                "{:?} has words but nothing to find",
+                text
+            );
+            return Ok(());
+        };
+        prop_assert!(!is_empty(&parsed.ast), "{:?}: {:?}", text, parsed);
+        if !parsed.as_typed {
+            prop_assert_eq!(&parsed, &Parsed::plain_words(text), "{:?}", text);
+        }
+        let mut named = Vec::new();
+        visit_literals(&parsed.ast, false, &mut |literal| {
+            named.extend(literal.field_name.clone())
+        });
+        for field in named {
+            prop_assert!(known.contains(&field), "{:?} names {:?}", text, field);
+        }
+        let _ = parsed.has_slop();
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_text_parses_or_runs_as_its_words(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn any_syntax_parses_or_runs_as_its_words(text in syntax()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn any_nesting_parses_or_runs_as_its_words(text in nested()) {
+            check(&text)?;
+        }
+    }
+}

@@ -20,6 +20,7 @@ mod metrics;
 mod oai;
 mod openapi;
 mod pdfs;
+mod properties;
 mod publications;
 mod relevance;
 mod search;
