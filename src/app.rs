@@ -42,9 +42,6 @@ async fn openapi_json(
     routes::respond::json(&req, &spec.0, &[])
 }
 
-/// The largest JSON request body accepted.
-pub const JSON_BODY_LIMIT: usize = 16 << 20;
-
 /// Builds the application around shared state.
 pub fn app(
     state: web::Data<AppState>,
@@ -59,6 +56,7 @@ pub fn app(
 > {
     let (app, mut api) = utoipa_app().split_for_parts();
     crate::openapi::state_parameter_rules(&mut api);
+    crate::openapi::state_body_limits(&mut api, state.upload_limit);
     let spec = serde_json::to_value(&api).unwrap_or_default();
     let methods = routes::RouteMethods::from_spec(&api);
     let cors = state.cors.middleware();
@@ -69,9 +67,6 @@ pub fn app(
         .app_data(web::Data::new(SpecJson(spec)))
         .app_data(web::Data::new(methods))
         .app_data(path_config)
-        // JSON bodies (publications with long texts) up to 16 MiB; files
-        // are streamed with their own limit.
-        .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
         .service(openapi_json)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .service(web::redirect("/docs", "/docs/"))

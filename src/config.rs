@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+/// The largest file upload, in MiB, when `ARKIV_MAX_UPLOAD_MB` is not set.
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 50;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -85,7 +88,7 @@ pub struct Config {
     pub db_pool_size: u32,
 
     /// Largest file upload accepted, in MiB.
-    #[arg(long, env = "ARKIV_MAX_UPLOAD_MB", default_value_t = 50, global = true)]
+    #[arg(long, env = "ARKIV_MAX_UPLOAD_MB", default_value_t = DEFAULT_MAX_UPLOAD_MB, global = true)]
     pub max_upload_mb: u64,
 
     #[command(flatten)]

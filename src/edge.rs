@@ -123,10 +123,9 @@ fn problem<B>(original: &HttpResponse<B>, req: Option<&HttpRequest>) -> HttpResp
         (ErrorCode::RouteNotFound, Some(req)) => {
             format!("no endpoint answers {} {}", req.method(), req.path())
         }
-        (ErrorCode::PayloadTooLarge, _) => format!(
-            "request bodies may be at most {} MiB",
-            crate::app::JSON_BODY_LIMIT >> 20
-        ),
+        (ErrorCode::PayloadTooLarge, _) => {
+            "the request body is larger than this endpoint takes (its limit is in the OpenAPI document)".to_owned()
+        }
         (ErrorCode::Internal, _) => {
             tracing::error!(
                 cause = cause.as_deref().unwrap_or("none given"),

@@ -3,6 +3,7 @@
 
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
@@ -68,10 +69,12 @@ impl Modify for BearerKeys {
     }
 }
 
-/// Builds the OpenAPI document exactly as the server serves it.
+/// Builds the OpenAPI document exactly as a server with the default
+/// settings serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {
     let (_, mut api) = crate::app::utoipa_app().split_for_parts();
     state_parameter_rules(&mut api);
+    state_body_limits(&mut api, crate::config::DEFAULT_MAX_UPLOAD_MB << 20);
     api
 }
 
@@ -221,5 +224,58 @@ fn restate(parameter: &mut Parameter, rule: Written) {
     json.insert("schema".into(), schema);
     if let Ok(restated) = serde_json::from_value(Value::Object(json)) {
         *parameter = restated;
+    }
+}
+
+/// States each request body's size limit in words, from the
+/// `x-max-body-bytes` extension its handler's attribute gives (the number
+/// the handler reads up to), the 413 answer past it, and the 415 answer to
+/// a compressed body (see [`crate::routes::body::check_declared`]). The
+/// PDF upload's limit is a setting: `upload_limit` is the one this server
+/// enforces.
+pub fn state_body_limits(api: &mut utoipa::openapi::OpenApi, upload_limit: u64) {
+    use crate::routes::body::{size_text, LIMIT_EXTENSION};
+    for item in api.paths.paths.values_mut() {
+        let operations = [&mut item.put, &mut item.post, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let Some(body) = operation.request_body.as_mut() else {
+                continue;
+            };
+            let extensions = body.extensions.get_or_insert_with(Default::default);
+            if body.content.contains_key("application/pdf") {
+                extensions.insert(LIMIT_EXTENSION.to_owned(), upload_limit.into());
+            }
+            let Some(limit) = extensions
+                .get(LIMIT_EXTENSION)
+                .and_then(serde_json::Value::as_u64)
+            else {
+                continue;
+            };
+            let size = size_text(limit);
+            let said = body.description.take().unwrap_or_default();
+            body.description = Some(format!(
+                "{said}. At most {size} ({limit} bytes); past that, 413 `payload_too_large`."
+            ));
+            let responses = &mut operation.responses.responses;
+            let compressed = "comes with a Content-Encoding (bodies are taken uncompressed)";
+            let unsupported = match responses.get("415") {
+                Some(RefOr::T(response)) => format!("{}, or {compressed}", response.description),
+                _ => format!("The body {compressed}"),
+            };
+            for (status, description) in [
+                ("413", format!("The body is larger than {size}")),
+                ("415", unsupported),
+            ] {
+                let problem = serde_json::json!({
+                    "description": description,
+                    "content": { "application/problem+json": {
+                        "schema": { "$ref": "#/components/schemas/Problem" }
+                    } }
+                });
+                if let Ok(response) = serde_json::from_value(problem) {
+                    responses.insert(status.to_owned(), response);
+                }
+            }
+        }
     }
 }

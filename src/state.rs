@@ -89,7 +89,7 @@ impl AppState {
             files,
             search: None,
             cors: crate::cors::CorsSettings::default(),
-            upload_limit: 50 << 20,
+            upload_limit: crate::config::DEFAULT_MAX_UPLOAD_MB << 20,
             oai: crate::config::OaiSettings::default(),
             rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
             proxies: crate::proxy::TrustedProxies::NONE,

@@ -84,7 +84,8 @@ pub async fn list_keys(
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
-    request_body = NewKeyRequest,
+    request_body(content = NewKeyRequest, description = "The new key's name and role",
+        extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 201, description = "The key, shown this once", body = CreatedKey, headers(("Location" = String))),
         (status = 400, description = "A bad name or role", body = Problem, content_type = "application/problem+json"),
@@ -98,11 +99,11 @@ pub async fn create_key(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    payload: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let admin = caller.require(Role::Admin)?.clone();
-    let request: NewKeyRequest = body::json(&req, &payload)?;
+    let request: NewKeyRequest = body::json(&req, payload, body::SMALL_BODY_LIMIT).await?;
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::invalid_field(

@@ -1,8 +1,11 @@
-//! Request bodies: JSON only, parsed strictly (unknown fields rejected),
-//! every problem a 4xx that names the field.
+//! Request bodies: read up to a limit of each endpoint's own, never
+//! further; JSON parsed strictly (unknown fields rejected), every problem a
+//! 4xx that names the field.
 
 use actix_web::http::header;
+use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::HttpRequest;
+use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -12,10 +15,120 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 /// limit, whose error names no field and only says the limit was hit.
 pub const MAX_JSON_DEPTH: usize = 64;
 
-/// Parses a JSON request body into `T`: 415 unless it is sent as JSON, 400
-/// `json_too_deep` past [`MAX_JSON_DEPTH`], 400 naming the path of the
-/// first field that does not fit.
-pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+/// The largest publication body (create, PUT, PATCH): a publication
+/// carries the whole text of each variant, and a long report in four
+/// variants runs to a few MiB.
+pub const PUBLICATION_BODY_LIMIT: usize = 16 << 20;
+
+/// The largest organisation, field, project or event body: names, labels
+/// and a description or two in a few languages (the demo's largest is
+/// 2.4 KB).
+pub const VOCABULARY_BODY_LIMIT: usize = 1 << 20;
+
+/// The largest small body: a withdrawal reason (at most 2,000 characters),
+/// a new key, a webhook registration, an OAI-PMH request.
+pub const SMALL_BODY_LIMIT: usize = 64 << 10;
+
+/// The OpenAPI extension on a request body that gives its limit in bytes.
+pub const LIMIT_EXTENSION: &str = "x-max-body-bytes";
+
+/// Refuses a body before a byte of it is read: one sent with a content
+/// coding (415: a few compressed bytes can inflate to gigabytes, and would
+/// be inflated before any limit could count them), or one whose
+/// `Content-Length` is over `limit` (413).
+pub fn check_declared(req: &HttpRequest, limit: u64) -> Result<(), ApiError> {
+    if let Some(coding) = req.headers().get(header::CONTENT_ENCODING) {
+        let coding = String::from_utf8_lossy(coding.as_bytes());
+        if !coding.trim().eq_ignore_ascii_case("identity") {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!(
+                    "request bodies are taken as they are, without a Content-Encoding ({:?} was sent)",
+                    coding.trim()
+                ),
+            ));
+        }
+    }
+    let Some(declared) = req.headers().get(header::CONTENT_LENGTH) else {
+        return Ok(());
+    };
+    let declared = declared
+        .to_str()
+        .ok()
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "Content-Length is not a number"))?;
+    if declared > limit {
+        return Err(too_large(limit));
+    }
+    Ok(())
+}
+
+/// Reads a whole request body of at most `limit` bytes: refused as
+/// [`check_declared`] says before reading, and at the first chunk that
+/// takes it past `limit` when it comes without a length (chunked).
+pub async fn read(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    check_declared(req, limit as u64)?;
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(broke_off)?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit as u64));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// 413 `payload_too_large`, naming the endpoint's limit.
+pub fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "this endpoint takes a body of at most {} ({limit} bytes)",
+            size_text(limit)
+        ),
+    )
+}
+
+/// 400 for a body the connection stopped sending part way.
+pub fn broke_off(error: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidBody,
+        format!("the body broke off: {error}"),
+    )
+}
+
+/// A size as people write it: `16 MiB`, `64 KiB`, else in bytes.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        0 => "0 bytes".to_owned(),
+        _ if bytes % (1 << 20) == 0 => format!("{} MiB", bytes >> 20),
+        _ if bytes % (1 << 10) == 0 => format!("{} KiB", bytes >> 10),
+        _ => format!("{bytes} bytes"),
+    }
+}
+
+/// Reads a JSON request body of at most `limit` bytes into `T`: refused
+/// before reading as [`check_declared`] says, or with 415 unless it is
+/// sent as JSON; 413 past the limit; then as [`parse_json`] says.
+pub async fn json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    check_declared(req, limit as u64)?;
+    check_json_type(req)?;
+    let body = read(req, payload, limit).await?;
+    parse_json(&body)
+}
+
+/// 415 unless the body is declared as JSON (`application/json` or any
+/// `+json` type).
+fn check_json_type(req: &HttpRequest) -> Result<(), ApiError> {
     let media_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -31,6 +144,13 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, Ap
             "send the body as Content-Type: application/json",
         ));
     }
+    Ok(())
+}
+
+/// Parses a JSON body into `T`: 400 `json_too_deep` past
+/// [`MAX_JSON_DEPTH`], 400 naming the path of the first field that does
+/// not fit.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     check_depth(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -92,6 +212,16 @@ fn check_depth(body: &[u8]) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_written_in_the_largest_whole_unit() {
+        assert_eq!(size_text(PUBLICATION_BODY_LIMIT as u64), "16 MiB");
+        assert_eq!(size_text(SMALL_BODY_LIMIT as u64), "64 KiB");
+        assert_eq!(size_text(3 << 10), "3 KiB");
+        assert_eq!(size_text(1536), "1536 bytes");
+        assert_eq!(size_text(1000), "1000 bytes");
+        assert_eq!(size_text(0), "0 bytes");
+    }
 
     #[test]
     fn nesting_is_counted_outside_strings_only() {

@@ -346,7 +346,9 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    request_body(content = Object, description = "A publication in the import format", example = json!({
+    request_body(content = Object, description = "A publication in the import format",
+        extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
+        example = json!({
         "slug": "policy-brief-2026-dialogue",
         "kind": "policy_paper",
         "published_on": "2026-11-20",
@@ -372,12 +374,12 @@ pub async fn create_publication(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    payload: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &["lang".to_owned()])?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
-    let value: Value = body::json(&req, &payload)?;
+    let value: Value = body::json(&req, payload, body::PUBLICATION_BODY_LIMIT).await?;
     let mut record = record_of(value, true, None)?;
     if record.status == PublicationStatus::Withdrawn {
         return Err(ApiError::new(
@@ -497,7 +499,8 @@ pub(super) struct Edit {
     tag = "editing",
     security(("bearer" = [])),
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
-    request_body(content = Object, description = "The whole publication in the import format"),
+    request_body(content = Object, description = "The whole publication in the import format",
+        extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Replaced", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "Not JSON of the expected shape", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -517,12 +520,12 @@ pub async fn replace_publication(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    payload: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &["lang".to_owned()])?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
-    let mut value: Value = body::json(&req, &payload)?;
+    let mut value: Value = body::json(&req, payload, body::PUBLICATION_BODY_LIMIT).await?;
     let id = replace(
         &state,
         &req,
@@ -579,6 +582,7 @@ pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "A merge patch of the import-format record",
+        extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
         example = json!({"variants": {"sq": {"title": "Titulli i ri"}}, "keywords": ["dialogue"]})),
     responses(
         (status = 200, description = "Changed", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
@@ -598,12 +602,12 @@ pub async fn patch_publication(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    payload: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &["lang".to_owned()])?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
-    let patch: Value = body::json(&req, &payload)?;
+    let patch: Value = body::json(&req, payload, body::PUBLICATION_BODY_LIMIT).await?;
     if !patch.is_object() {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
@@ -703,7 +707,8 @@ pub struct WithdrawRequest {
     tag = "editing",
     security(("bearer" = [])),
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
-    request_body = WithdrawRequest,
+    request_body(content = WithdrawRequest, description = "Why the publication is withdrawn",
+        extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Withdrawn", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "No reason, or not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -720,12 +725,12 @@ pub async fn withdraw_publication(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    payload: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::parse(&req, &["lang".to_owned()])?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
-    let request: WithdrawRequest = body::json(&req, &payload)?;
+    let request: WithdrawRequest = body::json(&req, payload, body::SMALL_BODY_LIMIT).await?;
     let reason = request.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 2_000 {
         return Err(ApiError::invalid_field(

@@ -8,6 +8,7 @@
 use actix_web::http::header;
 use actix_web::{delete, post, put, web, HttpRequest, HttpResponse};
 
+use super::body;
 use super::editing::{
     check_if_match, load, log_write, parse_key, replace, respond_with, stored_record, version_of,
     Edit,
@@ -41,15 +42,10 @@ async fn store_upload(
         let mut size = 0u64;
         let mut head = Vec::with_capacity(crate::files::MAGIC_LEN);
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|error| {
-                ApiError::new(
-                    ErrorCode::InvalidBody,
-                    format!("the upload broke off: {error}"),
-                )
-            })?;
+            let chunk = chunk.map_err(body::broke_off)?;
             size += chunk.len() as u64;
             if size > limit {
-                return Err(too_large(limit));
+                return Err(body::too_large(limit));
             }
             if head.len() < crate::files::MAGIC_LEN {
                 let missing = crate::files::MAGIC_LEN - head.len();
@@ -102,13 +98,6 @@ async fn forget_unused_blob(state: &AppState, sha256: String) {
     if matches!(used, Ok(0)) {
         let _ = std::fs::remove_file(path);
     }
-}
-
-fn too_large(limit: u64) -> ApiError {
-    ApiError::new(
-        ErrorCode::PayloadTooLarge,
-        format!("files may be at most {} MiB", limit >> 20),
-    )
 }
 
 fn not_allowed() -> ApiError {
@@ -182,7 +171,9 @@ fn parse_lang(raw: &str) -> Result<Lang, ApiError> {
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF (at most ARKIV_MAX_UPLOAD_MB, 50 MiB by default)"),
+    request_body(content = Vec<u8>, content_type = "application/pdf",
+        description = "The PDF; the server's `ARKIV_MAX_UPLOAD_MB` sets its limit",
+        extensions(("x-max-body-bytes" = json!(crate::config::DEFAULT_MAX_UPLOAD_MB << 20)))),
     responses(
         (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -190,7 +181,6 @@ fn parse_lang(raw: &str) -> Result<Lang, ApiError> {
         (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication or language variant", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than the upload limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
@@ -211,14 +201,7 @@ pub async fn upload_variant_file(
     let key = parse_key(&raw)?;
     let lang = parse_lang(&raw_lang)?;
     let limit = state.upload_limit;
-    let declared_length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > limit) {
-        return Err(too_large(limit));
-    }
+    body::check_declared(&req, limit)?;
     // Refuse before reading the body when there is nothing to attach it to.
     let (lookup, lookup_raw) = (key.clone(), raw.clone());
     let current = state

@@ -16,6 +16,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use base64::Engine as _;
 use utoipa::IntoParams;
 
+use super::body;
 use super::feeds::escape;
 use crate::catalog::Catalog;
 use crate::db::harvest::{self, HarvestRow, Selection};
@@ -100,7 +101,8 @@ pub async fn oai_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 #[utoipa::path(
     tag = "partners",
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "The OAI-PMH arguments, e.g. `verb=ListRecords&metadataPrefix=oai_dc`"),
+        description = "The OAI-PMH arguments, e.g. `verb=ListRecords&metadataPrefix=oai_dc`",
+        extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 200, description = "An OAI-PMH response (or protocol error)",
             content_type = "text/xml", body = String),
@@ -109,9 +111,10 @@ pub async fn oai_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 #[post("/oai")]
 pub async fn oai_post(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
+    body::check_declared(&req, body::SMALL_BODY_LIMIT as u64)?;
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -123,13 +126,13 @@ pub async fn oai_post(
                 .is_some_and(|media| media.trim() == "application/x-www-form-urlencoded")
         });
     let arguments = if is_form {
-        parse_arguments(&body)
+        parse_arguments(&body::read(&req, payload, body::SMALL_BODY_LIMIT).await?)
     } else {
         Err(OaiError::bad_argument(
             "POST requests carry their arguments as application/x-www-form-urlencoded",
         ))
     };
-    answer(&state, arguments).await
+    Ok(answer(&state, arguments).await)
 }
 
 /// A protocol error, answered in the XML body.

@@ -120,12 +120,12 @@ async fn create(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    payload: web::Bytes,
+    payload: web::Payload,
     entity: Entity,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let holder = caller.require(Role::Editor)?.clone();
-    let value: Value = body::json(&req, &payload)?;
+    let value: Value = body::json(&req, payload, body::VOCABULARY_BODY_LIMIT).await?;
     // An id may be given, as in the import format; otherwise one is made.
     let given = match value.get("id") {
         None | Some(Value::Null) => None,
@@ -184,14 +184,14 @@ async fn change(
     caller: Caller,
     state: web::Data<AppState>,
     raw: String,
-    payload: web::Bytes,
+    payload: web::Payload,
     entity: Entity,
     merge: bool,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let holder = caller.require(Role::Editor)?.clone();
     let key = parse_key(&raw)?;
-    let value: Value = body::json(&req, &payload)?;
+    let value: Value = body::json(&req, payload, body::VOCABULARY_BODY_LIMIT).await?;
     if merge && !value.is_object() {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
@@ -312,7 +312,8 @@ macro_rules! vocabulary_writes {
             summary = $create_summary,
             description = "The body is the import format's record, without `\"type\"` (editor key).",
             security(("bearer" = [])),
-            request_body(content = Object, description = "A record in the import format"),
+            request_body(content = Object, description = "A record in the import format",
+                extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
                 (status = 201, description = "Created: the record as stored, with its id", body = Object, headers(("Location" = String), ("ETag" = String))),
                 (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = Problem, content_type = "application/problem+json"),
@@ -328,7 +329,7 @@ macro_rules! vocabulary_writes {
             req: HttpRequest,
             caller: Caller,
             state: web::Data<AppState>,
-            payload: web::Bytes,
+            payload: web::Payload,
         ) -> Result<HttpResponse, ApiError> {
             create(req, caller, state, payload, $entity).await
         }
@@ -339,7 +340,8 @@ macro_rules! vocabulary_writes {
             description = "The whole record; needs `If-Match` with the ETag of the version edited (412 when stale, 428 without).",
             security(("bearer" = [])),
             params(("id_or_slug" = String, Path, description = "UUID or slug")),
-            request_body(content = Object, description = "The whole record in the import format"),
+            request_body(content = Object, description = "The whole record in the import format",
+                extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
                 (status = 200, description = "Replaced: the record as stored", body = Object, headers(("ETag" = String))),
                 (status = 400, description = "Not JSON of the expected shape", body = Problem, content_type = "application/problem+json"),
@@ -359,7 +361,7 @@ macro_rules! vocabulary_writes {
             caller: Caller,
             state: web::Data<AppState>,
             path: web::Path<String>,
-            payload: web::Bytes,
+            payload: web::Payload,
         ) -> Result<HttpResponse, ApiError> {
             change(req, caller, state, path.into_inner(), payload, $entity, false).await
         }
@@ -370,7 +372,8 @@ macro_rules! vocabulary_writes {
             description = "A JSON merge patch (RFC 7396) over the import-format record; needs `If-Match`.",
             security(("bearer" = [])),
             params(("id_or_slug" = String, Path, description = "UUID or slug")),
-            request_body(content = Object, content_type = "application/merge-patch+json", description = "A merge patch of the record"),
+            request_body(content = Object, content_type = "application/merge-patch+json", description = "A merge patch of the record",
+                extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
                 (status = 200, description = "Changed: the record as stored", body = Object, headers(("ETag" = String))),
                 (status = 400, description = "Not a JSON object", body = Problem, content_type = "application/problem+json"),
@@ -389,7 +392,7 @@ macro_rules! vocabulary_writes {
             caller: Caller,
             state: web::Data<AppState>,
             path: web::Path<String>,
-            payload: web::Bytes,
+            payload: web::Payload,
         ) -> Result<HttpResponse, ApiError> {
             change(req, caller, state, path.into_inner(), payload, $entity, true).await
         }

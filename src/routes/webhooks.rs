@@ -162,7 +162,8 @@ pub async fn list_webhooks(
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
-    request_body = NewWebhook,
+    request_body(content = NewWebhook, description = "Where to send which events",
+        extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 201, description = "The webhook, with its secret shown this once", body = CreatedWebhook, headers(("Location" = String))),
         (status = 400, description = "A bad URL or event", body = Problem, content_type = "application/problem+json"),
@@ -177,11 +178,11 @@ pub async fn create_webhook(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    payload: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let admin = caller.require(Role::Admin)?.clone();
-    let request: NewWebhook = body::json(&req, &payload)?;
+    let request: NewWebhook = body::json(&req, payload, body::SMALL_BODY_LIMIT).await?;
     let (url, target) = checked_url(&request.url, &state.webhook_allow)?;
     let events = match request.events {
         None => PublicEvent::ALL.map(PublicEvent::as_str).to_vec(),

@@ -18,6 +18,13 @@ use tantivy::query_grammar::{
 
 use super::index::TEXT_LANGUAGES;
 
+/// The deepest nesting of parentheses a text is parsed with. tantivy's
+/// grammar recurses through several frames for each level, and a few
+/// hundred `(` overflowed the stack of the thread parsing them, which
+/// aborts the whole server. Nobody's search nests this deep: a text that
+/// does runs as its plain words.
+pub const MAX_NESTING: usize = 16;
+
 /// The field prefixes that stand for several fields: every language's.
 pub const FIELD_KINDS: [&str; 3] = ["title", "summary", "body"];
 /// The field prefixes that are one field.
@@ -38,11 +45,15 @@ impl Parsed {
         if text.is_empty() {
             return None;
         }
-        let (ast, errors) = query_grammar::parse_query_lenient(text);
-        let resolved = if errors.is_empty() {
-            resolve(ast)
-        } else {
+        let resolved = if nesting(text) > MAX_NESTING {
             None
+        } else {
+            let (ast, errors) = query_grammar::parse_query_lenient(text);
+            if errors.is_empty() {
+                resolve(ast)
+            } else {
+                None
+            }
         };
         let parsed = match resolved {
             Some(ast) if is_empty(&ast) => return None,
@@ -73,6 +84,24 @@ impl Parsed {
         visit_literals(&self.ast, false, &mut |literal| slop |= literal.slop > 0);
         slop
     }
+}
+
+/// How deep a text's parentheses nest, counting every `(` not yet
+/// closed (escaped or quoted ones too: counting more only makes a text
+/// plain words sooner).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The words of a text: its runs of letters and digits.
@@ -298,10 +327,130 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_runs_as_plain_words() {
+        let nested = |depth: usize| format!("{}europe{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parsed(&nested(MAX_NESTING)).as_typed);
+        assert_eq!(
+            parsed(&nested(MAX_NESTING + 1)),
+            Parsed::plain_words("europe")
+        );
+        // Far past what overflowed the parser's stack, unclosed too.
+        assert_eq!(parsed(&nested(5_000)), Parsed::plain_words("europe"));
+        assert_eq!(Parsed::new(&"(".repeat(5_000)), None);
+        assert_eq!(Parsed::new(&"-(".repeat(5_000)), None);
+        assert_eq!(nesting("(a) (b (c)) ((("), 3);
+        assert_eq!(nesting(")))((("), 3);
+    }
+
+    #[test]
     fn nothing_to_find_is_none() {
         for text in ["", "   ", "-", "\"\"", "--", "!!"] {
             let found = Parsed::new(text);
             assert!(found.is_none(), "{text:?} gave {found:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of the query syntax, and words in the archive's scripts, to
+    /// build texts from: far likelier than random characters to reach the
+    /// grammar's corners.
+    #[rustfmt::skip]
+    const PIECES: &[&str] = &[
+        " ", " ", "\"", "-", "+", " OR ", " AND ", " NOT ", "(", ")", "[", "]", "{", "}", "*",
+        "~", "~2", "^", "^2.5", "^-1", "\\", ":", "!", "'", "IN", " TO ", "title:", "Title:",
+        "summary:", "body_sr:", "title_en:", "keywords:", "authors:", "year:", "x:",
+        "published_on:>", "europe", "dialogue", "Prishtinë", "Приштина", "Ивановић", "e\u{301}",
+        "\u{301}", "\u{200b}", "ǅ", "ﬁ", "1", "2024", "a", "\t", "\u{0}",
+    ];
+
+    /// Texts from syntax pieces, up to 40 of them.
+    fn syntax() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..40)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    /// Syntax inside parentheses opened and closed up to 1,000 deep (the
+    /// longest text a search takes).
+    fn nested() -> impl Strategy<Value = String> {
+        (0usize..1000, syntax(), 0usize..1000).prop_map(|(open, inside, close)| {
+            format!("{}{inside}{}", "(".repeat(open), ")".repeat(close))
+        })
+    }
+
+    /// Any characters, up to 300 of them.
+    fn any_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<char>(), 0..300).prop_map(String::from_iter)
+    }
+
+    /// The fields a parsed tree may name: each kind of text in each
+    /// language, and the single fields.
+    fn known_fields() -> Vec<String> {
+        let mut known: Vec<String> = FIELD_KINDS
+            .iter()
+            .flat_map(|kind| {
+                TEXT_LANGUAGES
+                    .iter()
+                    .map(move |lang| format!("{kind}_{lang}"))
+            })
+            .collect();
+        known.extend(SINGLE_FIELDS.iter().map(|field| (*field).to_owned()));
+        known
+    }
+
+    /// What holds of every text: no panic; a text with nothing to find
+    /// has no words but syntax (`OR`, `AND`, `NOT`, field prefixes, the
+    /// numbers of `^2` and `~2`); one run as plain words is exactly its
+    /// words; a parsed tree names only the schema's text fields and has
+    /// something to look for.
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let known = known_fields();
+        let Some(parsed) = Parsed::new(text) else {
+            let syntax = regex_lite::Regex::new(r"[^\s:]*:|[\^~][-+]?[0-9.]*")
+                .map_err(|error| TestCaseError::fail(error.to_string()))?;
+            let unprefixed = syntax.replace_all(text, " ");
+            prop_assert!(
+                words(&unprefixed).all(|word| ["OR", "AND", "NOT"].contains(&word)),
+                "{:?} has words but nothing to find",
+                text
+            );
+            return Ok(());
+        };
+        prop_assert!(!is_empty(&parsed.ast), "{:?}: {:?}", text, parsed);
+        if !parsed.as_typed {
+            prop_assert_eq!(&parsed, &Parsed::plain_words(text), "{:?}", text);
+        }
+        let mut named = Vec::new();
+        visit_literals(&parsed.ast, false, &mut |literal| {
+            named.extend(literal.field_name.clone())
+        });
+        for field in named {
+            prop_assert!(known.contains(&field), "{:?} names {:?}", text, field);
+        }
+        let _ = parsed.has_slop();
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn any_text_parses_or_runs_as_its_words(text in any_text()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn any_syntax_parses_or_runs_as_its_words(text in syntax()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn any_nesting_parses_or_runs_as_its_words(text in nested()) {
+            check(&text)?;
         }
     }
 }

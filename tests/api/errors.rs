@@ -3,7 +3,7 @@
 
 use actix_web::test::TestRequest;
 
-use super::{assert_problem, demo_app};
+use super::{assert_problem, demo_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(malformed_requests_are_4xx_problems, |backend| {
@@ -548,3 +548,227 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
     }
     assert!(checked >= 15, "{checked} endpoints take a body");
 });
+
+/// A body of exactly `size` bytes of this media type: well-formed, with
+/// nothing the endpoint takes (so that, read whole, it is refused for what
+/// it says, not for its size).
+fn body_of(media_type: &str, size: usize) -> Vec<u8> {
+    let (head, tail): (&[u8], &[u8]) = match media_type {
+        "application/pdf" => (b"%PDF-1.4\n", b""),
+        "application/x-www-form-urlencoded" => (b"padding=", b""),
+        _ => (br#"{"padding":""#, br#""}"#),
+    };
+    let mut body = head.to_vec();
+    body.resize(size - tail.len(), b'x');
+    body.extend_from_slice(tail);
+    assert_eq!(body.len(), size);
+    body
+}
+
+/// The limits chosen, by operation: a test of the table in the spec.
+const LIMITS: &[(&str, &str, u64)] = &[
+    ("post", "/v1/publications", 16 << 20),
+    ("put", "/v1/publications/{id_or_slug}", 16 << 20),
+    ("patch", "/v1/publications/{id_or_slug}", 16 << 20),
+    ("post", "/v1/publications/{id_or_slug}/withdraw", 64 << 10),
+    ("post", "/v1/admin/keys", 64 << 10),
+    ("post", "/v1/admin/webhooks", 64 << 10),
+    ("post", "/oai", 64 << 10),
+    ("post", "/v1/organisations", 1 << 20),
+    ("put", "/v1/organisations/{id_or_slug}", 1 << 20),
+    ("patch", "/v1/organisations/{id_or_slug}", 1 << 20),
+    ("post", "/v1/fields", 1 << 20),
+    ("put", "/v1/fields/{id_or_slug}", 1 << 20),
+    ("patch", "/v1/fields/{id_or_slug}", 1 << 20),
+    ("post", "/v1/projects", 1 << 20),
+    ("put", "/v1/projects/{id_or_slug}", 1 << 20),
+    ("patch", "/v1/projects/{id_or_slug}", 1 << 20),
+    ("post", "/v1/events", 1 << 20),
+    ("put", "/v1/events/{id_or_slug}", 1 << 20),
+    ("patch", "/v1/events/{id_or_slug}", 1 << 20),
+    // The server's ARKIV_MAX_UPLOAD_MB, as this test sets it.
+    (
+        "put",
+        "/v1/publications/{id_or_slug}/variants/{lang}/file",
+        1 << 20,
+    ),
+];
+
+/// Every operation with a request body states its limit in the served
+/// spec (in words and as `x-max-body-bytes`, with a 413 answer), and
+/// enforces exactly that: a body one byte over is 413 `payload_too_large`
+/// naming the limit, declared or chunked, and a body at the limit is read
+/// and answered for what it says. The limits are checked before any
+/// database work, so SQLite alone tells.
+#[actix_web::test]
+async fn each_body_limit_is_stated_and_enforced_to_the_byte() {
+    use actix_web::http::Method;
+    use serde_json::Value;
+
+    let mut app = demo_app(Backend::Sqlite);
+    // A small upload limit keeps the upload's bodies small; the served
+    // spec states the limit this server enforces.
+    app.restart(|state| state.with_upload_limit(1 << 20));
+    let admin = app.key(arkiv::auth::Role::Admin);
+    let spec = app.get("/openapi.json").await.json();
+    let mut stated = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let Some(body) = operation.get("requestBody") else {
+                continue;
+            };
+            let what = format!("{method} {path}");
+            let limit = body["x-max-body-bytes"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{what} states no x-max-body-bytes: {body}"));
+            stated.push((method.clone(), path.clone(), limit));
+            let description = body["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains(&format!("({limit} bytes)")),
+                "{what}: {description}"
+            );
+            assert!(
+                operation["responses"]["413"].is_object(),
+                "{what} documents no 413"
+            );
+            let media_type = body["content"]
+                .as_object()
+                .and_then(|content| content.keys().next())
+                .expect("a media type")
+                .clone();
+            // A demo entity of the collection, so that a body at the limit
+            // gets past the lookups to the parser.
+            let collection = path.split("/{").next().unwrap_or_default();
+            let slug = match collection {
+                "/v1/organisations" => "new-social-initiative",
+                "/v1/fields" => "normalization-dialogue",
+                "/v1/projects" => "dialogue-solutions-future",
+                "/v1/events" => "expert-discussion-2024-10-31",
+                _ => "conclusions-expert-discussion-2024-10-31",
+            };
+            let uri = path.replace("{id_or_slug}", slug).replace("{lang}", "en");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let request = || {
+                TestRequest::default()
+                    .method(method.clone())
+                    .uri(&uri)
+                    .insert_header(("Authorization", format!("Bearer {admin}")))
+                    .insert_header(("If-Match", "*"))
+                    .insert_header(("Content-Type", media_type.as_str()))
+            };
+            let size = usize::try_from(limit).expect("a limit that fits");
+
+            let over = app
+                .send(request().set_payload(body_of(&media_type, size + 1)))
+                .await;
+            let problem = assert_problem(&over, 413, "payload_too_large");
+            let detail = problem["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains(&format!("({limit} bytes)")),
+                "{what}: {detail}"
+            );
+
+            let chunks = futures_util::stream::iter(
+                body_of(&media_type, size + 1)
+                    .chunks(64 << 10)
+                    .map(actix_web::web::Bytes::copy_from_slice)
+                    .collect::<Vec<_>>(),
+            );
+            let chunked = app.send_chunked(request(), chunks).await;
+            assert_problem(&chunked, 413, "payload_too_large");
+
+            let at = app
+                .send(request().set_payload(body_of(&media_type, size)))
+                .await;
+            assert!(
+                at.status != 413 && !at.status.is_server_error(),
+                "{what} at its limit: {} {}",
+                at.status,
+                String::from_utf8_lossy(&at.body)
+            );
+            if at.status.is_client_error() {
+                // Refused for what it says: the body was read and parsed.
+                let problem: Value = at.json();
+                assert!(
+                    ["invalid_body", "validation_failed"]
+                        .contains(&problem["code"].as_str().unwrap_or_default()),
+                    "{what} at its limit: {problem}"
+                );
+            }
+        }
+    }
+    let mut expected: Vec<(String, String, u64)> = LIMITS
+        .iter()
+        .map(|(method, path, limit)| ((*method).to_owned(), (*path).to_owned(), *limit))
+        .collect();
+    expected.sort();
+    stated.sort();
+    assert_eq!(
+        stated, expected,
+        "the operations with a body and their limits"
+    );
+}
+
+/// A chunked body is read no further than the chunk that takes it past
+/// its limit: the rest is never pulled from the connection.
+#[actix_web::test]
+async fn a_chunked_body_stops_at_its_limit() {
+    use futures_util::StreamExt as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let app = demo_app(Backend::Sqlite);
+    let admin = app.key(arkiv::auth::Role::Admin);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let chunk = 4096;
+    // 64 MiB of JSON-ish bytes, made only as they are asked for.
+    let chunks = futures_util::stream::iter(0..(64 << 20) / chunk).map(move |_| {
+        counter.fetch_add(chunk, Ordering::SeqCst);
+        actix_web::web::Bytes::from(vec![b' '; chunk])
+    });
+    let request = TestRequest::post()
+        .uri("/v1/admin/keys")
+        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .insert_header(("Content-Type", "application/json"));
+    let reply = app.send_chunked(request, chunks).await;
+    assert_problem(&reply, 413, "payload_too_large");
+    let limit = arkiv::routes::body::SMALL_BODY_LIMIT;
+    let read = pulled.load(Ordering::SeqCst);
+    assert!(
+        read > limit && read <= limit + chunk,
+        "{read} bytes pulled for a limit of {limit}"
+    );
+}
+
+/// A compressed body is refused before it is read: inflated, a few
+/// kilobytes can become gigabytes, before any limit could count them.
+#[actix_web::test]
+async fn compressed_bodies_are_refused_unread() {
+    let app = demo_app(Backend::Sqlite);
+    let admin = app.key(arkiv::auth::Role::Admin);
+    let request = |coding: &str| {
+        TestRequest::post()
+            .uri("/v1/admin/keys")
+            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("Content-Encoding", coding))
+            .set_payload(r#"{"name": "compressed", "role": "partner"}"#)
+    };
+    for coding in ["gzip", "br", "deflate", "zstd", "gzip, identity"] {
+        let problem = assert_problem(
+            &app.send(request(coding)).await,
+            415,
+            "unsupported_media_type",
+        );
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("Content-Encoding"), "{coding}: {detail}");
+    }
+    let plain = app.send(request("identity")).await;
+    assert_eq!(
+        plain.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&plain.body)
+    );
+}

@@ -21,6 +21,7 @@ mod metrics;
 mod oai;
 mod openapi;
 mod pdfs;
+mod properties;
 mod publications;
 mod relevance;
 mod search;
@@ -383,6 +384,25 @@ impl TestApp {
     pub async fn send(&self, request: test::TestRequest) -> Reply {
         let service = test::init_service(arkiv::app::app(self.state.clone())).await;
         let response = service.call(request.to_request()).await.expect("response");
+        read(response).await
+    }
+
+    /// Sends a request with its body as a stream of chunks and no
+    /// `Content-Length`, as a chunked request comes.
+    pub async fn send_chunked(
+        &self,
+        request: test::TestRequest,
+        chunks: impl futures_util::Stream<Item = web::Bytes> + 'static,
+    ) -> Reply {
+        use futures_util::StreamExt as _;
+        let service = test::init_service(arkiv::app::app(self.state.clone())).await;
+        let mut request = request.to_request();
+        request
+            .headers_mut()
+            .remove(actix_web::http::header::CONTENT_LENGTH);
+        let stream: actix_http::BoxedPayloadStream = Box::pin(chunks.map(Ok));
+        let (request, _) = request.replace_payload(actix_http::Payload::from(stream));
+        let response = service.call(request).await.expect("response");
         read(response).await
     }
 }

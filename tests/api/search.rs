@@ -1,7 +1,7 @@
 //! `/v1/search`, and the index kept in step with the change log.
 
 use super::publications::fixture;
-use super::{assert_problem, TestApp, TestDb};
+use super::{assert_problem, Backend, TestApp, TestDb};
 use crate::on_both_backends;
 
 fn slugs(results: &serde_json::Value) -> Vec<String> {
@@ -180,6 +180,35 @@ on_both_backends!(odd_queries_never_fail, |backend| {
     let plain = TestApp::new(TestDb::new(backend).expect("backend"));
     assert_problem(&plain.get("/v1/search?q=x").await, 503, "unavailable");
 });
+
+/// Parentheses nested hundreds deep used to overflow the stack of the
+/// thread that parsed them, which aborts the whole server: one anonymous
+/// GET took it down. Past a few levels the text runs as its plain words.
+#[actix_web::test]
+async fn deep_nesting_is_searched_as_words_not_a_crash() {
+    let app = TestApp::with_search(TestDb::new(Backend::Sqlite).expect("backend").with_demo());
+    let words = search_json(&app, "normalization process", "").await;
+    assert!(words["total"].as_u64().unwrap_or(0) > 0, "{words}");
+    for depth in [20, 300, 970] {
+        for q in [
+            "(".repeat(depth),
+            format!("-{}", "(".repeat(depth - 1)),
+            format!(
+                "{}normalization process{}",
+                "(".repeat(depth / 2),
+                ")".repeat(depth / 2)
+            ),
+        ] {
+            let found = search_json(&app, &q, "").await;
+            let expected = if q.contains("normalization") {
+                &words["total"]
+            } else {
+                &serde_json::json!(0)
+            };
+            assert_eq!(&found["total"], expected, "{depth} deep: {found}");
+        }
+    }
+}
 
 /// `fixture(4)` with `pub-002` back to draft and `Title 001` renamed.
 fn renamed_and_unpublished() -> String {
