@@ -467,6 +467,30 @@ on_both_backends!(nul_characters_in_bodies_are_a_400, |backend| {
     assert_eq!(reply.json()["title"], "Water\u{1}after");
 });
 
+// A signed year (`-001-01-01`) was taken and stored as `-0001-01-01`,
+// which an export wrote and an import of that export refused.
+on_both_backends!(dates_with_a_signed_year_are_a_400, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let editor = app.key(Role::Editor);
+    for date in ["-001-01-01", "+001-01-01"] {
+        let mut signed = draft("x-signed");
+        signed["published_on"] = json!(date);
+        let reply = edit(
+            &app,
+            Method::POST,
+            "/v1/publications",
+            &editor,
+            None,
+            &signed,
+        )
+        .await;
+        let problem = assert_problem(&reply, 400, "invalid_body");
+        assert_eq!(problem["errors"][0]["field"], "published_on", "{problem}");
+    }
+    let reply = app.get("/v1/publications?published_from=-001-01-01").await;
+    assert_problem(&reply, 400, "invalid_parameter");
+});
+
 on_both_backends!(every_write_is_in_the_audit_log, |backend| {
     let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
     let (editor, admin) = (app.key(Role::Editor), app.key(Role::Admin));
