@@ -58,6 +58,26 @@ impl fmt::Display for Slug {
     }
 }
 
+/// What [`Slug::parse`] takes, as the OpenAPI document states it (with
+/// `maxLength` [`MAX_SLUG_LEN`]).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+impl utoipa::PartialSchema for Slug {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A URL-safe name: lowercase letters a-z and digits in groups joined by single hyphens",
+            ))
+            .pattern(Some(SLUG_PATTERN))
+            .max_length(Some(MAX_SLUG_LEN))
+            .examples([serde_json::json!("dialogue-solutions-future")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Slug {}
+
 impl<'de> Deserialize<'de> for Slug {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;

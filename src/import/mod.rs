@@ -234,7 +234,7 @@ pub fn parse_line(text: &str) -> Result<Record, (String, String)> {
 }
 
 /// The longest title, name or label accepted.
-const MAX_TITLE_CHARS: usize = 1_000;
+pub(crate) const MAX_TITLE_CHARS: usize = 1_000;
 
 fn check_texts(field: &str, texts: &LangMap, required: bool, problems: &mut Vec<(String, String)>) {
     if required && texts.is_empty() {

@@ -160,6 +160,12 @@ fn parse_lang(raw: &str) -> Result<Lang, ApiError> {
         .map_err(|message: String| ApiError::invalid("lang", message))
 }
 
+/// The file's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "only documents the request body")]
+struct FileBytes(Vec<u8>);
+
 /// Upload a variant's PDF
 ///
 /// The body is the PDF itself. Its media type comes from its first bytes
@@ -182,7 +188,7 @@ fn parse_lang(raw: &str) -> Result<Lang, ApiError> {
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The PDF (at most ARKIV_MAX_UPLOAD_MB, 50 MiB by default)"),
+    request_body(content = inline(FileBytes), content_type = "application/pdf", description = "The PDF (at most ARKIV_MAX_UPLOAD_MB, 50 MiB by default)"),
     responses(
         (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),

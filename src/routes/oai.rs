@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use base64::Engine as _;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::feeds::escape;
 use crate::catalog::Catalog;
@@ -39,7 +39,7 @@ const LANGUAGE_SETS: [(&str, &str); 5] = [
 ];
 
 /// The arguments of an OAI-PMH request (GET query or POST form body).
-#[derive(IntoParams)]
+#[derive(IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 #[allow(
     dead_code,
@@ -49,9 +49,11 @@ pub struct OaiParams {
     /// `Identify`, `ListMetadataFormats`, `ListSets`, `GetRecord`,
     /// `ListIdentifiers` or `ListRecords`.
     #[param(example = "ListRecords")]
+    #[schema(example = "ListRecords")]
     verb: String,
     /// `oai_dc` (the only format).
     #[param(rename = "metadataPrefix", example = "oai_dc")]
+    #[schema(rename = "metadataPrefix", example = "oai_dc")]
     metadata_prefix: Option<String>,
     /// `oai:<namespace>:<publication uuid>`, for GetRecord and
     /// ListMetadataFormats.
@@ -66,6 +68,7 @@ pub struct OaiParams {
     set: Option<String>,
     /// The token of the previous response, alone with `verb`.
     #[param(rename = "resumptionToken")]
+    #[schema(rename = "resumptionToken")]
     resumption_token: Option<String>,
 }
 
@@ -99,7 +102,7 @@ pub async fn oai_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 /// `application/x-www-form-urlencoded` body.
 #[utoipa::path(
     tag = "partners",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = inline(OaiParams), content_type = "application/x-www-form-urlencoded",
         description = "The OAI-PMH arguments, e.g. `verb=ListRecords&metadataPrefix=oai_dc`"),
     responses(
         (status = 200, description = "An OAI-PMH response (or protocol error)",
