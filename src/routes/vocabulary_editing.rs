@@ -39,7 +39,7 @@ fn record_of(mut value: Value, entity: Entity) -> Result<Record, ApiError> {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
             format!(
-                "the body must be a JSON object: an {} in the import format",
+                "the body must be a JSON object: the {} in the import format",
                 entity.as_str()
             ),
         ));
@@ -150,13 +150,13 @@ async fn create(
                     if write::version_of(conn, entity, &id)?.is_some() {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
-                            format!("an {} already has the id {id}", entity.as_str()),
+                            format!("another {} already has the id {id}", entity.as_str()),
                         ));
                     }
                     if write::id_by_slug(conn, entity, &slug)?.is_some() {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
-                            format!("an {} already has the slug {slug:?}", entity.as_str()),
+                            format!("another {} already has the slug {slug:?}", entity.as_str()),
                         ));
                     }
                     save_record(conn, record.clone())?;
