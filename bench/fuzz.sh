@@ -193,7 +193,9 @@ fuzz() {
     log "$name: schemathesis $ST_VERSION, $MAX_EXAMPLES cases an operation and phase, seed $SEED, at most $TIME_LIMIT s"
     local started=$SECONDS rc=0
     # SIGINT lets schemathesis stop and still write its report; KILL 30 s later.
-    FUZZ_RESPONSES=$WORK/$name-responses.tsv FUZZ_SERVER_ERRORS=$WORK/$name-5xx.ndjson \
+    # Run from WORK: schemathesis keeps a cache of crashes in ./.schemathesis.
+    (cd "$WORK" && FUZZ_RESPONSES=$WORK/$name-responses.tsv FUZZ_SERVER_ERRORS=$WORK/$name-5xx.ndjson \
+        FUZZ_BASE=$BASE FUZZ_AUTH=$header \
         SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH=$BENCH${PYTHONPATH:+:$PYTHONPATH} \
         timeout -s INT -k 30 "$TIME_LIMIT" \
         st run "$BASE/openapi.json" "${auth[@]}" \
@@ -203,7 +205,7 @@ fuzz() {
         --suppress-health-check too_slow \
         --report json --report-json-path "$WORK/$name-report.json" \
         --no-color --output-truncate false \
-        >"$WORK/$name-st.txt" 2>&1 || rc=$?
+        >"$WORK/$name-st.txt" 2>&1) || rc=$?
     echo "$rc $((SECONDS - started))" >"$WORK/$name-exit"
     kill -0 "$SERVER_PID" 2>/dev/null || die "$name: the server died (see $WORK/$backend-serve.log)"
     if [[ -n $header ]]; then

@@ -8,6 +8,13 @@
   FUZZ_SERVER_ERRORS as a JSON line with a curl command that repeats it.
   fuzz.sh counts server errors from these files, whichever check or phase
   sent the request.
+- Sends, on a change of a publication or a record (PUT, PATCH, DELETE),
+  `If-Match` with the ETag the resource has just then, as an editor's tool
+  does (read, then write), so that the write gets past `428` to the code
+  behind it. The spec does not list the header (it is a precondition, not
+  data), so schemathesis would never send one. Only with FUZZ_AUTH (the
+  admin run) and only where the case has none; a missing resource gets
+  none and answers 404 as before.
 - Keeps the run's own key (FUZZ_KEY_ID) from being revoked through
   `DELETE /v1/admin/keys/{id}`: the stateful phase follows the key list's
   ids, and a revoked key would turn the rest of the run into 401s.
@@ -15,7 +22,11 @@
 
 import json
 import os
+import re
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import schemathesis
 
@@ -36,6 +47,24 @@ def _pdf(ctx, value):
     return json.dumps(value).encode("utf-8")
 
 
+# The resources whose changes need If-Match, and the part of a path that
+# names the resource read for its ETag (a file's publication).
+_VERSIONED = re.compile(r"^(/v1/(publications|projects|organisations|fields|events)/[^/]+)(/variants/[^/]+/file)?$")
+
+
+def _current_etag(path):
+    base, auth = os.environ.get("FUZZ_BASE"), os.environ.get("FUZZ_AUTH")
+    if not base or not auth:
+        return None
+    name, _, value = auth.partition(":")
+    request = urllib.request.Request(base + path, headers={name: value.strip()})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers.get("ETag")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     protected = os.environ.get("FUZZ_KEY_ID")
@@ -45,6 +74,21 @@ def before_call(context, case, kwargs):
         and (case.path_parameters or {}).get("id") == protected
     ):
         case.path_parameters["id"] = "00000000-0000-7000-8000-000000000000"
+    if case.method.upper() in ("PUT", "PATCH", "DELETE"):
+        if case.headers is not None and any(name.lower() == "if-match" for name in case.headers):
+            return
+        try:
+            path = case.formatted_path
+        except Exception:  # noqa: BLE001 - a path that cannot be made has no ETag
+            return
+        match = _VERSIONED.match(path)
+        if match is None:
+            return
+        etag = _current_etag(urllib.parse.quote(match.group(1), safe="/%"))
+        if etag:
+            if case.headers is None:
+                case.headers = {}
+            case.headers["If-Match"] = etag
 
 
 def _append(variable, line):
