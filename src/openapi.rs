@@ -42,7 +42,7 @@ public URL, never with the request's `Host`.",
         (name = "editing", description = "Create, change, publish, withdraw and delete publications (editor and admin keys)"),
         (name = "admin", description = "API keys and the search index (admin keys only)"),
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, crate::import::format::VariantRecord)),
     modifiers(&BearerKeys)
 )]
 pub struct ApiDoc;
@@ -177,6 +177,11 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
                 if let Some(rule) = written(path, &parameter.name, &parameter.parameter_in) {
                     restate(parameter, rule);
                 }
+                if parameter.name == "id_or_slug" {
+                    if let Some(slug) = demo_slug(path) {
+                        give_example(parameter, slug);
+                    }
+                }
             }
         }
         // Every read parses its query string strictly (`routes::params`),
@@ -200,6 +205,33 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
                 }
             }
         }
+    }
+}
+
+/// A slug of the demo archive for the collection `path` is in, as the
+/// example of its `{id_or_slug}`: "try it out" in the docs, and a fuzzer
+/// starting from the examples, reach a real resource.
+fn demo_slug(path: &str) -> Option<&'static str> {
+    let collection = path.strip_prefix("/v1/")?.split('/').next()?;
+    Some(match collection {
+        "publications" => "conclusions-expert-discussion-2024-10-31",
+        "projects" => "dialogue-solutions-future",
+        "organisations" => "german-federal-foreign-office",
+        "fields" => "normalization-dialogue",
+        "events" => "expert-discussion-2024-10-31",
+        _ => return None,
+    })
+}
+
+/// Gives a parameter an example unless it has one (through its JSON form,
+/// as [`restate`]).
+fn give_example(parameter: &mut Parameter, example: &str) {
+    let Ok(serde_json::Value::Object(mut json)) = serde_json::to_value(&*parameter) else {
+        return;
+    };
+    json.entry("example").or_insert_with(|| example.into());
+    if let Ok(restated) = serde_json::from_value(serde_json::Value::Object(json)) {
+        *parameter = restated;
     }
 }
 

@@ -58,6 +58,26 @@ impl fmt::Display for Slug {
     }
 }
 
+/// What [`Slug::parse`] takes, as the OpenAPI document states it (with
+/// `maxLength` [`MAX_SLUG_LEN`]).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+impl utoipa::PartialSchema for Slug {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A URL-safe name: lowercase letters a-z and digits in groups joined by single hyphens",
+            ))
+            .pattern(Some(SLUG_PATTERN))
+            .max_length(Some(MAX_SLUG_LEN))
+            .examples([serde_json::json!("dialogue-solutions-future")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Slug {}
+
 impl<'de> Deserialize<'de> for Slug {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
@@ -124,9 +144,17 @@ pub fn one_of<'a, T>(
         })
 }
 
-/// Parses an ISO calendar date `YYYY-MM-DD`.
+/// Parses an ISO calendar date `YYYY-MM-DD`: four digits of year, no sign.
+/// (chrono alone takes `-001-01-01` and `+001-01-01`, which are stored and
+/// served as `-0001-01-01` and `0001-01-01`: no longer the text that was
+/// sent, and the first not even a date this parser takes back.)
 pub fn parse_date(raw: &str) -> Result<chrono::NaiveDate, String> {
-    if raw.len() != 10 {
+    let shaped = raw.len() == 10
+        && raw.bytes().enumerate().all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    if !shaped {
         return Err(format!("{raw:?} is not a date in the form YYYY-MM-DD"));
     }
     chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
@@ -217,5 +245,22 @@ mod tests {
         assert!(earlier < later);
         assert!(parse_timestamp("yesterday").is_err());
         assert!(parse_date("2024-02-30").is_err());
+    }
+
+    #[test]
+    fn dates_have_four_digits_of_year_and_no_sign() {
+        assert_eq!(
+            parse_date("0001-01-01").map(|date| date.to_string()),
+            Ok("0001-01-01".to_owned())
+        );
+        for raw in [
+            "-001-01-01",
+            "+001-01-01",
+            "2024-1-011",
+            "2024/01/01",
+            "２０２４-01-01",
+        ] {
+            assert!(parse_date(raw).is_err(), "{raw}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role, Slug};
@@ -91,39 +92,43 @@ impl Entity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<uuid::Uuid>,
     pub slug: Slug,
+    #[schema(schema_with = names)]
     pub name: LangMap,
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// An http:// or https:// URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://")]
     pub website: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ror: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<uuid::Uuid>,
     pub slug: Slug,
+    #[schema(schema_with = names)]
     pub label: LangMap,
 }
 
 /// A funder of a project: a slug, or a slug with the grant number.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum FunderRef {
     Slug(Slug),
     WithGrant(FunderWithGrant),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunderWithGrant {
     pub organisation: Slug,
@@ -147,14 +152,16 @@ impl FunderRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<uuid::Uuid>,
     pub slug: Slug,
+    #[schema(schema_with = names)]
     pub title: LangMap,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = texts)]
     pub description: LangMap,
     #[serde(default, with = "optional_date")]
     pub starts_on: Option<NaiveDate>,
@@ -168,13 +175,14 @@ pub struct ProjectRecord {
     pub fields: Vec<Slug>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<uuid::Uuid>,
     pub slug: Slug,
     pub kind: EventKind,
+    #[schema(schema_with = names)]
     pub title: LangMap,
     #[serde(with = "date")]
     pub starts_on: NaiveDate,
@@ -188,13 +196,16 @@ pub struct EventRecord {
     pub project: Option<Slug>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicationRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<uuid::Uuid>,
     pub slug: Slug,
     pub kind: PublicationKind,
+    /// `draft` when a new publication leaves it out; a replacement that
+    /// leaves it out keeps the status it had.
+    #[schema(required = false)]
     pub status: PublicationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn_reason: Option<String>,
@@ -207,15 +218,18 @@ pub struct PublicationRecord {
     #[serde(default)]
     pub fields: Vec<Slug>,
     #[serde(default)]
+    #[schema(inline, schema_with = author_names)]
     pub authors: Vec<String>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    #[schema(schema_with = variants)]
     pub variants: BTreeMap<Lang, VariantRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantRecord {
+    #[schema(schema_with = title)]
     pub title: String,
     #[serde(default)]
     pub summary: String,
@@ -229,12 +243,17 @@ pub struct VariantRecord {
 }
 
 /// What is known of a variant's file (the bytes live in the file store).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileRecord {
+    /// The SHA-256 of its bytes, in lowercase hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,
+    #[schema(minimum = 0)]
     pub size: i64,
+    #[schema(schema_with = media_type)]
     pub media_type: String,
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub name: String,
     /// What became of its text; left out when never extracted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,6 +261,80 @@ pub struct FileRecord {
     /// Why its text could not be extracted (with `text_status: "failed"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_error: Option<TextError>,
+}
+
+/// The schema of one title or name: not blank, at most
+/// [`MAX_TITLE_CHARS`](crate::import::MAX_TITLE_CHARS) characters.
+fn title() -> utoipa::openapi::ObjectBuilder {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(crate::import::MAX_TITLE_CHARS))
+        .pattern(Some("\\S"))
+}
+
+/// A map from stored language tags (`en`, `sq`, `sr-Latn`, `sr-Cyrl`) to
+/// `text`.
+fn per_language(
+    description: &str,
+    text: impl Into<utoipa::openapi::schema::AdditionalProperties<utoipa::openapi::Schema>>,
+    at_least_one: bool,
+) -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    let tags = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Lang::ALL.map(Lang::as_str)));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property_names(Some(tags))
+        .additional_properties(Some(text))
+        .min_properties(at_least_one.then_some(1))
+        .build()
+}
+
+/// Names, labels and titles: at least one language, each text a [`title`].
+fn names() -> utoipa::openapi::Object {
+    per_language("The text in each language it exists in", title(), true)
+}
+
+/// Longer texts (descriptions), in any of the languages.
+fn texts() -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    let text = ObjectBuilder::new().schema_type(Type::String);
+    per_language("The text in each language it exists in", text, false)
+}
+
+/// A publication's variants: at least one. ([`VariantRecord`] is listed
+/// among the document's schemas in [`crate::openapi`], since this refers to
+/// it by name.)
+fn variants() -> utoipa::openapi::Object {
+    let variant = utoipa::openapi::schema::RefBuilder::new()
+        .ref_location_from_schema_name(<VariantRecord as ToSchema>::name());
+    per_language("The variant in each language", variant, true)
+}
+
+/// Authors' names: none blank.
+fn author_names() -> utoipa::openapi::Array {
+    use utoipa::openapi::{schema::Type, ArrayBuilder, ObjectBuilder};
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("\\S"));
+    ArrayBuilder::new().items(name).build()
+}
+
+/// The media types a stored file may have.
+fn media_type() -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            crate::files::ALLOWED_MEDIA_TYPES
+                .iter()
+                .map(|(_, media_type)| *media_type),
+        ))
+        .build()
 }
 
 /// Dates as `YYYY-MM-DD`, with a message that says what is wrong.

@@ -190,10 +190,45 @@ pub fn parse(reader: impl BufRead) -> Result<Vec<Line>, ImportError> {
     }
 }
 
+/// Returns the path (`variants.en.title`, `authors[2]`) of the first string
+/// or key of `value` with a NUL character in it: refused on either backend,
+/// so an archive written to SQLite always moves to PostgreSQL.
+fn nul_in(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            nul_in(item).map(|rest| format!("[{index}]{}", dotted(&rest)))
+        }),
+        Value::Object(object) => object.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', "\\u0000"));
+            }
+            nul_in(item).map(|rest| format!("{key}{}", dotted(&rest)))
+        }),
+        _ => None,
+    }
+}
+
+/// Joins the rest of a path to its parent: `.title`, `[2]`, or nothing.
+fn dotted(rest: &str) -> String {
+    if rest.is_empty() || rest.starts_with('[') {
+        rest.to_owned()
+    } else {
+        format!(".{rest}")
+    }
+}
+
 /// Parses one line into a record, naming the field at fault on failure.
 pub fn parse_line(text: &str) -> Result<Record, (String, String)> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|error| (String::new(), format!("is not valid JSON: {error}")))?;
+    if let Some(field) = nul_in(&value) {
+        return Err((
+            field,
+            "must not contain the NUL character \\u0000 (PostgreSQL cannot store it)".into(),
+        ));
+    }
     let serde_json::Value::Object(mut object) = value else {
         return Err((String::new(), "must be a JSON object".into()));
     };
@@ -234,7 +269,7 @@ pub fn parse_line(text: &str) -> Result<Record, (String, String)> {
 }
 
 /// The longest title, name or label accepted.
-const MAX_TITLE_CHARS: usize = 1_000;
+pub(crate) const MAX_TITLE_CHARS: usize = 1_000;
 
 fn check_texts(field: &str, texts: &LangMap, required: bool, problems: &mut Vec<(String, String)>) {
     if required && texts.is_empty() {

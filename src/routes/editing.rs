@@ -346,7 +346,7 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    request_body(content = Object, description = "A publication in the import format",
+    request_body(content = crate::import::format::PublicationRecord, description = "A publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
         example = json!({
         "slug": "policy-brief-2026-dialogue",
@@ -499,7 +499,7 @@ pub(super) struct Edit {
     tag = "editing",
     security(("bearer" = [])),
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
-    request_body(content = Object, description = "The whole publication in the import format",
+    request_body(content = crate::import::format::PublicationRecord, description = "The whole publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Replaced", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),

@@ -149,6 +149,12 @@ fn parse_lang(raw: &str) -> Result<Lang, ApiError> {
         .map_err(|message: String| ApiError::invalid("lang", message))
 }
 
+/// The file's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "only documents the request body")]
+struct FileBytes(Vec<u8>);
+
 /// Upload a variant's PDF
 ///
 /// The body is the PDF itself. Its media type comes from its first bytes
@@ -171,7 +177,7 @@ fn parse_lang(raw: &str) -> Result<Lang, ApiError> {
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/pdf",
+    request_body(content = inline(FileBytes), content_type = "application/pdf",
         description = "The PDF; the server's `ARKIV_MAX_UPLOAD_MB` sets its limit",
         extensions(("x-max-body-bytes" = json!(crate::config::DEFAULT_MAX_UPLOAD_MB << 20)))),
     responses(

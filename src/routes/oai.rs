@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use base64::Engine as _;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::body;
 use super::feeds::escape;
@@ -40,7 +40,7 @@ const LANGUAGE_SETS: [(&str, &str); 5] = [
 ];
 
 /// The arguments of an OAI-PMH request (GET query or POST form body).
-#[derive(IntoParams)]
+#[derive(IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 #[allow(
     dead_code,
@@ -50,9 +50,11 @@ pub struct OaiParams {
     /// `Identify`, `ListMetadataFormats`, `ListSets`, `GetRecord`,
     /// `ListIdentifiers` or `ListRecords`.
     #[param(example = "ListRecords")]
+    #[schema(example = "ListRecords")]
     verb: String,
     /// `oai_dc` (the only format).
     #[param(rename = "metadataPrefix", example = "oai_dc")]
+    #[schema(rename = "metadataPrefix", example = "oai_dc")]
     metadata_prefix: Option<String>,
     /// `oai:<namespace>:<publication uuid>`, for GetRecord and
     /// ListMetadataFormats.
@@ -67,6 +69,7 @@ pub struct OaiParams {
     set: Option<String>,
     /// The token of the previous response, alone with `verb`.
     #[param(rename = "resumptionToken")]
+    #[schema(rename = "resumptionToken")]
     resumption_token: Option<String>,
 }
 
@@ -100,7 +103,7 @@ pub async fn oai_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 /// `application/x-www-form-urlencoded` body.
 #[utoipa::path(
     tag = "partners",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = inline(OaiParams), content_type = "application/x-www-form-urlencoded",
         description = "The OAI-PMH arguments, e.g. `verb=ListRecords&metadataPrefix=oai_dc`",
         extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(

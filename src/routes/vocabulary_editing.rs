@@ -39,7 +39,7 @@ fn record_of(mut value: Value, entity: Entity) -> Result<Record, ApiError> {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
             format!(
-                "the body must be a JSON object: an {} in the import format",
+                "the body must be a JSON object: the {} in the import format",
                 entity.as_str()
             ),
         ));
@@ -150,13 +150,13 @@ async fn create(
                     if write::version_of(conn, entity, &id)?.is_some() {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
-                            format!("an {} already has the id {id}", entity.as_str()),
+                            format!("another {} already has the id {id}", entity.as_str()),
                         ));
                     }
                     if write::id_by_slug(conn, entity, &slug)?.is_some() {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
-                            format!("an {} already has the slug {slug:?}", entity.as_str()),
+                            format!("another {} already has the slug {slug:?}", entity.as_str()),
                         ));
                     }
                     save_record(conn, record.clone())?;
@@ -303,7 +303,7 @@ async fn remove(
 /// Declares the four write endpoints of one vocabulary entity.
 macro_rules! vocabulary_writes {
     (
-        $entity:expr, $tag:tt, $collection:tt, $item:tt,
+        $entity:expr, $record:ty, $tag:tt, $collection:tt, $item:tt,
         $create:ident $create_summary:tt, $replace:ident $replace_summary:tt,
         $patch:ident $patch_summary:tt, $delete:ident $delete_summary:tt
     ) => {
@@ -312,10 +312,10 @@ macro_rules! vocabulary_writes {
             summary = $create_summary,
             description = "The body is the import format's record, without `\"type\"` (editor key).",
             security(("bearer" = [])),
-            request_body(content = Object, description = "A record in the import format",
+            request_body(content = $record, description = "A record in the import format",
                 extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
-                (status = 201, description = "Created: the record as stored, with its id", body = Object, headers(("Location" = String), ("ETag" = String))),
+                (status = 201, description = "Created: the record as stored, with its id", body = $record, headers(("Location" = String), ("ETag" = String))),
                 (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = Problem, content_type = "application/problem+json"),
                 (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
@@ -340,10 +340,10 @@ macro_rules! vocabulary_writes {
             description = "The whole record; needs `If-Match` with the ETag of the version edited (412 when stale, 428 without).",
             security(("bearer" = [])),
             params(("id_or_slug" = String, Path, description = "UUID or slug")),
-            request_body(content = Object, description = "The whole record in the import format",
+            request_body(content = $record, description = "The whole record in the import format",
                 extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
-                (status = 200, description = "Replaced: the record as stored", body = Object, headers(("ETag" = String))),
+                (status = 200, description = "Replaced: the record as stored", body = $record, headers(("ETag" = String))),
                 (status = 400, description = "Not JSON of the expected shape", body = Problem, content_type = "application/problem+json"),
                 (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
@@ -375,7 +375,7 @@ macro_rules! vocabulary_writes {
             request_body(content = Object, content_type = "application/merge-patch+json", description = "A merge patch of the record",
                 extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
-                (status = 200, description = "Changed: the record as stored", body = Object, headers(("ETag" = String))),
+                (status = 200, description = "Changed: the record as stored", body = $record, headers(("ETag" = String))),
                 (status = 400, description = "Not a JSON object", body = Problem, content_type = "application/problem+json"),
                 (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
@@ -427,22 +427,22 @@ macro_rules! vocabulary_writes {
 }
 
 vocabulary_writes!(
-    Entity::Organisation, "organisations", "/organisations", "/organisations/{id_or_slug}",
+    Entity::Organisation, crate::import::format::OrganisationRecord, "organisations", "/organisations", "/organisations/{id_or_slug}",
     create_organisation "Create an organisation", replace_organisation "Replace an organisation",
     patch_organisation "Change part of an organisation", delete_organisation "Delete an organisation"
 );
 vocabulary_writes!(
-    Entity::Field, "fields", "/fields", "/fields/{id_or_slug}",
+    Entity::Field, crate::import::format::FieldRecord, "fields", "/fields", "/fields/{id_or_slug}",
     create_field "Create a field of work", replace_field "Replace a field of work",
     patch_field "Change part of a field of work", delete_field "Delete a field of work"
 );
 vocabulary_writes!(
-    Entity::Project, "projects", "/projects", "/projects/{id_or_slug}",
+    Entity::Project, crate::import::format::ProjectRecord, "projects", "/projects", "/projects/{id_or_slug}",
     create_project "Create a project", replace_project "Replace a project",
     patch_project "Change part of a project", delete_project "Delete a project"
 );
 vocabulary_writes!(
-    Entity::Event, "events", "/events", "/events/{id_or_slug}",
+    Entity::Event, crate::import::format::EventRecord, "events", "/events", "/events/{id_or_slug}",
     create_event "Create an event", replace_event "Replace an event",
     patch_event "Change part of an event", delete_event "Delete an event"
 );

@@ -328,6 +328,29 @@ on_both_backends!(
     }
 );
 
+// PostgreSQL cannot store U+0000: such a line failed the whole import
+// there with the database's own message, and SQLite stored it (so its
+// export could not move to PostgreSQL). Now it is a bad line on both.
+on_both_backends!(nul_characters_are_bad_lines, |backend| {
+    let db = TestDb::new(backend).expect("backend");
+    let file = concat!(
+        r#"{"type":"field","slug":"water","label":{"en":"Water"}}"#,
+        "\n",
+        r#"{"type":"publication","slug":"p","kind":"report","status":"draft","authors":["A","B\u0000"],"variants":{"en":{"title":"T"}}}"#,
+        "\n",
+        r#"{"type":"field","slug":"air","label":{"en":"Air","sq":"Aj\u0000r"}}"#,
+        "\n",
+    );
+    let Err(ImportError::Invalid(errors)) = arkiv::import::parse(file.as_bytes()) else {
+        panic!("a NUL character must be refused")
+    };
+    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+    assert_eq!(found, [(2, "authors[1]"), (3, "label.sq")], "{errors:?}");
+    assert!(errors[0].message.contains("NUL"), "{}", errors[0].message);
+    // The good line alone goes in: the refusal was the line's, not the database's.
+    db.import(file.lines().next().unwrap_or_default());
+});
+
 /// Sends `GET path` over HTTP/1.0 and returns the status line and body.
 fn http_get(port: u16, path: &str) -> std::io::Result<(String, String)> {
     use std::io::{Read, Write};

@@ -185,6 +185,97 @@ async fn the_patterns_of_tags_and_keys_agree_with_the_parsers() {
     }
 }
 
+/// The request bodies of the write endpoints are the import format's
+/// records, stated exactly enough for a client (or a fuzzer) to make one:
+/// the slug pattern is the parser's, and every record of the demo archive
+/// has only properties its schema lists and all those it requires.
+#[actix_web::test]
+async fn the_body_schemas_state_what_the_import_format_takes() {
+    let app = demo_app(Backend::Sqlite);
+    let spec = app.get("/openapi.json").await.json();
+    let schemas = &spec["components"]["schemas"];
+    let slug = &schemas["Slug"];
+    let pattern = regex_lite::Regex::new(slug["pattern"].as_str().expect("a slug pattern"))
+        .expect("a valid pattern");
+    let longest = slug["maxLength"].as_u64().expect("a longest slug") as usize;
+    let long = "a".repeat(longest + 1);
+    for sample in [
+        "dialogue", "a-1", "2024", "", "a--b", "-a", "a-", "Ab", "č", "a_b", &long,
+    ] {
+        let documented = pattern.is_match(sample) && sample.len() <= longest;
+        let taken = arkiv::domain::Slug::parse(sample).is_ok();
+        assert_eq!(documented, taken, "slug {sample:?}");
+    }
+
+    let body = |path: &str, method: &str| -> Value {
+        let schema =
+            &spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+        let name = schema["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path}: {schema}"));
+        schemas[name.trim_start_matches("#/components/schemas/")].clone()
+    };
+    let fits = |record: &Value, schema: &Value, what: &str| {
+        let properties = schema["properties"].as_object().expect("properties");
+        for name in record.as_object().expect("an object").keys() {
+            assert!(
+                properties.contains_key(name),
+                "{what}: {name} is not in the schema"
+            );
+        }
+        for name in schema["required"].as_array().into_iter().flatten() {
+            let name = name.as_str().expect("a name");
+            assert!(
+                record.get(name).is_some(),
+                "{what}: the schema requires {name}"
+            );
+        }
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for line in include_str!("../../src/demo/archive.ndjson").lines() {
+        let mut record: Value = serde_json::from_str(line).expect("a demo record");
+        let kind = record["type"].as_str().expect("a type").to_owned();
+        record.as_object_mut().expect("an object").remove("type");
+        let collection = match kind.as_str() {
+            "organisation" => "organisations",
+            "field" => "fields",
+            "project" => "projects",
+            "event" => "events",
+            "publication" => "publications",
+            other => panic!("a {other} in the demo archive"),
+        };
+        let path = format!("/v1/{collection}");
+        let schema = body(&path, "post");
+        assert_eq!(
+            schema,
+            body(&format!("{path}/{{id_or_slug}}"), "put"),
+            "{path}"
+        );
+        fits(&record, &schema, &kind);
+        let variants = record["variants"].as_object().into_iter().flatten();
+        for (tag, variant) in variants {
+            let tags = &schema["properties"]["variants"]["propertyNames"]["enum"];
+            assert!(
+                tags.as_array()
+                    .expect("tags")
+                    .contains(&Value::from(tag.as_str())),
+                "{tag}"
+            );
+            fits(
+                variant,
+                &schemas["VariantRecord"],
+                &format!("{kind} variant"),
+            );
+        }
+        seen.insert(kind);
+    }
+    assert_eq!(
+        seen.len(),
+        5,
+        "every kind of record is in the demo archive: {seen:?}"
+    );
+}
+
 #[test]
 fn both_backends_have_the_same_migrations() {
     let names = |backend: &str| {

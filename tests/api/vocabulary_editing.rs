@@ -173,3 +173,22 @@ on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
         assert_problem(&app.get(location).await, 404, "not_found");
     }
 });
+
+// The same refusal of U+0000 as for publications (a 500 on PostgreSQL
+// before), for a vocabulary record.
+on_both_backends!(nul_characters_in_vocabulary_bodies_are_a_400, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let editor = app.key(Role::Editor);
+    let field = json!({"slug": "x-nul", "label": {"en": "Water\u{0}"}});
+    let reply = send(
+        &app,
+        Method::POST,
+        "/v1/fields",
+        &editor,
+        None,
+        Some(&field),
+    )
+    .await;
+    assert_problem(&reply, 400, "invalid_body");
+    assert_problem(&app.get("/v1/fields/x-nul").await, 404, "not_found");
+});
