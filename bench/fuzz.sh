@@ -121,7 +121,7 @@ if [[ -n ${ARKIV_BIN:-} ]]; then
 else
     case $PROFILE in
         debug) log "building arkiv (debug)"; (cd "$ROOT" && cargo build --quiet); BIN=$ROOT/target/debug/arkiv ;;
-        release) log "building arkiv (release: about 10 minutes on 2 cores)"; (cd "$ROOT" && cargo build --quiet --release); BIN=$ROOT/target/release/arkiv ;;
+        release) log "building arkiv (release: thin LTO, a few minutes on 2 cores)"; (cd "$ROOT" && cargo build --quiet --release); BIN=$ROOT/target/release/arkiv ;;
         *) die "PROFILE is debug or release, not $PROFILE" ;;
     esac
 fi

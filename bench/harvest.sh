@@ -11,7 +11,7 @@
 #   PUBLICATIONS=5000 bench/harvest.sh
 #
 # Settings (environment): PUBLICATIONS (20000), SEED (1), PORT (18090),
-# ARKIV_BIN (default: builds target/release/arkiv). Needs python3 with
+# ARKIV_BIN (default: builds target/dist/arkiv). Needs python3 with
 # sickle (pip install sickle). Work files go to bench/.work/harvest-*.
 # The server listens on 127.0.0.1 only.
 set -euo pipefail
@@ -42,9 +42,9 @@ python3 -c 'import sickle' 2>/dev/null || die "python3 needs sickle: pip install
 if [[ -n ${ARKIV_BIN:-} ]]; then
     BIN=$ARKIV_BIN
 else
-    log "building target/release/arkiv"
-    (cd "$ROOT" && cargo build --release --quiet) || die "release build failed"
-    BIN=$ROOT/target/release/arkiv
+    log "building target/dist/arkiv"
+    (cd "$ROOT" && cargo build --profile dist --quiet) || die "dist build failed"
+    BIN=$ROOT/target/dist/arkiv
 fi
 
 if [[ ! -s $CORPUS ]]; then
@@ -159,7 +159,7 @@ SQ=$(curl -sf "$BASE/v1/publications?limit=1&language=sq" | python3 -c 'import j
 python3 - "$PUBLISHED" "$WHOLE" "$WHOLE_RSS" "$RESUMED" "$SET" "$SQ" <<'EOF'
 import json, sys
 published, whole, rss, resumed, subset, sq = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4]), json.loads(sys.argv[5]), int(sys.argv[6])
-print(f"OAI-PMH harvest of {published} published publications (SQLite, release build)")
+print(f"OAI-PMH harvest of {published} published publications (SQLite, dist build)")
 print(f"  ListRecords with sickle: {whole['records']} records ({whole['distinct']} distinct) "
       f"in {whole['seconds']} s = {whole['records'] / whole['seconds']:.0f} records/s; server RSS {rss}")
 print(f"  ListIdentifiers across a restart: {resumed['identifiers']} identifiers "

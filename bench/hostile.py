@@ -3,10 +3,10 @@
 what became of its text, the server's resident memory before and after,
 and the peak memory of the extraction child on the same file and limits.
 
-    bench/hostile.py                         # builds the release binary
+    bench/hostile.py                         # builds the dist binary (fat LTO)
     ARKIV_BIN=target/debug/arkiv bench/hostile.py
 
-Settings (environment): ARKIV_BIN (the binary; default: build --release),
+Settings (environment): ARKIV_BIN (the binary; default: build --profile dist),
 TIMEOUT_S (ARKIV_EXTRACT_TIMEOUT_S, 30), MEMORY_MB (ARKIV_EXTRACT_MEMORY_MB,
 512), PORT (18191). The server runs on 127.0.0.1 only, on a throwaway data
 directory, and is stopped with SIGTERM at the end (the time it takes to
@@ -203,8 +203,8 @@ def start(binary, data):
 def main():
     binary = os.environ.get("ARKIV_BIN")
     if not binary:
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-        binary = os.path.join(ROOT, "target/release/arkiv")
+        subprocess.run(["cargo", "build", "--profile", "dist", "--quiet"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, "target/dist/arkiv")
     files = hostile_files()
     with tempfile.TemporaryDirectory() as data:
         key = subprocess.run([binary, "keys", "create", "--role", "editor", "--name", "bench"],

@@ -27,7 +27,7 @@
 #   BUSY_MAX      measure again when others took more than this % of the
 #                 CPU during a measured run                   (15)
 #   RETRIES       at most this many times                     (2)
-#   ARKIV_BIN     benchmark this binary instead of building target/release/arkiv
+#   ARKIV_BIN     benchmark this binary instead of building target/dist/arkiv
 #
 # Everything it makes goes to bench/.work/ (ignored by git): the corpus
 # (reused by later runs with the same PUBLICATIONS and SEED), the key list,
@@ -52,7 +52,7 @@ BACKENDS=${BACKENDS:-sqlite postgres}
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
 WORK=$BENCH/.work
-BIN=${ARKIV_BIN:-$ROOT/target/release/arkiv}
+BIN=${ARKIV_BIN:-$ROOT/target/dist/arkiv}
 MAKE_CORPUS=${MAKE_CORPUS:-$ROOT/../shared/tools/make-corpus}
 HOST=127.0.0.1
 BASE=http://$HOST:$PORT
@@ -282,8 +282,8 @@ load() {
 
 # --- 1. build --------------------------------------------------------------
 if [[ -z ${ARKIV_BIN:-} ]]; then
-    log "building (cargo build --release)"
-    (cd "$ROOT" && cargo build --release --quiet)
+    log "building (cargo build --profile dist)"
+    (cd "$ROOT" && cargo build --profile dist --quiet)
 fi
 [[ -x $BIN ]] || die "$BIN was not built"
 

@@ -195,9 +195,9 @@ driver() {
 # Both binaries are copied to bench/.work/bin, so that a rebuild meanwhile
 # (someone editing the sources) does not change them under the run.
 if [[ -z ${ARKIV_BIN:-} ]]; then
-    log "building (cargo build --release; cargo bench --bench search --no-run)"
-    (cd "$ROOT" && cargo build --release --quiet)
-    cp "$ROOT/target/release/arkiv" "$WORK/bin/arkiv"
+    log "building (cargo build --profile dist; cargo bench --bench search --no-run)"
+    (cd "$ROOT" && cargo build --profile dist --quiet)
+    cp "$ROOT/target/dist/arkiv" "$WORK/bin/arkiv"
     BIN=$WORK/bin/arkiv
 else
     BIN=$ARKIV_BIN
