@@ -237,8 +237,13 @@ pub fn read_filter(params: &Params, catalog: &Catalog) -> Result<Filter, ApiErro
         from = Some(from.map_or(first.clone(), |f| f.max(first)));
         to = Some(to.map_or(last.clone(), |t| t.min(last)));
     }
-    let mut language_tags: Vec<String> = languages.into_iter().flatten().collect();
-    language_tags.dedup();
+    // `sr,sr-Latn` names the same stored tags twice; each goes in once.
+    let language_tags: Vec<String> = languages
+        .into_iter()
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
     Ok(Filter {
         statuses: vec![PublicationStatus::Published.as_str().to_owned()],
