@@ -23,6 +23,7 @@ pub mod render;
 pub mod respond;
 pub mod search;
 pub mod views;
+pub mod vocabulary;
 pub mod vocabulary_editing;
 pub mod webhooks;
 
