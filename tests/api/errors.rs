@@ -3,7 +3,7 @@
 
 use actix_web::test::TestRequest;
 
-use super::{assert_problem, demo_app, Backend};
+use super::{assert_problem, bearer, demo_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(malformed_requests_are_4xx_problems, |backend| {
@@ -411,13 +411,12 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
 
     let app = demo_app(backend);
     let editor = app.key(arkiv::auth::Role::Editor);
-    let bearer = format!("Bearer {editor}");
     let detail = "/v1/publications/conclusions-expert-discussion-2024-10-31";
     let get = |uri: &str| TestRequest::get().uri(uri);
     let json_post = |body: String| {
         TestRequest::post()
             .uri("/v1/publications")
-            .insert_header(("Authorization", bearer.clone()))
+            .insert_header(bearer(&editor))
             .insert_header(("Content-Type", "application/json"))
             .set_payload(body)
     };
@@ -537,7 +536,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
             "If-Match not ASCII",
             TestRequest::patch()
                 .uri(detail)
-                .insert_header(("Authorization", bearer.clone()))
+                .insert_header(bearer(&editor))
                 .insert_header(("If-Match", obs_text(b"\"\xff\"")))
                 .insert_header(("Content-Type", "application/merge-patch+json"))
                 .set_payload("{}"),
@@ -601,7 +600,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
             let request = TestRequest::default()
                 .method(method.clone())
                 .uri(&uri)
-                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(bearer(&admin))
                 .insert_header(("If-Match", "*"))
                 .set_payload("{}")
                 .insert_header(("Content-Length", (1u64 << 30).to_string()));
@@ -717,7 +716,7 @@ async fn each_body_limit_is_stated_and_enforced_to_the_byte() {
                 TestRequest::default()
                     .method(method.clone())
                     .uri(&uri)
-                    .insert_header(("Authorization", format!("Bearer {admin}")))
+                    .insert_header(bearer(&admin))
                     .insert_header(("If-Match", "*"))
                     .insert_header(("Content-Type", media_type.as_str()))
             };
@@ -794,7 +793,7 @@ async fn a_chunked_body_stops_at_its_limit() {
     });
     let request = TestRequest::post()
         .uri("/v1/admin/keys")
-        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .insert_header(bearer(&admin))
         .insert_header(("Content-Type", "application/json"));
     let reply = app.send_chunked(request, chunks).await;
     assert_problem(&reply, 413, "payload_too_large");
@@ -815,7 +814,7 @@ async fn compressed_bodies_are_refused_unread() {
     let request = |coding: &str| {
         TestRequest::post()
             .uri("/v1/admin/keys")
-            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .insert_header(bearer(&admin))
             .insert_header(("Content-Type", "application/json"))
             .insert_header(("Content-Encoding", coding))
             .set_payload(r#"{"name": "compressed", "role": "partner"}"#)
