@@ -4,7 +4,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{get, web, App, HttpRequest, HttpResponse};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
@@ -33,7 +33,19 @@ pub fn utoipa_app() -> UtoipaApp<
         .configure(routes::service)
 }
 
-#[get("/openapi.json")]
+/// Where the spec is served.
+const OPENAPI_PATH: &str = "/openapi.json";
+/// Where the API docs are served.
+const DOCS_PATH: &str = "/docs/{_:.*}";
+
+/// The routes served beside the documented endpoints, with their methods:
+/// 405 answers list them with the spec's. (`/docs` itself redirects
+/// whatever the method.)
+pub const UNDOCUMENTED_ROUTES: [(&str, &[&str]); 2] = [
+    (OPENAPI_PATH, &["GET", "HEAD"]),
+    (DOCS_PATH, &["GET", "HEAD"]),
+];
+
 async fn openapi_json(
     req: HttpRequest,
     spec: web::Data<SpecJson>,
@@ -58,7 +70,7 @@ pub fn app(
     crate::openapi::state_parameter_rules(&mut api);
     crate::openapi::state_body_limits(&mut api, state.upload_limit);
     let spec = serde_json::to_value(&api).unwrap_or_default();
-    let methods = routes::RouteMethods::from_spec(&api);
+    let methods = routes::RouteMethods::from_spec(&api, &UNDOCUMENTED_ROUTES);
     let cors = state.cors.middleware();
     let path_config = web::PathConfig::default().error_handler(|error, _| {
         ApiError::invalid("path", format!("is not valid: {error}")).into()
@@ -67,8 +79,13 @@ pub fn app(
         .app_data(web::Data::new(SpecJson(spec)))
         .app_data(web::Data::new(methods))
         .app_data(path_config)
-        .service(openapi_json)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(
+            // Guarded, so that other methods reach the 405 of the default service.
+            web::resource(OPENAPI_PATH)
+                .guard(actix_web::guard::Get())
+                .to(openapi_json),
+        )
+        .service(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::route_not_found))
         .wrap(actix_web::middleware::from_fn(crate::edge::check_path))

@@ -33,11 +33,35 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The settings `arkiv` with no subcommand serves with.
+    /// The settings `arkiv` with no subcommand serves with, read from the
+    /// process environment.
     pub fn default_from_env() -> Self {
+        Self::default_from(|name| std::env::var_os(name))
+    }
+
+    /// The settings `arkiv` with no subcommand serves with, each variable
+    /// (`ARKIV_BIND`, `ARKIV_NO_DEMO`, …) looked up with `env` and parsed as
+    /// `arkiv serve` parses it.
+    pub fn default_from(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> Self {
         use clap::FromArgMatches;
-        let matches =
-            <Self as Args>::augment_args(clap::Command::new("serve")).get_matches_from(["serve"]);
+        let mut command = <Self as Args>::augment_args(clap::Command::new("serve"));
+        let named: Vec<(clap::Id, String)> = command
+            .get_arguments()
+            .filter_map(|arg| {
+                let name = arg.get_env()?.to_str()?.to_owned();
+                Some((arg.get_id().clone(), name))
+            })
+            .collect();
+        for (id, name) in named {
+            // The variable's value becomes the argument's default, and the
+            // argument stops reading the process environment itself.
+            let value = env(&name);
+            command = command.mut_arg(id, |arg| match value {
+                Some(value) => arg.env(None).default_value(value),
+                None => arg.env(None),
+            });
+        }
+        let matches = command.get_matches_from(["serve"]);
         Self::from_arg_matches(&matches).unwrap_or(Self {
             bind: "127.0.0.1:8080".into(),
             no_demo: false,
@@ -185,14 +209,15 @@ mod tests {
             ("0", false),
             ("off", false),
         ] {
-            std::env::set_var("ARKIV_NO_DEMO", value);
+            let env = |name: &str| (name == "ARKIV_NO_DEMO").then(|| value.into());
             assert_eq!(
-                ServeArgs::default_from_env().no_demo,
+                ServeArgs::default_from(env).no_demo,
                 expected,
                 "ARKIV_NO_DEMO={value}"
             );
         }
-        std::env::remove_var("ARKIV_NO_DEMO");
-        assert!(!ServeArgs::default_from_env().no_demo);
+        assert!(!ServeArgs::default_from(|_| None).no_demo);
+        let env = |name: &str| (name == "ARKIV_BIND").then(|| "0.0.0.0:9000".into());
+        assert_eq!(ServeArgs::default_from(env).bind, "0.0.0.0:9000");
     }
 }

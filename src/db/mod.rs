@@ -176,8 +176,11 @@ impl Db {
         .await;
         match joined {
             Ok(result) => result,
-            // The closure panicked: report it as a database failure, not a crash.
-            Err(_) => Err(E::from(diesel::result::Error::RollbackTransaction)),
+            // A panic is a bug, not a database answer: it goes on as the
+            // panic it was (the request fails and the panic is logged), so
+            // it never passes for a rolled-back transaction.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => panic!("the blocking database task was cancelled: {error}"),
         }
     }
 
@@ -224,5 +227,17 @@ mod tests {
             "postgres://arkiv:***@db/arkiv"
         );
         assert_eq!(redact("data/arkiv.db"), "data/arkiv.db");
+    }
+
+    #[actix_web::test]
+    async fn a_panic_in_blocking_work_stays_a_panic() {
+        use futures_util::FutureExt;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = dir.path().join("arkiv.db").to_string_lossy().into_owned();
+        let db = Db::connect(&url, 1).expect("open SQLite");
+        let work = db.run(|_| -> Result<(), crate::error::ApiError> { panic!("a bug") });
+        let outcome = std::panic::AssertUnwindSafe(work).catch_unwind().await;
+        let panic = outcome.expect_err("the panic goes on, not an error value");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"a bug"));
     }
 }

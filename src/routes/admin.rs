@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::body;
-use super::params::Params;
+use super::params::{self, Params};
 use super::respond;
 use crate::auth::{self, Caller, Role};
 use crate::db::audit::{self, AuditEntry};
@@ -298,20 +298,33 @@ pub struct AuditPage {
 }
 
 /// Query parameters of `GET /v1/admin/audit`.
-#[derive(utoipa::IntoParams)]
+#[derive(Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct AuditParams {
     /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(value_type = Option<String>)]
+    #[serde(deserialize_with = "audit_cursor")]
+    cursor: Option<i64>,
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
     /// Only the writes to this entity (a publication's or key's id).
+    #[serde(deserialize_with = "params::text")]
     entity_id: Option<String>,
+}
+
+/// Reads an audit cursor: the sequence number of the last entry seen.
+fn audit_cursor<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    params::one(deserializer, |raw| {
+        raw.parse::<i64>()
+            .ok()
+            .filter(|seq| *seq >= 0)
+            .ok_or_else(|| "is not a cursor this API issued".to_owned())
+    })
 }
 
 /// Read the audit log
@@ -335,20 +348,14 @@ pub async fn read_audit(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, super::params::names_of::<AuditParams>())?;
+    // Unknown parameters are refused before the key is checked, the
+    // values after.
+    let params = Params::of::<AuditParams>(&req)?;
     caller.require(Role::Admin)?;
-    let after = params
-        .parsed("cursor", |raw| {
-            raw.parse::<i64>()
-                .ok()
-                .filter(|seq| *seq >= 0)
-                .ok_or_else(|| "is not a cursor this API issued".to_owned())
-        })?
-        .unwrap_or(0);
-    let limit = params
-        .parsed("limit", super::params::parse_limit)?
-        .unwrap_or(20);
-    let entity_id = params.one("entity_id")?.map(str::to_owned);
+    let query: AuditParams = params.read()?;
+    let after = query.cursor.unwrap_or(0);
+    let limit = query.limit.unwrap_or(20);
+    let entity_id = query.entity_id;
     let (mut items, total) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {

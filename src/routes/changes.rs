@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{names_of, Params};
+use super::params;
 use super::render::Render;
 use super::respond;
 use super::views::PublicationDetail;
@@ -25,26 +25,55 @@ use crate::state::AppState;
 const MAX_LIMIT: i64 = 1_000;
 
 /// Query parameters of `GET /v1/changes`.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct ChangeParams {
     /// The `next_since` of the previous page; 0 (the default) starts at the
     /// beginning of the archive.
     #[param(value_type = Option<i64>, minimum = 0, example = 0)]
-    since: Option<String>,
+    #[serde(deserialize_with = "since")]
+    since: Option<i64>,
     /// Events per page, 1 to 1,000 (default 100).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, example = 100)]
-    limit: Option<String>,
+    #[serde(deserialize_with = "limit")]
+    limit: Option<i64>,
     /// `publication`: embed each published publication as its detail
     /// endpoint serves it.
-    #[param(example = "publication")]
-    include: Option<String>,
+    #[param(value_type = Option<String>, example = "publication")]
+    #[serde(deserialize_with = "include")]
+    include: Option<bool>,
     /// Language of embedded publications (overrides `Accept-Language`).
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+}
+
+fn since<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    params::one(deserializer, |raw| {
+        raw.parse::<i64>()
+            .ok()
+            .filter(|since| *since >= 0)
+            .ok_or_else(|| "must be a whole number, 0 or more".to_owned())
+    })
+}
+
+fn limit<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    params::one(deserializer, |raw| {
+        raw.parse::<i64>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| format!("must be an integer from 1 to {MAX_LIMIT}"))
+    })
+}
+
+/// Reads `include`: whether to embed publications.
+fn include<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    params::one(deserializer, |raw| match raw {
+        "publication" => Ok(true),
+        other => Err(format!(
+            "{other:?} is not something to include; use publication"
+        )),
+    })
 }
 
 /// One change, as the public sees the entity now.
@@ -103,32 +132,11 @@ pub async fn list_changes(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<ChangeParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let since = params
-        .parsed("since", |raw| {
-            raw.parse::<i64>()
-                .ok()
-                .filter(|since| *since >= 0)
-                .ok_or_else(|| "must be a whole number, 0 or more".to_owned())
-        })?
-        .unwrap_or(0);
-    let limit = params
-        .parsed("limit", |raw| {
-            raw.parse::<i64>()
-                .ok()
-                .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                .ok_or_else(|| format!("must be an integer from 1 to {MAX_LIMIT}"))
-        })?
-        .unwrap_or(100);
-    let embed = params
-        .parsed("include", |raw| match raw {
-            "publication" => Ok(true),
-            other => Err(format!(
-                "{other:?} is not something to include; use publication"
-            )),
-        })?
-        .unwrap_or(false);
+    let query: ChangeParams = params::read(&req)?;
+    let requested = Requested::new(&req, query.lang.as_deref(), false)?;
+    let since = query.since.unwrap_or(0);
+    let limit = query.limit.unwrap_or(100);
+    let embed = query.include.unwrap_or(false);
     let snapshot = state.snapshot().await?;
     respond::cached(&state, &req, &requested, snapshot.seq, async {
         let (mut rows, found) = state

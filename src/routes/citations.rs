@@ -4,11 +4,12 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use utoipa::IntoParams;
 
 use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{names_of, Params};
+use super::params;
 use super::publications::find_public;
 use super::render::Render;
 use super::respond;
@@ -69,20 +70,23 @@ impl Format {
 }
 
 /// Query parameters of the citation endpoint.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct CitationParams {
     /// `bibtex`, `ris`, `csl-json` or `jsonld` (schema.org); without it,
     /// the `Accept` header chooses, else BibTeX.
-    #[param(example = "ris")]
-    format: Option<String>,
+    #[param(value_type = Option<String>, example = "ris")]
+    #[serde(deserialize_with = "format")]
+    format: Option<Format>,
     /// Language to cite in (overrides `Accept-Language`).
     #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+}
+
+fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
+    params::one(deserializer, Format::parse)
 }
 
 /// Cite a publication
@@ -119,9 +123,9 @@ pub async fn cite_publication(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<CitationParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let format = match params.parsed("format", Format::parse)? {
+    let query: CitationParams = params::read(&req)?;
+    let requested = Requested::new(&req, query.lang.as_deref(), false)?;
+    let format = match query.format {
         Some(format) => format,
         None => req
             .headers()

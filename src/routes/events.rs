@@ -1,15 +1,17 @@
 //! `/v1/events`: discussions, summits, focus groups and conferences.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
-use super::negotiate::{AcceptLanguage, Requested};
+use super::negotiate::AcceptLanguage;
 use super::organisations::LangParams;
-use super::params::{self, names_of, Params};
+use super::params;
 use super::publications::{newest, published};
 use super::render::Render;
 use super::respond;
 use super::views::{EventDetail, EventList, EventView};
+use super::vocabulary::{self, Localised, VocabularyRead};
 use crate::catalog::Event;
 use crate::domain::EventKind;
 use crate::error::{ApiError, Problem};
@@ -19,25 +21,36 @@ use crate::state::AppState;
 const EMBEDDED_PUBLICATIONS: i64 = 100;
 
 /// Query parameters of `GET /v1/events`.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct EventListParams {
     /// Kinds: `expert_discussion`, `informal_discussion`, `summit`, `focus_group`, `conference`.
-    #[param(example = "expert_discussion")]
-    kind: Option<String>,
+    #[param(value_type = Option<String>, example = "expert_discussion")]
+    #[serde(deserialize_with = "kinds")]
+    kind: Vec<EventKind>,
     /// Only events of these projects (slug or id).
-    #[param(example = "dialogue-solutions-future")]
-    project: Option<String>,
+    #[param(value_type = Option<String>, example = "dialogue-solutions-future")]
+    #[serde(deserialize_with = "params::keys")]
+    project: Vec<String>,
     /// Only events that started in this year.
     #[param(value_type = Option<i32>, example = 2024)]
-    year: Option<String>,
+    #[serde(deserialize_with = "params::year")]
+    year: Option<i32>,
     /// Language to serve (overrides `Accept-Language`).
     #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+}
+
+impl Localised for EventListParams {
+    fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
+}
+
+fn kinds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<EventKind>, D::Error> {
+    params::list(deserializer, EventKind::parse)
 }
 
 fn event_view(render: &Render<'_>, event: &Event) -> EventView {
@@ -76,20 +89,20 @@ pub async fn list_events(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<EventListParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let kinds = params.parsed_list("kind", EventKind::parse)?;
-    let projects = params.parsed_list("project", params::parse_key)?;
-    let year = params
-        .parsed("year", params::parse_year)?
-        .map(|year| format!("{year:04}-"));
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
+    let read = VocabularyRead::<EventListParams>::open(&req, &state).await?;
+    let EventListParams {
+        kind: kinds,
+        project: projects,
+        year,
+        ..
+    } = &read.params;
+    let year = year.map(|year| format!("{year:04}-"));
+    let catalog = &read.snapshot.catalog;
     let project_ids: Vec<String> = projects
         .iter()
         .filter_map(|key| catalog.projects.id_of(key))
         .collect();
-    let render = Render::new(&catalog, &requested.ranges);
+    let render = read.render();
     let mut events: Vec<&Event> = catalog
         .events
         .iter()
@@ -110,14 +123,7 @@ pub async fn list_events(
         .into_iter()
         .map(|event| event_view(&render, event))
         .collect();
-    let languages = requested.list_languages(items.iter().map(|item| item.language));
-    let list = EventList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-        requested_languages: requested.tags(),
-    };
-    respond::json(&req, &list, &languages)
+    read.list::<EventList>(&req, items)
 }
 
 /// Get an event
@@ -140,18 +146,11 @@ pub async fn find_event(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<LangParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    let key = params::path_key(&raw)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let event = catalog
-        .events
-        .find(&key)
-        .ok_or_else(|| ApiError::not_found("event", &raw))?;
-    respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let render = Render::new(&catalog, &requested.ranges);
+    let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
+    let event = vocabulary::find(&read.snapshot.catalog.events, &key, "event", &raw)?;
+    respond::cached(&state, &req, &read.requested, read.snapshot.seq, async {
+        let render = read.render();
         let view = event_view(&render, event);
         let filter = crate::db::publications::Filter {
             event_ids: Some(vec![event.id.clone()]),
@@ -162,7 +161,7 @@ pub async fn find_event(
         let detail = EventDetail {
             event: view,
             publications,
-            requested_languages: requested.tags(),
+            requested_languages: read.requested.tags(),
         };
         respond::with_version(respond::encode(&detail, &[language])?, &event.version)
     })

@@ -3,15 +3,17 @@
 //! the requested language with links to its other languages.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
 use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{names_of, Params};
-use super::publications::{newest, published, read_filter};
+use super::params;
+use super::publications::{self, filter_of, newest, published, FilterParams};
 use super::render::Render;
 use super::respond;
 use super::views::PublicationSummary;
+use crate::domain::PublicationKind;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -19,26 +21,27 @@ use crate::state::AppState;
 const ENTRIES: i64 = 50;
 
 /// Query parameters of the feeds.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct FeedParams {
     /// Language of the entries (overrides `Accept-Language`): `en`, `sq`,
     /// `sr`, `sr-Latn`, `sr-Cyrl`.
     #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
     /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
-    #[param(example = "policy_paper")]
-    kind: Option<String>,
+    #[param(value_type = Option<String>, example = "policy_paper")]
+    #[serde(deserialize_with = "publications::kinds")]
+    kind: Vec<PublicationKind>,
     /// Fields of work, by slug or id.
-    #[param(example = "normalization-dialogue")]
-    field: Option<String>,
+    #[param(value_type = Option<String>, example = "normalization-dialogue")]
+    #[serde(deserialize_with = "params::keys")]
+    field: Vec<String>,
     /// Projects, by slug or id.
-    #[param(example = "dialogue-solutions-future")]
-    project: Option<String>,
+    #[param(value_type = Option<String>, example = "dialogue-solutions-future")]
+    #[serde(deserialize_with = "params::keys")]
+    project: Vec<String>,
 }
 
 /// The newest published publications matching the request's filters,
@@ -47,12 +50,18 @@ async fn entries(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<(Vec<PublicationSummary>, Requested, String), ApiError> {
-    let params = Params::parse(req, names_of::<FeedParams>())?;
-    let requested = Requested::from_request(req, &params, false)?;
+    let query: FeedParams = params::read(req)?;
+    let requested = Requested::new(req, query.lang.as_deref(), false)?;
     let snapshot = state.snapshot().await?;
+    let filters = FilterParams {
+        kind: query.kind,
+        field: query.field,
+        project: query.project,
+        ..FilterParams::default()
+    };
     let filter = crate::db::publications::Filter {
         statuses: published().statuses,
-        ..read_filter(&params, &snapshot.catalog)?
+        ..filter_of(&filters, &snapshot.catalog)
     };
     let render = Render::new(&snapshot.catalog, &requested.ranges);
     let (items, _) = newest(state, &render, filter, ENTRIES).await?;

@@ -2,12 +2,12 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::negotiate::{AcceptLanguage, Requested};
+use super::negotiate::AcceptLanguage;
 use super::organisations::LangParams;
-use super::params::{self, names_of, Params};
 use super::render::Render;
 use super::respond;
 use super::views::{FieldList, FieldView};
+use super::vocabulary::{self, VocabularyRead};
 use crate::catalog::Field;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -41,24 +41,16 @@ pub async fn list_fields(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<LangParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let render = Render::new(&catalog, &requested.ranges);
-    let items: Vec<FieldView> = catalog
+    let read = VocabularyRead::<LangParams>::open(&req, &state).await?;
+    let render = read.render();
+    let items: Vec<FieldView> = read
+        .snapshot
+        .catalog
         .fields
         .iter()
         .map(|field| field_view(&render, field))
         .collect();
-    let languages = requested.list_languages(items.iter().map(|item| item.language));
-    let list = FieldList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-        requested_languages: requested.tags(),
-    };
-    respond::json(&req, &list, &languages)
+    read.list::<FieldList>(&req, items)
 }
 
 /// Get a field of work
@@ -78,17 +70,10 @@ pub async fn find_field(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<LangParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    let key = params::path_key(&raw)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let field = catalog
-        .fields
-        .find(&key)
-        .ok_or_else(|| ApiError::not_found("field", &raw))?;
-    let view = field_view(&Render::new(&catalog, &requested.ranges), field);
+    let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
+    let field = vocabulary::find(&read.snapshot.catalog.fields, &key, "field", &raw)?;
+    let view = field_view(&read.render(), field);
     let language = view.language.as_str();
     respond::json_versioned(&req, &view, &[language], &field.version)
 }

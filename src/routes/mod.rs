@@ -23,6 +23,7 @@ pub mod render;
 pub mod respond;
 pub mod search;
 pub mod views;
+pub mod vocabulary;
 pub mod vocabulary_editing;
 pub mod webhooks;
 
@@ -108,38 +109,54 @@ pub fn service(cfg: &mut ServiceConfig) {
 pub struct RouteMethods(Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>);
 
 /// The order methods are listed in.
-const METHOD_ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+const METHOD_ORDER: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+];
 
 impl RouteMethods {
     /// Collects every documented path's methods (GET brings HEAD), and
-    /// those of the spec and the API docs, which are served beside it.
-    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
+    /// those of `undocumented`, the routes served beside the spec.
+    pub fn from_spec(
+        api: &utoipa::openapi::OpenApi,
+        undocumented: &[(&str, &[&'static str])],
+    ) -> Self {
         let mut routes: Vec<_> = api
             .paths
             .paths
             .iter()
             .map(|(path, item)| {
                 let mut methods = Vec::new();
-                if item.get.is_some() {
-                    methods.extend(["GET", "HEAD"]);
-                }
                 for (operation, method) in [
+                    (&item.get, "GET"),
+                    (&item.head, "HEAD"),
                     (&item.post, "POST"),
                     (&item.put, "PUT"),
                     (&item.patch, "PATCH"),
                     (&item.delete, "DELETE"),
+                    (&item.options, "OPTIONS"),
+                    (&item.trace, "TRACE"),
                 ] {
                     if operation.is_some() {
                         methods.push(method);
                     }
                 }
+                if item.get.is_some() && item.head.is_none() {
+                    methods.push("HEAD");
+                }
                 (actix_web::dev::ResourceDef::new(path.as_str()), methods)
             })
             .collect();
-        for path in ["/openapi.json", "/docs/{_:.*}"] {
-            routes.push((actix_web::dev::ResourceDef::new(path), vec!["GET", "HEAD"]));
+        for (path, methods) in undocumented {
+            routes.push((actix_web::dev::ResourceDef::new(*path), methods.to_vec()));
         }
         Self(routes)
+    }
+
+    /// Every route's path pattern and the methods it takes.
+    pub fn routes(&self) -> impl Iterator<Item = (&str, &[&'static str])> {
+        self.0.iter().filter_map(|(route, methods)| {
+            route.pattern().map(|pattern| (pattern, methods.as_slice()))
+        })
     }
 
     /// The methods the routes matching `path` take, as `Allow` lists

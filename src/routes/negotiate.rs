@@ -36,7 +36,13 @@ impl Requested {
         params: &Params,
         allow_all: bool,
     ) -> Result<Self, ApiError> {
-        if let Some(raw) = params.one("lang")? {
+        Self::new(req, params.one("lang")?, allow_all)
+    }
+
+    /// Reads `lang`, the `?lang=` value (when `allow_all`, also `all`), else
+    /// `Accept-Language`.
+    pub fn new(req: &HttpRequest, lang: Option<&str>, allow_all: bool) -> Result<Self, ApiError> {
+        if let Some(raw) = lang {
             if raw.eq_ignore_ascii_case("all") {
                 if allow_all {
                     return Ok(Self {

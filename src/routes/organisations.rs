@@ -1,45 +1,60 @@
 //! `/v1/organisations`: funders, partners and implementers.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
-use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{self, names_of, Params};
+use super::negotiate::AcceptLanguage;
+use super::params;
 use super::render::Render;
 use super::respond;
 use super::views::{OrganisationDetail, OrganisationList, OrganisationView};
+use super::vocabulary::{self, Localised, VocabularyRead};
 use crate::catalog::Organisation;
 use crate::domain::Role;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Query parameters of `GET /v1/organisations`.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct OrganisationListParams {
     /// Only organisations with one of these roles: `funder`, `partner`, `implementer`.
-    #[param(example = "funder")]
-    role: Option<String>,
+    #[param(value_type = Option<String>, example = "funder")]
+    #[serde(deserialize_with = "roles")]
+    role: Vec<Role>,
     /// Language to serve (overrides `Accept-Language`).
     #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
 }
 
+impl Localised for OrganisationListParams {
+    fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
+}
+
+fn roles<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Role>, D::Error> {
+    params::list(deserializer, Role::parse)
+}
+
 /// Query parameters of a single vocabulary resource.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct LangParams {
     /// Language to serve (overrides `Accept-Language`): `en`, `sq`, `sr`, `sr-Latn`, `sr-Cyrl`.
     #[param(example = "sr-Cyrl")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+}
+
+impl Localised for LangParams {
+    fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
 }
 
 pub fn organisation_view(render: &Render<'_>, org: &Organisation) -> OrganisationView {
@@ -82,26 +97,18 @@ pub async fn list_organisations(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<OrganisationListParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let roles = params.parsed_list("role", Role::parse)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let render = Render::new(&catalog, &requested.ranges);
-    let items: Vec<OrganisationView> = catalog
+    let read = VocabularyRead::<OrganisationListParams>::open(&req, &state).await?;
+    let roles = &read.params.role;
+    let render = read.render();
+    let items: Vec<OrganisationView> = read
+        .snapshot
+        .catalog
         .organisations
         .iter()
         .filter(|org| roles.is_empty() || org.roles.iter().any(|role| roles.contains(role)))
         .map(|org| organisation_view(&render, org))
         .collect();
-    let languages = requested.list_languages(items.iter().map(|item| item.language));
-    let list = OrganisationList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-        requested_languages: requested.tags(),
-    };
-    respond::json(&req, &list, &languages)
+    read.list::<OrganisationList>(&req, items)
 }
 
 /// Get an organisation
@@ -124,17 +131,11 @@ pub async fn find_organisation(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<LangParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    let key = params::path_key(&raw)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let org = catalog
-        .organisations
-        .find(&key)
-        .ok_or_else(|| ApiError::not_found("organisation", &raw))?;
-    let render = Render::new(&catalog, &requested.ranges);
+    let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
+    let catalog = &read.snapshot.catalog;
+    let org = vocabulary::find(&catalog.organisations, &key, "organisation", &raw)?;
+    let render = read.render();
     let organisation = organisation_view(&render, org);
     let detail = render.in_language(organisation.language, |render| OrganisationDetail {
         funded_projects: catalog
@@ -156,7 +157,7 @@ pub async fn find_organisation(
             .map(|e| render.event_ref(e))
             .collect(),
         organisation,
-        requested_languages: requested.tags(),
+        requested_languages: read.requested.tags(),
     });
     let language = detail.organisation.language.as_str();
     respond::json_versioned(&req, &detail, &[language], &org.version)

@@ -1,6 +1,15 @@
 //! Query strings: decoded strictly (bad percent-encoding or UTF-8 is a 400),
 //! checked against the parameters an endpoint documents (an unknown one is
-//! a 400 that lists the allowed ones), then read one typed value at a time.
+//! a 400 that lists the allowed ones), then read into that endpoint's
+//! parameter struct.
+//!
+//! One struct per endpoint names each parameter once: it derives
+//! `IntoParams` (the OpenAPI document) and `Deserialize` (the handler reads
+//! it with [`read`]). Each field reads its raw text through a
+//! `deserialize_with` function built on [`one`] or [`list`] and a parser
+//! such as [`parse_year`], whose message becomes the 400's. A single value
+//! given twice is a 400; a list takes repeated (`kind=a&kind=b`) and
+//! comma-separated (`kind=a,b`) values.
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -8,6 +17,9 @@ use std::sync::{Mutex, OnceLock};
 
 use actix_web::HttpRequest;
 use percent_encoding::percent_decode_str;
+use serde::de::value::SeqDeserializer;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use utoipa::openapi::path::ParameterIn;
 use utoipa::IntoParams;
 
@@ -73,7 +85,31 @@ fn decode(raw: &str) -> Result<String, ApiError> {
         })
 }
 
+/// Reads the query of `req` into `T`, an endpoint's parameter struct: an
+/// unknown parameter, a bad value or a single value given twice is a 400.
+pub fn read<T>(req: &HttpRequest) -> Result<T, ApiError>
+where
+    T: IntoParams + DeserializeOwned + 'static,
+{
+    Params::of::<T>(req)?.read()
+}
+
 impl Params {
+    /// Decodes the query string and rejects parameters `T` does not document.
+    pub fn of<T: IntoParams + 'static>(req: &HttpRequest) -> Result<Self, ApiError> {
+        Self::parse(req, names_of::<T>())
+    }
+
+    /// Reads the parameters `T` has into `T`; others are left to other
+    /// structs read from the same query.
+    pub fn read<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        T::deserialize(Query { pairs: &self.pairs }).map_err(|error| match error.name {
+            Some(name) => ApiError::invalid(name, error.message),
+            // Only a struct that is not a parameter struct fails unnamed.
+            None => ApiError::new(ErrorCode::Internal, error.message),
+        })
+    }
+
     /// Decodes the query string and rejects parameters not in `allowed`.
     pub fn parse(req: &HttpRequest, allowed: &[String]) -> Result<Self, ApiError> {
         let query = req.query_string();
@@ -173,6 +209,228 @@ impl Params {
     }
 }
 
+/// Why a value could not be read: the parameter (once known) and the
+/// parser's message.
+#[derive(Debug)]
+pub struct ValueError {
+    name: Option<&'static str>,
+    message: String,
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name {
+            Some(name) => write!(f, "{name}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+impl de::Error for ValueError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        Self {
+            name: None,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The decoded query, as a serde deserializer of a parameter struct.
+struct Query<'a> {
+    pairs: &'a [(String, String)],
+}
+
+impl<'de> Deserializer<'de> for Query<'_> {
+    type Error = ValueError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, ValueError> {
+        Err(de::Error::custom(
+            "a query is read into a struct of parameters",
+        ))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ValueError> {
+        visitor.visit_map(Fields {
+            pairs: self.pairs,
+            fields: fields.iter(),
+            current: None,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// The struct's fields that the query gives, in the struct's order.
+struct Fields<'a> {
+    pairs: &'a [(String, String)],
+    fields: std::slice::Iter<'static, &'static str>,
+    current: Option<&'static str>,
+}
+
+impl<'de> MapAccess<'de> for Fields<'_> {
+    type Error = ValueError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ValueError> {
+        let pairs = self.pairs;
+        let Some(name) = self
+            .fields
+            .by_ref()
+            .find(|name| pairs.iter().any(|(given, _)| given == *name))
+        else {
+            return Ok(None);
+        };
+        self.current = Some(name);
+        seed.deserialize((*name).into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ValueError> {
+        let name = self.current.take().unwrap_or_default();
+        let values = self
+            .pairs
+            .iter()
+            .filter(|(given, _)| given == name)
+            .map(|(_, value)| value.as_str())
+            .collect();
+        seed.deserialize(Values { values })
+            .map_err(|error| ValueError {
+                name: Some(name),
+                ..error
+            })
+    }
+}
+
+/// Every value given for one parameter.
+struct Values<'a> {
+    values: Vec<&'a str>,
+}
+
+impl<'de> Deserializer<'de> for Values<'_> {
+    type Error = ValueError;
+
+    /// Reads the single value.
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+        match self.values.as_slice() {
+            [value] => visitor.visit_str(value),
+            _ => Err(de::Error::custom("must be given at most once")),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+        visitor.visit_some(self)
+    }
+
+    /// Reads every value, repeated or comma-separated.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
+        let items = self
+            .values
+            .into_iter()
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned);
+        visitor.visit_seq(SeqDeserializer::new(items))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// Reads a parameter's single value with `parse`: the body of a field's
+/// `deserialize_with` function.
+pub fn one<'de, D, T>(
+    deserializer: D,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let raw = String::deserialize(deserializer)?;
+    parse(&raw).map(Some).map_err(de::Error::custom)
+}
+
+/// Reads every value of a list parameter with `parse`.
+pub fn list<'de, D, T>(
+    deserializer: D,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|raw| parse(raw).map_err(de::Error::custom))
+        .collect()
+}
+
+/// Reads a single value as it is (once at most).
+pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    one(deserializer, |raw| Ok(raw.to_owned()))
+}
+
+/// Reads a four-digit year.
+pub fn year<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    one(deserializer, parse_year)
+}
+
+/// Reads a page size from 1 to 100.
+pub fn limit<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    one(deserializer, parse_limit)
+}
+
+/// Reads a list of entity keys (UUIDs or slugs) in their canonical spelling.
+pub fn keys<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    list(deserializer, parse_key)
+}
+
+/// Returns the field names of a parameter struct, in order, as its
+/// `Deserialize` implementation states them: what [`names_of`] must list.
+pub fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> Deserializer<'de> for &mut Probe {
+        type Error = ValueError;
+        fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, ValueError> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, ValueError> {
+            self.0 = Some(fields);
+            Err(de::Error::custom("probed"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or_default()
+}
+
 /// Parses a whole number written in plain digits (no sign) within `min..=max`.
 pub fn parse_bounded(raw: &str, min: u64, max: u64) -> Result<u64, String> {
     match raw.parse::<u64>() {
@@ -205,4 +463,89 @@ pub fn parse_key(raw: &str) -> Result<String, String> {
 /// Parses the `{id_or_slug}` path segment into its canonical spelling.
 pub fn path_key(raw: &str) -> Result<String, ApiError> {
     parse_key(raw).map_err(|message| ApiError::invalid("id_or_slug", message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::{
+        admin, changes, citations, events, feeds, organisations, projects, publications, webhooks,
+    };
+
+    /// Asserts that a parameter struct reads exactly the names it documents.
+    fn reads_what_it_documents<T: IntoParams + DeserializeOwned + 'static>() {
+        assert_eq!(
+            fields_of::<T>(),
+            names_of::<T>(),
+            "{}",
+            std::any::type_name::<T>()
+        );
+    }
+
+    #[test]
+    fn every_parameter_struct_reads_the_names_it_documents() {
+        reads_what_it_documents::<admin::AuditParams>();
+        reads_what_it_documents::<changes::ChangeParams>();
+        reads_what_it_documents::<citations::CitationParams>();
+        reads_what_it_documents::<events::EventListParams>();
+        reads_what_it_documents::<feeds::FeedParams>();
+        reads_what_it_documents::<organisations::LangParams>();
+        reads_what_it_documents::<organisations::OrganisationListParams>();
+        reads_what_it_documents::<projects::ProjectListParams>();
+        reads_what_it_documents::<publications::FilterParams>();
+        reads_what_it_documents::<publications::ListingParams>();
+        reads_what_it_documents::<publications::PageParams>();
+        reads_what_it_documents::<publications::PublicationDetailParams>();
+        reads_what_it_documents::<webhooks::DeliveryParams>();
+    }
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Example {
+        #[serde(deserialize_with = "keys")]
+        tag: Vec<String>,
+        #[serde(deserialize_with = "year")]
+        year: Option<i32>,
+    }
+
+    fn read_pairs(pairs: &[(&str, &str)]) -> Result<Example, ApiError> {
+        Params {
+            pairs: pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        }
+        .read()
+    }
+
+    #[test]
+    fn lists_take_repeats_and_commas_and_single_values_come_once() {
+        let read = read_pairs(&[
+            ("tag", "a, b"),
+            ("other", "x"),
+            ("tag", "c"),
+            ("year", "2024"),
+        ]);
+        assert_eq!(
+            read.ok(),
+            Some(Example {
+                tag: vec!["a".into(), "b".into(), "c".into()],
+                year: Some(2024),
+            })
+        );
+        assert_eq!(read_pairs(&[]).ok(), Some(Example::default()));
+        let twice = read_pairs(&[("year", "2024"), ("year", "2025")]).err();
+        assert_eq!(
+            twice.map(|error| error.detail),
+            Some("year: must be given at most once".to_owned())
+        );
+        let bad = read_pairs(&[("year", "24")]).err();
+        assert_eq!(
+            bad.map(|error| (error.code, error.detail)),
+            Some((
+                ErrorCode::InvalidParameter,
+                "year: \"24\" is not a four-digit year".to_owned()
+            ))
+        );
+    }
 }

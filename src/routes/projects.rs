@@ -1,15 +1,17 @@
 //! `/v1/projects`: the organisation's projects (its "Reference List").
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::negotiate::{AcceptLanguage, Requested};
+use super::negotiate::AcceptLanguage;
 use super::organisations::LangParams;
-use super::params::{self, names_of, Params};
+use super::params;
 use super::publications::{newest, published};
 use super::render::Render;
 use super::respond;
 use super::views::{ProjectDetail, ProjectList, ProjectView};
+use super::vocabulary::{self, Localised, VocabularyRead};
 use crate::catalog::Project;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -18,25 +20,32 @@ use crate::state::AppState;
 const EMBEDDED_PUBLICATIONS: i64 = 20;
 
 /// Query parameters of `GET /v1/projects`.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct ProjectListParams {
     /// Only projects funded by one of these organisations (slug or id).
-    #[param(example = "national-endowment-for-democracy")]
-    funder: Option<String>,
+    #[param(value_type = Option<String>, example = "national-endowment-for-democracy")]
+    #[serde(deserialize_with = "params::keys")]
+    funder: Vec<String>,
     /// Only projects with one of these implementing partners (slug or id).
-    #[param(example = "isp-musine-kokalari")]
-    partner: Option<String>,
+    #[param(value_type = Option<String>, example = "isp-musine-kokalari")]
+    #[serde(deserialize_with = "params::keys")]
+    partner: Vec<String>,
     /// Only projects in one of these fields of work (slug or id).
-    #[param(example = "citizen-participation")]
-    field: Option<String>,
+    #[param(value_type = Option<String>, example = "citizen-participation")]
+    #[serde(deserialize_with = "params::keys")]
+    field: Vec<String>,
     /// Language to serve (overrides `Accept-Language`).
     #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+}
+
+impl Localised for ProjectListParams {
+    fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
 }
 
 pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
@@ -75,20 +84,21 @@ pub async fn list_projects(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<ProjectListParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let funders = params.parsed_list("funder", params::parse_key)?;
-    let partners = params.parsed_list("partner", params::parse_key)?;
-    let fields = params.parsed_list("field", params::parse_key)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let ids = |table_keys: &[String], table: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
-        table_keys.iter().filter_map(|key| table(key)).collect()
+    let read = VocabularyRead::<ProjectListParams>::open(&req, &state).await?;
+    let ProjectListParams {
+        funder: funders,
+        partner: partners,
+        field: fields,
+        ..
+    } = &read.params;
+    let catalog = &read.snapshot.catalog;
+    let ids = |keys: &[String], table: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
+        keys.iter().filter_map(|key| table(key)).collect()
     };
-    let funder_ids = ids(&funders, &|key| catalog.organisations.id_of(key));
-    let partner_ids = ids(&partners, &|key| catalog.organisations.id_of(key));
-    let field_ids = ids(&fields, &|key| catalog.fields.id_of(key));
-    let render = Render::new(&catalog, &requested.ranges);
+    let funder_ids = ids(funders, &|key| catalog.organisations.id_of(key));
+    let partner_ids = ids(partners, &|key| catalog.organisations.id_of(key));
+    let field_ids = ids(fields, &|key| catalog.fields.id_of(key));
+    let render = read.render();
     let items: Vec<ProjectView> = catalog
         .projects
         .iter()
@@ -102,14 +112,7 @@ pub async fn list_projects(
         .filter(|p| fields.is_empty() || p.field_ids.iter().any(|id| field_ids.contains(id)))
         .map(|project| project_view(&render, project))
         .collect();
-    let languages = requested.list_languages(items.iter().map(|item| item.language));
-    let list = ProjectList {
-        total: items.len() as i64,
-        items,
-        next_cursor: None,
-        requested_languages: requested.tags(),
-    };
-    respond::json(&req, &list, &languages)
+    read.list::<ProjectList>(&req, items)
 }
 
 /// Get a project
@@ -132,18 +135,12 @@ pub async fn find_project(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<LangParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
     let raw = path.into_inner();
-    let key = params::path_key(&raw)?;
-    let snapshot = state.snapshot().await?;
-    let catalog = snapshot.catalog.clone();
-    let project = catalog
-        .projects
-        .find(&key)
-        .ok_or_else(|| ApiError::not_found("project", &raw))?;
-    respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let render = Render::new(&catalog, &requested.ranges);
+    let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
+    let catalog = &read.snapshot.catalog;
+    let project = vocabulary::find(&catalog.projects, &key, "project", &raw)?;
+    respond::cached(&state, &req, &read.requested, read.snapshot.seq, async {
+        let render = read.render();
         let view = project_view(&render, project);
         let filter = crate::db::publications::Filter {
             project_ids: Some(vec![project.id.clone()]),
@@ -166,7 +163,7 @@ pub async fn find_project(
             events,
             publications,
             publications_total,
-            requested_languages: requested.tags(),
+            requested_languages: read.requested.tags(),
         };
         respond::with_version(respond::encode(&detail, &[language])?, &project.version)
     })

@@ -6,11 +6,12 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::editing;
 use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{self, names_of, Params};
+use super::params::{self, Params};
 use super::render::Render;
 use super::respond;
 use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
@@ -23,79 +24,139 @@ use crate::domain::{self, IdOrSlug, Lang, PublicationKind, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, Problem, Tombstone};
 use crate::state::AppState;
 
-/// Query parameters of `GET /v1/publications.csv`, and of the list before
-/// its paging. List filters take several values, repeated
-/// (`kind=a&kind=b`) or comma-separated (`kind=a,b`): values of one filter
-/// are alternatives, different filters must all hold.
-#[derive(IntoParams)]
+/// The filters of `GET /v1/publications`, its CSV and search. List
+/// filters take several values, repeated (`kind=a&kind=b`) or
+/// comma-separated (`kind=a,b`): values of one filter are alternatives,
+/// different filters must all hold.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
-pub struct PublicationFilterParams {
+pub struct FilterParams {
     /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
-    #[param(example = "report,policy_paper")]
-    kind: Option<String>,
+    #[param(value_type = Option<String>, example = "report,policy_paper")]
+    #[serde(deserialize_with = "kinds")]
+    pub kind: Vec<PublicationKind>,
     /// Fields of work, by slug or id.
-    #[param(example = "normalization-dialogue")]
-    field: Option<String>,
+    #[param(value_type = Option<String>, example = "normalization-dialogue")]
+    #[serde(deserialize_with = "params::keys")]
+    pub field: Vec<String>,
     /// Projects, by slug or id.
-    #[param(example = "dialogue-solutions-future")]
-    project: Option<String>,
+    #[param(value_type = Option<String>, example = "dialogue-solutions-future")]
+    #[serde(deserialize_with = "params::keys")]
+    pub project: Vec<String>,
     /// Funders of the publication's project, by slug or id.
-    #[param(example = "german-federal-foreign-office")]
-    funder: Option<String>,
+    #[param(value_type = Option<String>, example = "german-federal-foreign-office")]
+    #[serde(deserialize_with = "params::keys")]
+    pub funder: Vec<String>,
     /// Implementing partners of the publication's project, by slug or id.
-    #[param(example = "isp-musine-kokalari")]
-    partner: Option<String>,
+    #[param(value_type = Option<String>, example = "isp-musine-kokalari")]
+    #[serde(deserialize_with = "params::keys")]
+    pub partner: Vec<String>,
     /// Events, by slug or id.
-    #[param(example = "expert-discussion-2024-10-31")]
-    event: Option<String>,
+    #[param(value_type = Option<String>, example = "expert-discussion-2024-10-31")]
+    #[serde(deserialize_with = "params::keys")]
+    pub event: Vec<String>,
     /// Has a variant in: `en`, `sq`, `sr` (either script), `sr-Latn` (stored
     /// or derived from Cyrillic), `sr-Cyrl`.
-    #[param(example = "sq")]
-    language: Option<String>,
+    #[param(value_type = Option<String>, example = "sq")]
+    #[serde(deserialize_with = "languages")]
+    pub language: Vec<Vec<String>>,
     /// Published in this year.
     #[param(value_type = Option<i32>, example = 2024)]
-    year: Option<String>,
+    #[serde(deserialize_with = "params::year")]
+    pub year: Option<i32>,
     /// Published on or after this date.
     #[param(value_type = Option<chrono::NaiveDate>, example = "2024-10-01")]
-    published_from: Option<String>,
+    #[serde(deserialize_with = "date")]
+    pub published_from: Option<chrono::NaiveDate>,
     /// Published on or before this date.
     #[param(value_type = Option<chrono::NaiveDate>, example = "2024-12-31")]
-    published_to: Option<String>,
+    #[serde(deserialize_with = "date")]
+    pub published_to: Option<chrono::NaiveDate>,
     /// Changed at or after this time (RFC 3339, or a date meaning its midnight UTC).
-    #[param(example = "2024-11-01T00:00:00Z")]
-    updated_since: Option<String>,
+    #[param(value_type = Option<String>, example = "2024-11-01T00:00:00Z")]
+    #[serde(deserialize_with = "timestamp")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What the list and its CSV take besides the filters.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListingParams {
     /// Statuses (editor keys only, for anything but `published`): `draft`,
     /// `published`, `withdrawn`. Default: `published`.
-    #[param(example = "draft")]
-    status: Option<String>,
+    #[param(value_type = Option<String>, example = "draft")]
+    #[serde(deserialize_with = "statuses")]
+    status: Vec<PublicationStatus>,
     /// Order: `-published_on` (default), `published_on`, `title`, `-updated_at`.
-    #[param(example = "-published_on")]
-    sort: Option<String>,
+    #[param(value_type = Option<String>, example = "-published_on")]
+    #[serde(deserialize_with = "sort")]
+    sort: Option<Sort>,
     /// Language to serve (overrides `Accept-Language`): `en`, `sq`, `sr`, `sr-Latn`, `sr-Cyrl`.
     #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
 }
 
 /// Paging of `GET /v1/publications`.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct PageParams {
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[serde(deserialize_with = "params::text")]
     cursor: Option<String>,
 }
 
-/// Query parameters of `GET /v1/publications`: the filters, then paging.
+/// Reads a list of publication kinds.
+pub fn kinds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<PublicationKind>, D::Error> {
+    params::list(deserializer, PublicationKind::parse)
+}
+
+fn languages<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Vec<String>>, D::Error> {
+    params::list(deserializer, stored_tags_for)
+}
+
+fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    params::one(deserializer, domain::parse_date)
+}
+
+fn timestamp<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    params::one(deserializer, domain::parse_timestamp)
+}
+
+fn statuses<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<PublicationStatus>, D::Error> {
+    params::list(deserializer, PublicationStatus::parse)
+}
+
+fn sort<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Sort>, D::Error> {
+    params::one(deserializer, Sort::parse)
+}
+
+/// Query parameters of `GET /v1/publications.csv`: the filters, status,
+/// sort and language.
+pub struct PublicationFilterParams;
+
+impl IntoParams for PublicationFilterParams {
+    fn into_params(
+        parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let mut params = FilterParams::into_params(&parameter_in_provider);
+        params.extend(ListingParams::into_params(parameter_in_provider));
+        params
+    }
+}
+
+/// Query parameters of `GET /v1/publications`: those of the CSV, then paging.
 pub struct PublicationListParams;
 
 impl IntoParams for PublicationListParams {
@@ -109,15 +170,13 @@ impl IntoParams for PublicationListParams {
 }
 
 /// Query parameters of `GET /v1/publications/{id_or_slug}`.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct PublicationDetailParams {
     /// Language to serve (overrides `Accept-Language`); `all` adds every variant.
     #[param(example = "sr-Latn")]
+    #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
 }
 
@@ -192,20 +251,26 @@ fn stored_tags_for(raw: &str) -> Result<Vec<String>, String> {
     Ok(tags.iter().map(|lang| lang.as_str().to_owned()).collect())
 }
 
-/// Reads the list filters shared by the list and (later) search.
+/// Reads the list filters from a query whose names were checked (search's).
 pub fn read_filter(params: &Params, catalog: &Catalog) -> Result<Filter, ApiError> {
-    let kinds = params.parsed_list("kind", PublicationKind::parse)?;
-    let fields = params.parsed_list("field", params::parse_key)?;
-    let projects = params.parsed_list("project", params::parse_key)?;
-    let funders = params.parsed_list("funder", params::parse_key)?;
-    let partners = params.parsed_list("partner", params::parse_key)?;
-    let events = params.parsed_list("event", params::parse_key)?;
-    let languages: Vec<Vec<String>> = params.parsed_list("language", stored_tags_for)?;
-    let year = params.parsed("year", params::parse_year)?;
-    let published_from = params.parsed("published_from", domain::parse_date)?;
-    let published_to = params.parsed("published_to", domain::parse_date)?;
-    let updated_since = params.parsed("updated_since", domain::parse_timestamp)?;
+    Ok(filter_of(&params.read()?, catalog))
+}
 
+/// Resolves the list filters against the catalog.
+pub fn filter_of(params: &FilterParams, catalog: &Catalog) -> Filter {
+    let FilterParams {
+        kind: kinds,
+        field: fields,
+        project: projects,
+        funder: funders,
+        partner: partners,
+        event: events,
+        language: languages,
+        year,
+        published_from,
+        published_to,
+        updated_since,
+    } = params;
     let projects_of_orgs = |org_keys: &[String], funded: bool| -> Option<Vec<String>> {
         let org_ids = resolve(&catalog.organisations, org_keys)?;
         Some(
@@ -226,31 +291,37 @@ pub fn read_filter(params: &Params, catalog: &Catalog) -> Result<Filter, ApiErro
                 .collect(),
         )
     };
-    let mut project_ids = resolve(&catalog.projects, &projects);
-    project_ids = intersect(project_ids, projects_of_orgs(&funders, true));
-    project_ids = intersect(project_ids, projects_of_orgs(&partners, false));
+    let mut project_ids = resolve(&catalog.projects, projects);
+    project_ids = intersect(project_ids, projects_of_orgs(funders, true));
+    project_ids = intersect(project_ids, projects_of_orgs(partners, false));
 
     let mut from = published_from.map(|d| d.to_string());
     let mut to = published_to.map(|d| d.to_string());
-    if let Some(year) = year {
+    if let Some(year) = *year {
         let (first, last) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
         from = Some(from.map_or(first.clone(), |f| f.max(first)));
         to = Some(to.map_or(last.clone(), |t| t.min(last)));
     }
-    let mut language_tags: Vec<String> = languages.into_iter().flatten().collect();
-    language_tags.dedup();
+    // `sr,sr-Latn` names the same stored tags twice; each goes in once.
+    let language_tags: Vec<String> = languages
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
 
-    Ok(Filter {
+    Filter {
         statuses: vec![PublicationStatus::Published.as_str().to_owned()],
         kinds: kinds.iter().map(|k| k.as_str().to_owned()).collect(),
-        field_ids: resolve(&catalog.fields, &fields),
+        field_ids: resolve(&catalog.fields, fields),
         project_ids,
-        event_ids: resolve(&catalog.events, &events),
+        event_ids: resolve(&catalog.events, events),
         languages: (!language_tags.is_empty()).then_some(language_tags),
         published_from: from,
         published_to: to,
         updated_since: updated_since.map(domain::format_timestamp),
-    })
+    }
 }
 
 /// Builds the URL of the next page: this request's query with the cursor replaced.
@@ -297,24 +368,24 @@ pub async fn list_publications(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<PublicationListParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let sort = params
-        .parsed("sort", Sort::parse)?
-        .unwrap_or(Sort::PublishedDesc);
-    let limit = params
-        .parsed("limit", params::parse_limit)?
-        .unwrap_or(DEFAULT_LIMIT);
-    let after = params
-        .one("cursor")?
+    let params = Params::of::<PublicationListParams>(&req)?;
+    let filters: FilterParams = params.read()?;
+    let listing: ListingParams = params.read()?;
+    let paging: PageParams = params.read()?;
+    let requested = Requested::new(&req, listing.lang.as_deref(), false)?;
+    let sort = listing.sort.unwrap_or(Sort::PublishedDesc);
+    let limit = paging.limit.unwrap_or(DEFAULT_LIMIT);
+    let after = paging
+        .cursor
+        .as_deref()
         .map(|raw| decode_cursor(raw, sort))
         .transpose()?;
     let snapshot = state.snapshot().await?;
     let catalog = &snapshot.catalog;
-    let mut filter = read_filter(&params, catalog)?;
+    let mut filter = filter_of(&filters, catalog);
     // Checked before the response cache: an answer with drafts is only ever
     // cached under a query that anonymous callers are refused.
-    read_statuses(&params, &caller, &mut filter)?;
+    read_statuses(&listing.status, &caller, &mut filter)?;
     respond::cached(&state, &req, &requested, snapshot.seq, async {
         let page = load_page(&state, filter, sort, after, limit).await?;
         let next_cursor = page
@@ -368,8 +439,8 @@ pub async fn find_publication(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<PublicationDetailParams>())?;
-    let requested = Requested::from_request(&req, &params, true)?;
+    let query: PublicationDetailParams = params::read(&req)?;
+    let requested = Requested::new(&req, query.lang.as_deref(), true)?;
     let raw = path.into_inner();
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let snapshot = state.snapshot().await?;
@@ -546,8 +617,11 @@ pub fn published() -> Filter {
 
 /// Applies `?status=` to a list filter: anything but `published` needs an
 /// editor key.
-fn read_statuses(params: &Params, caller: &Caller, filter: &mut Filter) -> Result<(), ApiError> {
-    let statuses = params.parsed_list("status", PublicationStatus::parse)?;
+fn read_statuses(
+    statuses: &[PublicationStatus],
+    caller: &Caller,
+    filter: &mut Filter,
+) -> Result<(), ApiError> {
     if statuses.is_empty() {
         return Ok(());
     }
@@ -606,14 +680,14 @@ pub async fn publications_csv(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<PublicationFilterParams>())?;
-    let requested = Requested::from_request(&req, &params, false)?;
-    let sort = params
-        .parsed("sort", Sort::parse)?
-        .unwrap_or(Sort::PublishedDesc);
+    let params = Params::of::<PublicationFilterParams>(&req)?;
+    let filters: FilterParams = params.read()?;
+    let listing: ListingParams = params.read()?;
+    let requested = Requested::new(&req, listing.lang.as_deref(), false)?;
+    let sort = listing.sort.unwrap_or(Sort::PublishedDesc);
     let snapshot = state.snapshot().await?;
-    let mut filter = read_filter(&params, &snapshot.catalog)?;
-    read_statuses(&params, &caller, &mut filter)?;
+    let mut filter = filter_of(&filters, &snapshot.catalog);
+    read_statuses(&listing.status, &caller, &mut filter)?;
     let render = Render::new(&snapshot.catalog, &requested.ranges);
     let base = state.public_url.as_str();
     let mut csv = String::from(

@@ -286,6 +286,25 @@ macro_rules! list_envelope {
             pub next_cursor: Option<String>,
             pub requested_languages: Vec<String>,
         }
+
+        impl super::vocabulary::Envelope for $name {
+            type Item = $item;
+
+            fn new(items: Vec<$item>, requested_languages: Vec<String>) -> Self {
+                Self {
+                    total: items.len() as i64,
+                    items,
+                    next_cursor: None,
+                    requested_languages,
+                }
+            }
+        }
+
+        impl super::vocabulary::Served for $item {
+            fn language(&self) -> Lang {
+                self.language
+            }
+        }
     };
 }
 

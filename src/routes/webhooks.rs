@@ -10,11 +10,11 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body;
-use super::params::{self, names_of, Params};
+use super::params::{self, Params};
 use super::respond;
 use crate::auth::{Caller, Role};
 use crate::db::audit;
@@ -98,19 +98,25 @@ pub struct DeliveryPage {
 }
 
 /// Query parameters of the delivery log.
-#[derive(IntoParams)]
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct DeliveryParams {
     /// Deliveries older than this one (its id).
     #[param(value_type = Option<i64>)]
-    before: Option<String>,
+    #[serde(deserialize_with = "delivery_id")]
+    before: Option<i64>,
     /// 1 to 100 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
+}
+
+fn delivery_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    params::one(deserializer, |raw| {
+        raw.parse::<i64>()
+            .map_err(|_| "must be a delivery id".to_owned())
+    })
 }
 
 /// List webhooks
@@ -419,13 +425,13 @@ pub async fn list_deliveries(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<DeliveryParams>())?;
+    // Unknown parameters are refused before the key is checked, the
+    // values after.
+    let params = Params::of::<DeliveryParams>(&req)?;
     caller.require(Role::Admin)?;
-    let before = params.parsed("before", |raw| {
-        raw.parse::<i64>()
-            .map_err(|_| "must be a delivery id".to_owned())
-    })?;
-    let limit = params.parsed("limit", params::parse_limit)?.unwrap_or(50);
+    let query: DeliveryParams = params.read()?;
+    let before = query.before;
+    let limit = query.limit.unwrap_or(50);
     let webhook = load(&state, path.into_inner()).await?;
     let mut items = state
         .db

@@ -8,7 +8,7 @@ use actix_web::test::TestRequest;
 use arkiv::auth::Role;
 use serde_json::{json, Value};
 
-use super::{assert_problem, TestApp, TestDb};
+use super::{assert_problem, bearer, TestApp, TestDb};
 use crate::on_both_backends;
 
 /// A partner's copy of the publications: id → slug.
@@ -154,7 +154,7 @@ on_both_backends!(
             .send(
                 TestRequest::delete()
                     .uri(&deleted)
-                    .insert_header(("Authorization", format!("Bearer {admin}")))
+                    .insert_header(bearer(&admin))
                     .insert_header(("If-Match", tag)),
             )
             .await;

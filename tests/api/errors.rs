@@ -3,7 +3,7 @@
 
 use actix_web::test::TestRequest;
 
-use super::{assert_problem, demo_app, Backend};
+use super::{assert_problem, bearer, demo_app, Backend};
 use crate::on_both_backends;
 
 on_both_backends!(malformed_requests_are_4xx_problems, |backend| {
@@ -290,6 +290,71 @@ on_both_backends!(other_methods_get_405_and_head_works, |backend| {
     assert!(head.header("etag").is_some());
 });
 
+/// Every route answers the methods its `Allow` lists and only those: a
+/// route registered with a method the 405 answers do not list (or listed
+/// and not routed) fails here.
+#[actix_web::test]
+async fn each_route_takes_exactly_the_methods_405_lists() {
+    use actix_web::dev::Service;
+    use actix_web::http::Method;
+    let app = super::TestApp::new(super::TestDb::new(Backend::Sqlite).expect("backend"));
+    let service = actix_web::test::init_service(arkiv::app::app(app.state.clone())).await;
+    let (_, api) = arkiv::app::utoipa_app().split_for_parts();
+    let methods = arkiv::routes::RouteMethods::from_spec(&api, &arkiv::app::UNDOCUMENTED_ROUTES);
+    let mut checked = 0;
+    for (pattern, _) in methods.routes() {
+        // One path the pattern matches: every segment variable is "x", a
+        // tail (the API docs' files) is a file that exists.
+        let mut path = String::new();
+        let mut rest = pattern;
+        while let Some(open) = rest.find('{') {
+            path.push_str(&rest[..open]);
+            let close = open + rest[open..].find('}').expect("closed variable");
+            let tail = rest[open..close].ends_with(":.*");
+            path.push_str(if tail { "index.html" } else { "x" });
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+        let allowed = methods
+            .allowed(&path)
+            .expect("the path's own route matches it");
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            let request = TestRequest::default()
+                .method(Method::from_bytes(method.as_bytes()).expect("method"))
+                .uri(&path)
+                .to_request();
+            let reply = service.call(request).await.expect("response");
+            let status = reply.status();
+            let allow = reply
+                .headers()
+                .get("allow")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let body = actix_web::body::to_bytes(reply.into_body())
+                .await
+                .unwrap_or_default();
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|body| body["code"].as_str().map(str::to_owned));
+            let refused = status == 405 || code.as_deref() == Some("route_not_found");
+            if allowed.split(", ").any(|listed| listed == method) {
+                assert!(
+                    !refused,
+                    "{method} {path} is listed ({allowed}) but not routed"
+                );
+            } else {
+                assert_eq!(
+                    status, 405,
+                    "{method} {path} is routed but not in Allow: {allowed}"
+                );
+                assert_eq!(allow.as_deref(), Some(allowed.as_str()), "{method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked} requests");
+}
+
 on_both_backends!(odd_headers_and_parameterless_endpoints, |backend| {
     let app = demo_app(backend);
     let garbled = app
@@ -346,13 +411,12 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
 
     let app = demo_app(backend);
     let editor = app.key(arkiv::auth::Role::Editor);
-    let bearer = format!("Bearer {editor}");
     let detail = "/v1/publications/conclusions-expert-discussion-2024-10-31";
     let get = |uri: &str| TestRequest::get().uri(uri);
     let json_post = |body: String| {
         TestRequest::post()
             .uri("/v1/publications")
-            .insert_header(("Authorization", bearer.clone()))
+            .insert_header(bearer(&editor))
             .insert_header(("Content-Type", "application/json"))
             .set_payload(body)
     };
@@ -472,7 +536,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
             "If-Match not ASCII",
             TestRequest::patch()
                 .uri(detail)
-                .insert_header(("Authorization", bearer.clone()))
+                .insert_header(bearer(&editor))
                 .insert_header(("If-Match", obs_text(b"\"\xff\"")))
                 .insert_header(("Content-Type", "application/merge-patch+json"))
                 .set_payload("{}"),
@@ -536,7 +600,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
             let request = TestRequest::default()
                 .method(method.clone())
                 .uri(&uri)
-                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(bearer(&admin))
                 .insert_header(("If-Match", "*"))
                 .set_payload("{}")
                 .insert_header(("Content-Length", (1u64 << 30).to_string()));
@@ -652,7 +716,7 @@ async fn each_body_limit_is_stated_and_enforced_to_the_byte() {
                 TestRequest::default()
                     .method(method.clone())
                     .uri(&uri)
-                    .insert_header(("Authorization", format!("Bearer {admin}")))
+                    .insert_header(bearer(&admin))
                     .insert_header(("If-Match", "*"))
                     .insert_header(("Content-Type", media_type.as_str()))
             };
@@ -729,7 +793,7 @@ async fn a_chunked_body_stops_at_its_limit() {
     });
     let request = TestRequest::post()
         .uri("/v1/admin/keys")
-        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .insert_header(bearer(&admin))
         .insert_header(("Content-Type", "application/json"));
     let reply = app.send_chunked(request, chunks).await;
     assert_problem(&reply, 413, "payload_too_large");
@@ -750,7 +814,7 @@ async fn compressed_bodies_are_refused_unread() {
     let request = |coding: &str| {
         TestRequest::post()
             .uri("/v1/admin/keys")
-            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .insert_header(bearer(&admin))
             .insert_header(("Content-Type", "application/json"))
             .insert_header(("Content-Encoding", coding))
             .set_payload(r#"{"name": "compressed", "role": "partner"}"#)

@@ -6,7 +6,7 @@ use actix_web::test::TestRequest;
 use arkiv::auth::Role;
 use serde_json::{json, Value};
 
-use super::{assert_problem, python_json, Backend, TestApp, TestDb};
+use super::{assert_problem, bearer, python_json, Backend, TestApp, TestDb};
 use crate::on_both_backends;
 
 fn publications(ndjson: &[u8]) -> Vec<Value> {
@@ -51,7 +51,7 @@ on_both_backends!(
             .send(
                 TestRequest::get()
                     .uri("/v1/export.ndjson")
-                    .insert_header(("Authorization", format!("Bearer {admin}"))),
+                    .insert_header(bearer(&admin)),
             )
             .await;
         assert!(

@@ -2,7 +2,7 @@
 
 use actix_web::test::TestRequest;
 
-use super::{assert_problem, TestApp, TestDb};
+use super::{assert_problem, bearer, TestApp, TestDb};
 use crate::on_both_backends;
 
 /// A tiny PDF and its SHA-256 (computed by the test, not trusted).
@@ -129,7 +129,7 @@ fn file_metadata_is_checked_on_import() {
 pub fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> TestRequest {
     TestRequest::put()
         .uri(uri)
-        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(bearer(key))
         .insert_header(("Content-Type", "application/pdf"))
         .set_payload(bytes)
 }
@@ -221,7 +221,7 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
         .send(
             TestRequest::post()
                 .uri("/v1/publications/annex-with-pdf/publish")
-                .insert_header(("Authorization", format!("Bearer {editor}"))),
+                .insert_header(bearer(&editor)),
         )
         .await;
     assert_eq!(published.status, 200);
@@ -262,7 +262,7 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
     let detach = |tag: Option<String>| {
         let mut request = TestRequest::delete()
             .uri(uri)
-            .insert_header(("Authorization", format!("Bearer {editor}")));
+            .insert_header(bearer(&editor));
         if let Some(tag) = tag {
             request = request.insert_header(("If-Match", tag));
         }

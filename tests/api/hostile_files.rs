@@ -12,7 +12,7 @@ use actix_web::test::TestRequest;
 use serde_json::{json, Value};
 
 use super::files::upload;
-use super::{assert_problem, pdfs, TestApp, TestDb};
+use super::{assert_problem, bearer, pdfs, TestApp, TestDb};
 use crate::on_both_backends;
 use arkiv::auth::Role;
 
@@ -196,7 +196,7 @@ on_both_backends!(hostile_pdfs_fail_only_their_own_text, |backend| {
     });
     let retry = TestRequest::post()
         .uri("/v1/publications/hostile/variants/en/file/extract")
-        .insert_header(("Authorization", format!("Bearer {editor}")));
+        .insert_header(bearer(&editor));
     let retried = app.send(retry).await;
     assert_eq!(
         retried.status,
@@ -209,12 +209,12 @@ on_both_backends!(hostile_pdfs_fail_only_their_own_text, |backend| {
     assert_eq!(file["text_extracted"], true);
     let retry_stale = TestRequest::post()
         .uri("/v1/publications/hostile/variants/en/file/extract")
-        .insert_header(("Authorization", format!("Bearer {editor}")))
+        .insert_header(bearer(&editor))
         .insert_header(("If-Match", "\"not-the-version\""));
     assert_problem(&app.send(retry_stale).await, 412, "precondition_failed");
     let no_file = TestRequest::post()
         .uri("/v1/publications/conclusions-expert-discussion-2024-10-31/variants/en/file/extract")
-        .insert_header(("Authorization", format!("Bearer {editor}")));
+        .insert_header(bearer(&editor));
     assert_problem(&app.send(no_file).await, 404, "not_found");
 });
 

@@ -6,12 +6,8 @@ use actix_web::test::TestRequest;
 use arkiv::auth::Role;
 use serde_json::json;
 
-use super::{assert_problem, TestApp, TestDb};
+use super::{assert_problem, bearer, TestApp, TestDb};
 use crate::on_both_backends;
-
-fn bearer(key: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {key}"))
-}
 
 on_both_backends!(only_admins_manage_keys, |backend| {
     let app = TestApp::new(TestDb::new(backend).expect("backend"));

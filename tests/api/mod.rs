@@ -249,13 +249,8 @@ impl TestApp {
         key: &str,
         body: Option<Value>,
     ) -> Reply {
-        let bearer = format!("Bearer {key}");
         let read = self
-            .send(
-                test::TestRequest::get()
-                    .uri(uri)
-                    .insert_header(("Authorization", bearer.clone())),
-            )
+            .send(test::TestRequest::get().uri(uri).insert_header(bearer(key)))
             .await;
         let tag = read
             .header("etag")
@@ -263,7 +258,7 @@ impl TestApp {
         let mut request = test::TestRequest::default()
             .method(method)
             .uri(uri)
-            .insert_header(("Authorization", bearer))
+            .insert_header(bearer(key))
             .insert_header(("If-Match", tag));
         if let Some(body) = body {
             request = request.set_json(body);
@@ -275,7 +270,7 @@ impl TestApp {
     pub async fn act(&self, uri: &str, key: &str, body: Option<Value>) -> Reply {
         let mut request = test::TestRequest::post()
             .uri(uri)
-            .insert_header(("Authorization", format!("Bearer {key}")));
+            .insert_header(bearer(key));
         if let Some(body) = body {
             request = request.set_json(body);
         }
@@ -375,7 +370,7 @@ impl TestApp {
             .uri(uri)
             .set_json(body);
         if let Some(key) = key {
-            request = request.insert_header(("Authorization", format!("Bearer {key}")));
+            request = request.insert_header(bearer(key));
         }
         self.send(request).await
     }
@@ -542,6 +537,21 @@ pub fn python_parser(script: &str, input: &[u8], args: &[&str], what: &str) -> O
         return None;
     }
     Some(parsed)
+}
+
+/// The `Authorization` header that sends `key`.
+pub fn bearer(key: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {key}"))
+}
+
+/// The slugs of a list or search page's items, in order.
+pub fn slugs(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|item| item["slug"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Asserts a response is a problem+json with this status and code.

@@ -1,18 +1,7 @@
 //! `/v1/publications`: filters, sorts, pagination, detail, visibility.
 
-use serde_json::Value;
-
-use super::{assert_problem, demo_app, TestApp, TestDb};
+use super::{assert_problem, demo_app, slugs, TestApp, TestDb};
 use crate::on_both_backends;
-
-fn slugs(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["slug"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
 
 /// A small archive with every status and a spread of dates.
 pub fn fixture(n: usize) -> String {

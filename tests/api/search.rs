@@ -52,6 +52,7 @@ on_both_backends!(
                 slugs(&results)
             );
             let mut unique = slugs(&results);
+            unique.sort();
             unique.dedup();
             assert_eq!(unique.len(), slugs(&results).len(), "each publication once");
         }

@@ -24,7 +24,7 @@ use arkiv::webhooks::{Dispatcher, Round, MAX_ATTEMPTS};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use super::{assert_problem, demo_app, python_json, TestApp, TestDb};
+use super::{assert_problem, bearer, demo_app, python_json, TestApp, TestDb};
 use crate::on_both_backends;
 
 /// What the apps under test let webhooks reach beyond the public internet:
@@ -182,8 +182,7 @@ print(json.dumps(checked))
 "#;
 
 async fn admin_send(app: &TestApp, admin: &str, request: TestRequest) -> super::Reply {
-    app.send(request.insert_header(("Authorization", format!("Bearer {admin}"))))
-        .await
+    app.send(request.insert_header(bearer(admin))).await
 }
 
 /// The publication moves a receiver subscribed to published, withdrawn

@@ -1,0 +1,109 @@
+//! What the read endpoints of the vocabulary share (projects,
+//! organisations, fields, events): the query and language read first, the
+//! catalog snapshot, an entity found by `{id_or_slug}`, and lists that come
+//! whole in one envelope.
+
+use actix_web::{HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use utoipa::IntoParams;
+
+use super::negotiate::Requested;
+use super::params;
+use super::render::Render;
+use super::respond;
+use crate::catalog::Table;
+use crate::domain::Lang;
+use crate::error::ApiError;
+use crate::state::{AppState, Snapshot};
+
+/// A parameter struct with the `?lang=` parameter.
+pub trait Localised {
+    /// The `?lang=` value, if given.
+    fn lang(&self) -> Option<&str>;
+}
+
+/// A view served in one language.
+pub trait Served {
+    fn language(&self) -> Lang;
+}
+
+/// A list envelope (`ProjectList`, …): every matching item, with no next page.
+pub trait Envelope: Serialize {
+    type Item: Served;
+    fn new(items: Vec<Self::Item>, requested_languages: Vec<String>) -> Self;
+}
+
+/// A read of the vocabulary, once its query is read and the snapshot taken.
+pub struct VocabularyRead<P> {
+    pub params: P,
+    pub requested: Requested,
+    pub snapshot: Snapshot,
+}
+
+impl<P> VocabularyRead<P>
+where
+    P: IntoParams + DeserializeOwned + Localised + 'static,
+{
+    /// Reads the query into `P` and the language asked for, then takes the
+    /// catalog snapshot.
+    pub async fn open(req: &HttpRequest, state: &AppState) -> Result<Self, ApiError> {
+        let params: P = params::read(req)?;
+        let requested = Requested::new(req, params.lang(), false)?;
+        let snapshot = state.snapshot().await?;
+        Ok(Self {
+            params,
+            requested,
+            snapshot,
+        })
+    }
+
+    /// As [`Self::open`], for one entity: `raw`, the `{id_or_slug}` segment,
+    /// is checked before the snapshot is taken. Returns the canonical key.
+    pub async fn open_one(
+        req: &HttpRequest,
+        state: &AppState,
+        raw: &str,
+    ) -> Result<(Self, String), ApiError> {
+        let params: P = params::read(req)?;
+        let requested = Requested::new(req, params.lang(), false)?;
+        let key = params::path_key(raw)?;
+        let snapshot = state.snapshot().await?;
+        let read = Self {
+            params,
+            requested,
+            snapshot,
+        };
+        Ok((read, key))
+    }
+
+    /// Renders in the language asked for.
+    pub fn render(&self) -> Render<'_> {
+        Render::new(&self.snapshot.catalog, &self.requested.ranges)
+    }
+
+    /// Answers every item of a list, with its `Content-Language`.
+    pub fn list<L: Envelope>(
+        &self,
+        req: &HttpRequest,
+        items: Vec<L::Item>,
+    ) -> Result<HttpResponse, ApiError> {
+        let languages = self
+            .requested
+            .list_languages(items.iter().map(Served::language));
+        respond::json(req, &L::new(items, self.requested.tags()), &languages)
+    }
+}
+
+/// Finds the entity `key` names in `table`, or a 404 naming `what` and the
+/// segment as the client wrote it.
+pub fn find<'a, T>(
+    table: &'a Table<T>,
+    key: &str,
+    what: &str,
+    raw: &str,
+) -> Result<&'a T, ApiError> {
+    table
+        .find(key)
+        .ok_or_else(|| ApiError::not_found(what, raw))
+}
