@@ -85,6 +85,14 @@ fn decode(raw: &str) -> Result<String, ApiError> {
         })
 }
 
+/// Whether a parameter is one every endpoint ignores rather than refuses:
+/// `_` (a cache-buster some HTTP libraries add) and the tracking tags that
+/// links shared by newsletters and social sites carry (`utm_*`, `fbclid`,
+/// `gclid`, `mc_cid`, `mc_eid`), so such a link to the API still works.
+pub fn is_ignored(name: &str) -> bool {
+    matches!(name, "_" | "fbclid" | "gclid" | "mc_cid" | "mc_eid") || name.starts_with("utm_")
+}
+
 /// Reads the query of `req` into `T`, an endpoint's parameter struct: an
 /// unknown parameter, a bad value or a single value given twice is a 400.
 pub fn read<T>(req: &HttpRequest) -> Result<T, ApiError>
@@ -122,7 +130,11 @@ impl Params {
         let mut pairs = Vec::new();
         for piece in query.split('&').filter(|piece| !piece.is_empty()) {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            pairs.push((decode(name)?, decode(value)?));
+            let name = decode(name)?;
+            let value = decode(value)?;
+            if !is_ignored(&name) {
+                pairs.push((name, value));
+            }
         }
         let unknown: Vec<&str> = pairs
             .iter()

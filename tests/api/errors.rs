@@ -247,6 +247,46 @@ on_both_backends!(unknown_parameters_list_the_allowed_ones, |backend| {
     assert_eq!(fields, vec!["colour", "page"]);
 });
 
+// DESIGN: `_`, `utm_*`, `fbclid`, `gclid`, `mc_cid` and `mc_eid` are
+// ignored, so a link shared through a newsletter or a social site (or a
+// jQuery cache-buster) still answers; anything close to them is refused.
+on_both_backends!(tracking_parameters_are_ignored, |backend| {
+    let app = crate::api::TestApp::with_search(
+        crate::api::TestDb::new(backend)
+            .expect("backend")
+            .with_demo(),
+    );
+    let tags = "_=1733500000&utm_source=newsletter&utm_medium=email&fbclid=IwAR0x&gclid=Cj0K&mc_cid=ab12&mc_eid=cd34";
+    for uri in [
+        "/v1/publications?limit=2",
+        "/v1/search?q=dialogue",
+        "/v1/projects",
+        "/v1/changes?limit=1",
+        "/healthz",
+    ] {
+        let plain = app.get(uri).await;
+        assert_eq!(plain.status, 200, "{uri}");
+        let joiner = if uri.contains('?') { '&' } else { '?' };
+        let tagged = app.get(&format!("{uri}{joiner}{tags}")).await;
+        assert_eq!(tagged.status, 200, "{uri} with tracking tags");
+        assert_eq!(tagged.body, plain.body, "{uri}: the tags change nothing");
+    }
+    for name in [
+        "__",
+        "utm",
+        "utmsource",
+        "fbclid2",
+        "_utm_source",
+        "UTM_source",
+    ] {
+        assert_problem(
+            &app.get(&format!("/v1/publications?{name}=1")).await,
+            400,
+            "unknown_query_parameter",
+        );
+    }
+});
+
 on_both_backends!(other_methods_get_405_and_head_works, |backend| {
     let app = demo_app(backend);
     for (request, allowed) in [
