@@ -151,7 +151,7 @@ impl TestDb {
         arkiv::import::import(
             &mut self.db.conn().expect("connection"),
             &lines,
-            &indicatif::ProgressBar::hidden(),
+            &arkiv::progress::Silent,
         )
         .unwrap_or_else(|e| panic!("{e}"))
     }
