@@ -28,6 +28,7 @@ mod search;
 mod vocabulary;
 mod vocabulary_editing;
 mod webhooks;
+mod writes;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
