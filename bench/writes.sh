@@ -119,6 +119,32 @@ done
 
 # --- 3. one archive: import, key, serve, measure ---------------------------------
 declare -A RES
+CLK_TCK=$(getconf CLK_TCK)
+# server_cpu: "INDEXER OTHER", the CPU time (jiffies) the server's search
+# indexer thread and the rest of it (HTTP workers, the database calls) have
+# used so far. Tells whether the indexer's work after each write (a commit
+# per batch of changes) is what a write costs.
+server_cpu() {
+    local indexer=0 total task
+    total=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/stat")
+    for task in /proc/"$SERVER_PID"/task/*; do
+        [[ $(cat "$task/comm" 2>/dev/null) == indexer ]] || continue
+        indexer=$((indexer + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$task/stat")))
+    done
+    echo "$indexer $((total - indexer))"
+}
+# wait_indexed KEY: until the search index has applied every change (at
+# most 60 s).
+wait_indexed() {
+    local tries=0 lag
+    while :; do
+        lag=$(curl -fsS -H "Authorization: Bearer $1" "$BASE/metrics" 2>/dev/null |
+            awk '$1 == "arkiv_index_lag" { print $2 }')
+        [[ ${lag:-0} == 0 ]] && return 0
+        ((++tries > 120)) && { log "the index still lags by $lag changes"; return 0; }
+        sleep 0.5
+    done
+}
 # database_for LABEL BACKEND SIZE: points ARKIV_DATA_DIR (and for
 # PostgreSQL ARKIV_DATABASE_URL) at an empty archive.
 database_for() {
@@ -167,25 +193,26 @@ measure() {
     done
     # The indexer catches up with the import first: writes are measured
     # against a server at rest.
-    tries=0
-    while :; do
-        local lag
-        lag=$(curl -fsS -H "Authorization: Bearer $key" "$BASE/metrics" 2>/dev/null |
-            awk '$1 == "arkiv_index_lag" { print $2 }')
-        [[ ${lag:-0} == 0 ]] && break
-        ((++tries > 600)) && { log "$run: the index still lags by $lag changes: measuring anyway"; break; }
-        sleep 0.5
-    done
-    local mode line
+    wait_indexed "$key"
+    local mode line cpu0 cpu1
     for mode in patch post; do
+        cpu0=$(server_cpu)
         line=$(python3 "$BENCH/writes.py" "$BASE" "$key" "$corpus" "$mode" "$REQUESTS" "$WARMUP" \
             "$TIME_LIMIT" "bench-$run-$(date +%s)" 2>"$WORK/writes-$run-$mode.log" | grep '^RESULT ') \
             || { cat "$WORK/writes-$run-$mode.log" >&2; die "$run: the $mode client failed"; }
-        log "$run: ${line#RESULT }"
         local kv
         for kv in ${line#RESULT }; do
             RES[$run.$mode.${kv%%=*}]=${kv#*=}
         done
+        # The CPU each write cost the server, indexing included (its
+        # indexer applies the writes after they are answered).
+        wait_indexed "$key"
+        cpu1=$(server_cpu)
+        read -r RES[$run.$mode.index_cpu] RES[$run.$mode.other_cpu] < <(
+            awk -v a="$cpu0" -v b="$cpu1" -v n="$((WARMUP + ${RES[$run.$mode.n]}))" -v hz="$CLK_TCK" 'BEGIN {
+                split(a, x, " "); split(b, y, " ")
+                printf "%.2f %.2f\n", (y[1] - x[1]) * 1000 / hz / n, (y[2] - x[2]) * 1000 / hz / n }')
+        log "$run: ${line#RESULT } server CPU/write: indexer ${RES[$run.$mode.index_cpu]} ms, rest ${RES[$run.$mode.other_cpu]} ms"
     done
     stop_server
     [[ $backend == postgres ]] && drop_database
@@ -207,14 +234,18 @@ SUMMARY=$WORK/writes-results-$(date +%Y%m%d-%H%M%S).txt
     echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); serve --workers $WORKERS"
     for label in "${LABELS[@]}"; do echo "$label: ${BIN[$label]} ($(sha256sum "${BIN[$label]}" | cut -c1-12))"; done
     echo
-    printf '%-8s %-9s %7s %9s %9s %9s %9s %9s %7s\n' binary backend size import_s patch_p50 patch_p99 post_p50 post_p99 failed
+    echo "(cpu: the server's CPU per write, ms: its search indexer thread / the rest)"
+    printf '%-8s %-9s %7s %9s %9s %9s %11s %9s %9s %11s %7s\n' binary backend size import_s \
+        patch_p50 patch_p99 patch_cpu post_p50 post_p99 post_cpu failed
     for backend in $BACKENDS; do
         for size in $SIZES; do
             for label in "${LABELS[@]}"; do
                 run=$label-$backend-$size
-                printf '%-8s %-9s %7s %9s %9s %9s %9s %9s %7s\n' "$label" "$backend" "$size" \
+                printf '%-8s %-9s %7s %9s %9s %9s %11s %9s %9s %11s %7s\n' "$label" "$backend" "$size" \
                     "${RES[$run.import]}" "${RES[$run.patch.p50]}" "${RES[$run.patch.p99]}" \
+                    "${RES[$run.patch.index_cpu]}/${RES[$run.patch.other_cpu]}" \
                     "${RES[$run.post.p50]}" "${RES[$run.post.p99]}" \
+                    "${RES[$run.post.index_cpu]}/${RES[$run.post.other_cpu]}" \
                     "$((${RES[$run.patch.failed]} + ${RES[$run.post.failed]}))"
             done
         done
