@@ -398,13 +398,13 @@ pub async fn create_publication(
                     &now_timestamp(),
                 )?;
                 let slug = record.slug.as_str().to_owned();
-                if publications::find(conn, None, Some(&slug))?.is_some() {
+                if write::id_by_slug(conn, Entity::Publication, &slug)?.is_some() {
                     return Err(ApiError::new(
                         ErrorCode::SlugTaken,
                         format!("a publication already has the slug {slug:?}"),
                     ));
                 }
-                if publications::find(conn, Some(&written), None)?.is_some() {
+                if write::version_of(conn, Entity::Publication, &written)?.is_some() {
                     return Err(ApiError::new(
                         ErrorCode::SlugTaken,
                         format!("a publication already has the id {written}"),
@@ -449,8 +449,9 @@ pub(super) async fn replace(
                 let mut record = make(&current, stored)?;
                 record.id = Some(uuid_of(&id)?);
                 check_transition(&current, &record)?;
-                if let Some(other) = publications::find(conn, None, Some(record.slug.as_str()))? {
-                    if other.row.id != id {
+                let owner = write::id_by_slug(conn, Entity::Publication, record.slug.as_str())?;
+                if let Some(other) = owner {
+                    if other != id {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
                             format!(
