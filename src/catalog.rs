@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use crate::domain::records::LangMap;
 use crate::domain::{EventKind, Role};
-use crate::import::format::LangMap;
 
 #[derive(Debug, Clone)]
 pub struct Organisation {

@@ -1,9 +1,10 @@
 //! arkiv: the publications archive API of a civil-society think tank.
 //!
 //! The map of the code is `ARCHITECTURE.md`; in short: `routes/` is HTTP,
-//! `db/` is diesel, `domain/` holds I/O-free types, `import/` the NDJSON
-//! format, `cli/` the command line, and `app.rs` builds the one application
-//! that both `arkiv serve` and the tests run.
+//! `db/` is diesel, `domain/` holds I/O-free types (the records editors
+//! write among them), `write/` writes one record, `import/` reads and
+//! writes NDJSON files of them, `cli/` the command line, and `app.rs`
+//! builds the one application that both `arkiv serve` and the tests run.
 
 pub mod app;
 pub mod auth;
@@ -24,9 +25,11 @@ pub mod files;
 pub mod import;
 pub mod metrics;
 pub mod openapi;
+pub mod progress;
 pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
 pub mod search;
 pub mod state;
 pub mod webhooks;
+pub mod write;

@@ -42,7 +42,7 @@ public URL, never with the request's `Host`.",
         (name = "editing", description = "Create, change, publish, withdraw and delete publications (editor and admin keys)"),
         (name = "admin", description = "API keys and the search index (admin keys only)"),
     ),
-    components(schemas(Problem, crate::import::format::VariantRecord)),
+    components(schemas(Problem, crate::domain::records::VariantRecord)),
     modifiers(&BearerKeys)
 )]
 pub struct ApiDoc;

@@ -226,11 +226,7 @@ impl AppState {
                 // A panic must not leave `running` set for ever.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     db.conn().map_err(anyhow::Error::from).and_then(|mut conn| {
-                        crate::search::sync::rebuild(
-                            &mut conn,
-                            &index,
-                            &indicatif::ProgressBar::hidden(),
-                        )
+                        crate::search::sync::rebuild(&mut conn, &index, &crate::progress::Silent)
                     })
                 }))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the rebuild panicked")));

@@ -269,8 +269,7 @@ pub fn restore(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
         std::fs::remove_dir_all(&index_dir)?;
     }
     let index = crate::search::index::SearchIndex::open(&index_dir)?;
-    let indexed =
-        crate::search::sync::rebuild(&mut conn, &index, &indicatif::ProgressBar::hidden())?;
+    let indexed = crate::search::sync::rebuild(&mut conn, &index, &crate::progress::Silent)?;
     eprintln!("rebuilt the search index: {indexed} published publications");
     Ok(manifest)
 }

@@ -261,6 +261,17 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
+/// The command line shows the library's progress on a bar.
+impl crate::progress::Progress for ProgressBar {
+    fn set_total(&self, total: u64) {
+        self.set_length(total);
+    }
+
+    fn advance(&self, steps: u64) {
+        self.inc(steps);
+    }
+}
+
 fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let db = open_database(config)?;
     let started = std::time::Instant::now();
@@ -298,7 +309,7 @@ fn extract_imported_files(
     config: &Config,
     lines: &mut [crate::import::Line],
 ) -> anyhow::Result<usize> {
-    use crate::import::format::Record;
+    use crate::domain::records::Record;
     let store = config.file_store();
     let mut pending = Vec::new();
     for line in lines.iter_mut() {

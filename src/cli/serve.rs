@@ -92,7 +92,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         tracing::info!(
             publications = report
                 .created
-                .get(&crate::import::format::Entity::Publication)
+                .get(&crate::domain::records::Entity::Publication)
                 .copied()
                 .unwrap_or(0),
             "the database was empty: loaded the demo archive"

@@ -8,8 +8,8 @@ use super::models::*;
 use super::schema::*;
 use super::AnyConnection;
 use crate::catalog::{Catalog, Event, Field, Funding, Organisation, Project};
+use crate::domain::records::LangMap;
 use crate::domain::{EventKind, Lang, Role};
-use crate::import::format::LangMap;
 
 /// Texts of every owner: owner id → attribute → language → text.
 type Texts = HashMap<String, HashMap<String, LangMap>>;

@@ -1,6 +1,8 @@
-//! Writes of whole entities, as the importer (and later the write API) makes
-//! them: insert or update the row, replace its dependent rows, and append to
-//! the change log — all inside the caller's transaction.
+//! Writes of whole entities, as the write service ([`crate::write`]) and
+//! the importer make them: insert or update the row, replace its dependent
+//! rows, and append to the change log — all inside the caller's
+//! transaction. References arrive resolved ([`SlugIds`]); the lookups by
+//! slug and id that resolve them are here too, each one indexed query.
 
 use std::collections::HashMap;
 
@@ -11,11 +13,11 @@ use super::harvest;
 use super::models::*;
 use super::schema::*;
 use super::AnyConnection;
-use crate::domain::translit::sort_key;
-use crate::domain::Lang;
-use crate::import::format::{
+use crate::domain::records::{
     Entity, EventRecord, FieldRecord, LangMap, OrganisationRecord, ProjectRecord, PublicationRecord,
 };
+use crate::domain::translit::sort_key;
+use crate::domain::Lang;
 
 /// Inserts a new row or updates the stored one, by the stamp's outcome.
 macro_rules! upsert_row {
@@ -53,13 +55,50 @@ pub struct Existing {
     pub created_at: String,
 }
 
-/// Slug → id of every entity a record may reference.
+/// Slug → id of the entities records refer to: every one of the archive
+/// and the file for an import, only those a record names for a single write.
 #[derive(Debug, Default, Clone)]
 pub struct SlugIds {
     pub organisations: HashMap<String, String>,
     pub fields: HashMap<String, String>,
     pub projects: HashMap<String, String>,
     pub events: HashMap<String, String>,
+}
+
+impl SlugIds {
+    /// The map of one kind of entity; None for publications, which nothing
+    /// refers to.
+    pub fn of_mut(&mut self, entity: Entity) -> Option<&mut HashMap<String, String>> {
+        match entity {
+            Entity::Organisation => Some(&mut self.organisations),
+            Entity::Field => Some(&mut self.fields),
+            Entity::Project => Some(&mut self.projects),
+            Entity::Event => Some(&mut self.events),
+            Entity::Publication => None,
+        }
+    }
+
+    /// The id of the entity with this slug, if known.
+    pub fn get(&self, entity: Entity, slug: &str) -> Option<&str> {
+        let map = match entity {
+            Entity::Organisation => &self.organisations,
+            Entity::Field => &self.fields,
+            Entity::Project => &self.projects,
+            Entity::Event => &self.events,
+            Entity::Publication => return None,
+        };
+        map.get(slug).map(String::as_str)
+    }
+
+    /// How many slugs are known, over every kind.
+    pub fn len(&self) -> usize {
+        self.organisations.len() + self.fields.len() + self.projects.len() + self.events.len()
+    }
+
+    /// Whether no slug is known.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Returns a fingerprint of a record's content, to skip writes that change nothing.
@@ -560,6 +599,55 @@ pub fn delete_vocabulary(
     Ok(deleted == 1)
 }
 
+/// What is stored under a slug: its id, version and creation time.
+pub fn existing_by_slug(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    slug: &str,
+) -> QueryResult<Option<Existing>> {
+    let found = with_vocabulary_table!(entity, table => table::table
+        .filter(table::slug.eq(slug))
+        .select((table::id, table::content_hash, table::created_at))
+        .first::<(String, String, String)>(conn)
+        .optional())?;
+    Ok(found.map(|(id, content_hash, created_at)| Existing {
+        id,
+        content_hash,
+        created_at,
+    }))
+}
+
+/// What is stored under an id, for one kind of entity.
+pub fn existing_by_id(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    id: &str,
+) -> QueryResult<Option<Existing>> {
+    let found = with_vocabulary_table!(entity, table => table::table
+        .filter(table::id.eq(id))
+        .select((table::id, table::content_hash, table::created_at))
+        .first::<(String, String, String)>(conn)
+        .optional())?;
+    Ok(found.map(|(id, content_hash, created_at)| Existing {
+        id,
+        content_hash,
+        created_at,
+    }))
+}
+
+/// The slug of the entity with this id.
+pub fn slug_by_id(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    id: &str,
+) -> QueryResult<Option<String>> {
+    with_vocabulary_table!(entity, table => table::table
+        .filter(table::id.eq(id))
+        .select(table::slug)
+        .first::<String>(conn)
+        .optional())
+}
+
 /// The id of the entity with this slug.
 pub fn id_by_slug(
     conn: &mut AnyConnection,
@@ -593,8 +681,9 @@ where
     };
     match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
         Ok(()) => {}
-        // Already inside a write transaction (an API edit that goes through
-        // the importer): the lock is held, a savepoint is enough.
+        // Already inside a write transaction (an API edit that saves
+        // through the write service): the lock is held, a savepoint is
+        // enough.
         Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(work),
         Err(error) => return Err(error.into()),
     }

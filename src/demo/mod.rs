@@ -2,8 +2,6 @@
 //! and events as its website describes them, loaded into an empty database
 //! so that a newcomer sees a working archive at once.
 
-use indicatif::ProgressBar;
-
 use crate::db::AnyConnection;
 use crate::import::{self, ImportError, ImportReport};
 
@@ -13,7 +11,7 @@ pub const ARCHIVE: &str = include_str!("archive.ndjson");
 /// Loads the demo archive (idempotent: a second load changes nothing).
 pub fn load(conn: &mut AnyConnection) -> Result<ImportReport, ImportError> {
     let lines = import::parse(ARCHIVE.as_bytes())?;
-    import::import(conn, &lines, &ProgressBar::hidden())
+    import::import(conn, &lines, &crate::progress::Silent)
 }
 
 /// Returns true when the archive holds no publication and no organisation.

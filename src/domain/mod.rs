@@ -3,6 +3,7 @@
 
 pub mod lang;
 pub mod net;
+pub mod records;
 pub mod text;
 pub mod translit;
 pub mod vocabulary;

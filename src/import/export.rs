@@ -10,7 +10,7 @@ use crate::db::AnyConnection;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::{Lang, PublicationKind, PublicationStatus, Slug};
 
-use super::format::*;
+use crate::domain::records::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -128,8 +128,31 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, ExportError> {
     Ok(records)
 }
 
-/// Turns a stored publication back into its import record.
+/// Turns a stored publication back into its import record, its
+/// references named by the catalog's slugs.
 pub fn publication_record(catalog: &Catalog, full: Full) -> Result<PublicationRecord, ExportError> {
+    publication_record_with(full, |entity, id| {
+        let slug = match entity {
+            Entity::Project => &catalog.projects.by_id(id)?.slug,
+            Entity::Event => &catalog.events.by_id(id)?.slug,
+            Entity::Field => &catalog.fields.by_id(id)?.slug,
+            Entity::Organisation | Entity::Publication => return None,
+        };
+        Some(slug.clone())
+    })
+}
+
+/// Turns a stored publication back into its import record, with
+/// `slug_of(entity, id)` naming each entity it refers to.
+pub fn publication_record_with(
+    full: Full,
+    slug_of: impl Fn(Entity, &str) -> Option<String>,
+) -> Result<PublicationRecord, ExportError> {
+    let reference = |entity: Entity, id: &str| -> Result<Slug, ExportError> {
+        let found = slug_of(entity, id)
+            .ok_or_else(|| ExportError::Corrupt(format!("dangling reference to {id}")))?;
+        slug(&found)
+    };
     let Full {
         row,
         variants,
@@ -189,16 +212,16 @@ pub fn publication_record(catalog: &Catalog, full: Full) -> Result<PublicationRe
         project: row
             .project_id
             .as_deref()
-            .map(|id| slug_of(&catalog.projects, id, |p| &p.slug))
+            .map(|id| reference(Entity::Project, id))
             .transpose()?,
         event: row
             .event_id
             .as_deref()
-            .map(|id| slug_of(&catalog.events, id, |e| &e.slug))
+            .map(|id| reference(Entity::Event, id))
             .transpose()?,
         fields: field_ids
             .iter()
-            .map(|id| slug_of(&catalog.fields, id, |f| &f.slug))
+            .map(|id| reference(Entity::Field, id))
             .collect::<Result<_, _>>()?,
         authors: serde_json::from_str(&row.authors).map_err(|e| corrupt(e.to_string()))?,
         keywords: serde_json::from_str(&row.keywords).map_err(|e| corrupt(e.to_string()))?,

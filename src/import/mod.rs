@@ -1,23 +1,26 @@
-//! `arkiv import`: reads an NDJSON file in the format of DESIGN.md, checks
-//! every line, resolves references by slug across the whole file and the
-//! archive, then writes it all in one transaction — or nothing at all.
+//! `arkiv import`: reads an NDJSON file of [records](crate::domain::records)
+//! in the format of DESIGN.md, checks every line, resolves references by
+//! slug across the whole file and the archive, then writes it all in one
+//! transaction — or nothing at all. A file is the batch form of the write
+//! service ([`crate::write`]): the same checks and the same per-entity
+//! writers, with the slugs of the whole file and archive resolved at once
+//! instead of one by one.
 
 pub mod export;
-pub mod format;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
 
 use diesel::prelude::*;
-use indicatif::ProgressBar;
 
 use crate::db::schema::{events, fields, organisations, projects, publications};
 use crate::db::write::{self, Existing, Outcome, SlugIds};
 use crate::db::AnyConnection;
-use crate::domain::text::TextStatus;
-use crate::domain::{self, PublicationStatus};
-use format::{Entity, LangMap, Record};
+use crate::domain;
+use crate::domain::records::{check, references, Entity, Record};
+use crate::progress::Progress;
+use crate::write::resolve::{place, unknown_reference, Lookup, Placed};
 
 /// How many publications are written per batch of multi-row inserts.
 const PUBLICATIONS_PER_BATCH: usize = 1_000;
@@ -190,268 +193,52 @@ pub fn parse(reader: impl BufRead) -> Result<Vec<Line>, ImportError> {
     }
 }
 
-/// Returns the path (`variants.en.title`, `authors[2]`) of the first string
-/// or key of `value` with a NUL character in it: refused on either backend,
-/// so an archive written to SQLite always moves to PostgreSQL.
-fn nul_in(value: &serde_json::Value) -> Option<String> {
-    use serde_json::Value;
-    match value {
-        Value::String(text) => text.contains('\0').then(String::new),
-        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
-            nul_in(item).map(|rest| format!("[{index}]{}", dotted(&rest)))
-        }),
-        Value::Object(object) => object.iter().find_map(|(key, item)| {
-            if key.contains('\0') {
-                return Some(key.replace('\0', "\\u0000"));
-            }
-            nul_in(item).map(|rest| format!("{key}{}", dotted(&rest)))
-        }),
-        _ => None,
-    }
-}
-
-/// Joins the rest of a path to its parent: `.title`, `[2]`, or nothing.
-fn dotted(rest: &str) -> String {
-    if rest.is_empty() || rest.starts_with('[') {
-        rest.to_owned()
-    } else {
-        format!(".{rest}")
-    }
-}
-
 /// Parses one line into a record, naming the field at fault on failure.
 pub fn parse_line(text: &str) -> Result<Record, (String, String)> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|error| (String::new(), format!("is not valid JSON: {error}")))?;
-    if let Some(field) = nul_in(&value) {
-        return Err((
-            field,
-            "must not contain the NUL character \\u0000 (PostgreSQL cannot store it)".into(),
-        ));
-    }
-    let serde_json::Value::Object(mut object) = value else {
-        return Err((String::new(), "must be a JSON object".into()));
-    };
-    let kind =
-        match object.remove("type") {
-            Some(serde_json::Value::String(kind)) => kind,
-            Some(_) => return Err(("type".into(), "must be a string".into())),
-            None => return Err((
-                "type".into(),
-                "is missing; it must be one of organisation, field, project, event, publication"
-                    .into(),
-            )),
-        };
-    let value = serde_json::Value::Object(object);
-    fn typed<T: serde::de::DeserializeOwned>(
-        value: serde_json::Value,
-    ) -> Result<T, (String, String)> {
-        serde_path_to_error::deserialize(value).map_err(|error| {
-            // A bad map key shows as `.?`: name the map instead.
-            let path = error.path().to_string().replace(".?", "");
-            let field = if path == "." { String::new() } else { path };
-            (field, error.into_inner().to_string())
-        })
-    }
-    Ok(match kind.as_str() {
-        "organisation" => Record::Organisation(typed(value)?),
-        "field" => Record::Field(typed(value)?),
-        "project" => Record::Project(typed(value)?),
-        "event" => Record::Event(typed(value)?),
-        "publication" => Record::Publication(typed(value)?),
-        other => {
-            return Err((
-                "type".into(),
-                format!("{other:?} is not one of organisation, field, project, event, publication"),
-            ))
-        }
-    })
+    Record::from_json(value)
 }
 
-/// The longest title, name or label accepted.
-pub(crate) const MAX_TITLE_CHARS: usize = 1_000;
-
-fn check_texts(field: &str, texts: &LangMap, required: bool, problems: &mut Vec<(String, String)>) {
-    if required && texts.is_empty() {
-        problems.push((field.into(), "needs a text in at least one language".into()));
-    }
-    for (lang, text) in texts {
-        if text.trim().is_empty() {
-            problems.push((format!("{field}.{lang}"), "must not be empty".into()));
-        } else if text.chars().count() > MAX_TITLE_CHARS {
-            problems.push((
-                format!("{field}.{lang}"),
-                format!("must be at most {MAX_TITLE_CHARS} characters"),
-            ));
-        }
-    }
-}
-
-fn check_dates(
-    starts_on: Option<chrono::NaiveDate>,
-    ends_on: Option<chrono::NaiveDate>,
-    problems: &mut Vec<(String, String)>,
-) {
-    if let (Some(starts_on), Some(ends_on)) = (starts_on, ends_on) {
-        if ends_on < starts_on {
-            problems.push(("ends_on".into(), "must not be before starts_on".into()));
-        }
-    }
-}
-
-fn check_unique<'a>(
-    field: &str,
-    slugs: impl Iterator<Item = &'a domain::Slug>,
-    problems: &mut Vec<(String, String)>,
-) {
-    let mut seen = HashSet::new();
-    for (index, slug) in slugs.enumerate() {
-        if !seen.insert(slug) {
-            problems.push((
-                format!("{field}[{index}]"),
-                format!("{slug:?} is listed twice"),
-            ));
-        }
-    }
-}
-
-/// Checks what the types alone cannot: required texts, date order, the
-/// status rules. Returns (field, message) pairs.
-pub fn check(record: &Record) -> Vec<(String, String)> {
-    let mut problems = Vec::new();
-    match record {
-        Record::Organisation(org) => {
-            check_texts("name", &org.name, true, &mut problems);
-            if let Some(website) = &org.website {
-                if !(website.starts_with("https://") || website.starts_with("http://")) {
-                    problems.push((
-                        "website".into(),
-                        "must be an http:// or https:// URL".into(),
-                    ));
-                }
-            }
-        }
-        Record::Field(field) => check_texts("label", &field.label, true, &mut problems),
-        Record::Project(project) => {
-            check_texts("title", &project.title, true, &mut problems);
-            check_dates(project.starts_on, project.ends_on, &mut problems);
-            check_unique(
-                "funders",
-                project.funders.iter().map(|f| f.organisation()),
-                &mut problems,
-            );
-            check_unique("partners", project.partners.iter(), &mut problems);
-            check_unique("fields", project.fields.iter(), &mut problems);
-        }
-        Record::Event(event) => {
-            check_texts("title", &event.title, true, &mut problems);
-            check_dates(Some(event.starts_on), event.ends_on, &mut problems);
-            check_unique("organisers", event.organisers.iter(), &mut problems);
-        }
-        Record::Publication(publication) => {
-            if publication.variants.is_empty() {
-                problems.push((
-                    "variants".into(),
-                    "needs at least one language variant".into(),
-                ));
-            }
-            for (lang, variant) in &publication.variants {
-                if let Some(file) = &variant.file {
-                    if !crate::files::is_sha256(&file.sha256) {
-                        problems.push((
-                            format!("variants.{lang}.file.sha256"),
-                            "must be 64 lowercase hex digits".into(),
-                        ));
-                    }
-                    if file.size < 0 {
-                        problems.push((
-                            format!("variants.{lang}.file.size"),
-                            "must not be negative".into(),
-                        ));
-                    }
-                    if !crate::files::ALLOWED_MEDIA_TYPES
-                        .iter()
-                        .any(|(_, allowed)| *allowed == file.media_type)
-                    {
-                        let allowed: Vec<&str> = crate::files::ALLOWED_MEDIA_TYPES
-                            .iter()
-                            .map(|(_, media_type)| *media_type)
-                            .collect();
-                        problems.push((
-                            format!("variants.{lang}.file.media_type"),
-                            format!("must be one of {}", allowed.join(", ")),
-                        ));
-                    }
-                    let failed = file.text_status == Some(TextStatus::Failed);
-                    if failed != file.text_error.is_some() {
-                        problems.push((
-                            format!("variants.{lang}.file.text_error"),
-                            "is given exactly when text_status is \"failed\"".into(),
-                        ));
-                    }
-                    if file.name.trim().is_empty() || file.name.chars().count() > 255 {
-                        problems.push((
-                            format!("variants.{lang}.file.name"),
-                            "must be 1 to 255 characters".into(),
-                        ));
-                    }
-                }
-                if variant.title.trim().is_empty() {
-                    problems.push((format!("variants.{lang}.title"), "must not be empty".into()));
-                } else if variant.title.chars().count() > MAX_TITLE_CHARS {
-                    problems.push((
-                        format!("variants.{lang}.title"),
-                        format!("must be at most {MAX_TITLE_CHARS} characters"),
-                    ));
-                }
-            }
-            if publication.status == PublicationStatus::Published
-                && publication.published_on.is_none()
-            {
-                problems.push((
-                    "published_on".into(),
-                    "is required when status is published".into(),
-                ));
-            }
-            match (publication.status, &publication.withdrawn_reason) {
-                (PublicationStatus::Withdrawn, None) => problems.push((
-                    "withdrawn_reason".into(),
-                    "is required when status is withdrawn".into(),
-                )),
-                (PublicationStatus::Draft | PublicationStatus::Published, Some(_)) => problems
-                    .push((
-                        "withdrawn_reason".into(),
-                        "is only allowed when status is withdrawn".into(),
-                    )),
-                _ => {}
-            }
-            check_unique("fields", publication.fields.iter(), &mut problems);
-            for (index, author) in publication.authors.iter().enumerate() {
-                if author.trim().is_empty() {
-                    problems.push((format!("authors[{index}]"), "must not be empty".into()));
-                }
-            }
-        }
-    }
-    problems
-}
-
-/// What the archive already holds, by slug and by id, per entity.
+/// What the archive already holds, by slug and by id, per entity: a file
+/// names thousands of slugs, so they are loaded at once rather than looked
+/// up one by one as a single write does.
 #[derive(Default)]
 struct Stored {
     by_slug: HashMap<Entity, HashMap<String, Existing>>,
     slug_of_id: HashMap<Entity, HashMap<String, String>>,
 }
 
-impl Stored {
-    /// Returns which kind of entity has this id, if any.
-    fn entity_of_id(&self, id: &str) -> Option<Entity> {
-        self.slug_of_id
-            .iter()
-            .find(|(_, ids)| ids.contains_key(id))
-            .map(|(entity, _)| *entity)
+impl Lookup for Stored {
+    fn by_slug(&mut self, entity: Entity, slug: &str) -> QueryResult<Option<Existing>> {
+        Ok(self
+            .by_slug
+            .get(&entity)
+            .and_then(|stored| stored.get(slug))
+            .cloned())
     }
 
+    fn by_id(&mut self, entity: Entity, id: &str) -> QueryResult<Option<Existing>> {
+        let slug = self.slug_of_id.get(&entity).and_then(|ids| ids.get(id));
+        match slug {
+            Some(slug) => {
+                let slug = slug.clone();
+                self.by_slug(entity, &slug)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn other_kind_with_id(&mut self, entity: Entity, id: &str) -> QueryResult<Option<Entity>> {
+        Ok(self
+            .slug_of_id
+            .iter()
+            .find(|(other, ids)| **other != entity && ids.contains_key(id))
+            .map(|(other, _)| *other))
+    }
+}
+
+impl Stored {
     fn load(conn: &mut AnyConnection) -> QueryResult<Self> {
         let mut stored = Stored::default();
         macro_rules! load {
@@ -500,15 +287,15 @@ struct Planned<'a> {
 pub fn import(
     conn: &mut AnyConnection,
     lines: &[Line],
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let result = write::write_transaction::<_, ImportTransactionError>(conn, |conn| {
-        let stored = Stored::load(conn)?;
+        let mut stored = Stored::load(conn)?;
         let start_seq = crate::db::changes::latest_seq(conn)?;
-        let (plan, ids) = plan(lines, &stored).map_err(ImportTransactionError::Invalid)?;
+        let (plan, ids) = plan(lines, &mut stored)?;
         let now = domain::now_timestamp();
         let mut report = ImportReport::default();
-        progress.set_length(plan.len() as u64);
+        progress.set_total(plan.len() as u64);
         // The plan lists vocabulary first, then publications.
         let split =
             plan.partition_point(|planned| planned.line.record.entity() != Entity::Publication);
@@ -524,7 +311,7 @@ pub fn import(
                 Record::Publication(_) => unreachable!("publications come after the vocabulary"),
             };
             report.count(planned.line.record.entity(), outcome);
-            progress.inc(1);
+            progress.advance(1);
         }
         for batch in publications.chunks(PUBLICATIONS_PER_BATCH) {
             let writes: Vec<write::PublicationWrite<'_>> = batch
@@ -541,7 +328,7 @@ pub fn import(
             for outcome in write::write_publications(conn, &writes, &ids, &now)? {
                 report.count(Entity::Publication, outcome);
             }
-            progress.inc(batch.len() as u64);
+            progress.advance(batch.len() as u64);
         }
         crate::db::harvest::restamp_after(conn, start_seq)?;
         Ok(report)
@@ -568,16 +355,14 @@ impl From<diesel::result::Error> for ImportTransactionError {
 /// reference against the file and the archive.
 fn plan<'a>(
     lines: &'a [Line],
-    stored: &Stored,
-) -> Result<(Vec<Planned<'a>>, SlugIds), Vec<LineError>> {
+    stored: &mut Stored,
+) -> Result<(Vec<Planned<'a>>, SlugIds), ImportTransactionError> {
     let mut errors = Vec::new();
     let mut plan = Vec::with_capacity(lines.len());
     let mut first_line: HashMap<(Entity, &str), usize> = HashMap::new();
     let mut ids = SlugIds::default();
-    let empty = HashMap::new();
     for (entity, stored_map) in &stored.by_slug {
-        let target = slug_ids_mut(&mut ids, *entity);
-        if let Some(target) = target {
+        if let Some(target) = ids.of_mut(*entity) {
             target.extend(
                 stored_map
                     .iter()
@@ -601,39 +386,16 @@ fn plan<'a>(
             });
             continue;
         }
-        let by_slug = stored.by_slug.get(&entity).unwrap_or(&empty);
-        let slug_of_id = stored.slug_of_id.get(&entity);
-        let mut existing = by_slug.get(slug).cloned();
-        let id = match (line.record.id(), &existing) {
-            (Some(given), Some(stored)) if given.hyphenated().to_string() != stored.id => {
+        let Placed { id, existing } = match place(stored, &line.record)? {
+            Ok(placed) => placed,
+            Err((field, message)) => {
                 errors.push(LineError {
                     line: line.number,
-                    field: "id".into(),
-                    message: format!(
-                        "{given} differs from the id {} that {slug:?} already has",
-                        stored.id
-                    ),
+                    field,
+                    message,
                 });
                 continue;
             }
-            (Some(given), None) => {
-                let given = given.hyphenated().to_string();
-                if let Some(other) = stored.entity_of_id(&given).filter(|other| *other != entity) {
-                    errors.push(LineError {
-                        line: line.number,
-                        field: "id".into(),
-                        message: format!("{given} is already the id of an {}", other.as_str()),
-                    });
-                    continue;
-                }
-                // An id the archive knows under another slug: a rename.
-                if let Some(old_slug) = slug_of_id.and_then(|map| map.get(&given)) {
-                    existing = by_slug.get(old_slug).cloned();
-                }
-                given
-            }
-            (_, Some(stored)) => stored.id.clone(),
-            (None, None) => domain::new_id(),
         };
         if let Some(first) = ids_in_file.insert(id.clone(), line.number) {
             errors.push(LineError {
@@ -643,28 +405,19 @@ fn plan<'a>(
             });
             continue;
         }
-        if let Some(map) = slug_ids_mut(&mut ids, entity) {
+        if let Some(map) = ids.of_mut(entity) {
             map.insert(slug.to_owned(), id.clone());
         }
         plan.push(Planned { line, id, existing });
     }
     for planned in &plan {
         for (field, entity, slug) in references(&planned.line.record) {
-            let known = match entity {
-                Entity::Organisation => ids.organisations.contains_key(slug),
-                Entity::Field => ids.fields.contains_key(slug),
-                Entity::Project => ids.projects.contains_key(slug),
-                Entity::Event => ids.events.contains_key(slug),
-                Entity::Publication => true,
-            };
+            let known = entity == Entity::Publication || ids.get(entity, slug).is_some();
             if !known {
                 errors.push(LineError {
                     line: planned.line.number,
                     field,
-                    message: format!(
-                        "no {} has the slug {slug:?} in this file or in the archive",
-                        entity.as_str()
-                    ),
+                    message: unknown_reference(entity, slug),
                 });
             }
         }
@@ -672,80 +425,11 @@ fn plan<'a>(
     if !errors.is_empty() {
         errors.sort_by_key(|error| error.line);
         errors.truncate(MAX_REPORTED_ERRORS);
-        return Err(errors);
+        return Err(ImportTransactionError::Invalid(errors));
     }
     // Write what others refer to first; keep file order within an entity.
     plan.sort_by_key(|planned| (planned.line.record.entity(), planned.line.number));
     Ok((plan, ids))
-}
-
-fn slug_ids_mut(ids: &mut SlugIds, entity: Entity) -> Option<&mut HashMap<String, String>> {
-    match entity {
-        Entity::Organisation => Some(&mut ids.organisations),
-        Entity::Field => Some(&mut ids.fields),
-        Entity::Project => Some(&mut ids.projects),
-        Entity::Event => Some(&mut ids.events),
-        Entity::Publication => None,
-    }
-}
-
-/// Lists a record's references: (field path, entity referred to, slug).
-fn references(record: &Record) -> Vec<(String, Entity, &str)> {
-    fn list<'r>(
-        refs: &mut Vec<(String, Entity, &'r str)>,
-        field: &str,
-        entity: Entity,
-        slugs: impl Iterator<Item = &'r domain::Slug>,
-    ) {
-        for (index, slug) in slugs.enumerate() {
-            refs.push((format!("{field}[{index}]"), entity, slug.as_str()));
-        }
-    }
-    let mut refs = Vec::new();
-    match record {
-        Record::Organisation(_) | Record::Field(_) => {}
-        Record::Project(project) => {
-            list(
-                &mut refs,
-                "funders",
-                Entity::Organisation,
-                project.funders.iter().map(|f| f.organisation()),
-            );
-            list(
-                &mut refs,
-                "partners",
-                Entity::Organisation,
-                project.partners.iter(),
-            );
-            list(&mut refs, "fields", Entity::Field, project.fields.iter());
-        }
-        Record::Event(event) => {
-            list(
-                &mut refs,
-                "organisers",
-                Entity::Organisation,
-                event.organisers.iter(),
-            );
-            if let Some(project) = &event.project {
-                refs.push(("project".into(), Entity::Project, project.as_str()));
-            }
-        }
-        Record::Publication(publication) => {
-            list(
-                &mut refs,
-                "fields",
-                Entity::Field,
-                publication.fields.iter(),
-            );
-            if let Some(project) = &publication.project {
-                refs.push(("project".into(), Entity::Project, project.as_str()));
-            }
-            if let Some(event) = &publication.event {
-                refs.push(("event".into(), Entity::Event, event.as_str()));
-            }
-        }
-    }
-    refs
 }
 
 #[cfg(test)]

@@ -16,13 +16,11 @@ use super::negotiate::Requested;
 use super::params::Params;
 use super::render::Render;
 use crate::auth::{Caller, KeyHolder, Role};
-use crate::catalog::Catalog;
 use crate::db::publications::{self, Full};
 use crate::db::{audit, write, AnyConnection};
+use crate::domain::records::{self, Entity, PublicationRecord, Record};
 use crate::domain::{now_timestamp, IdOrSlug, PublicationStatus};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::import::format::{Entity, PublicationRecord, Record};
-use crate::import::{self, ImportError, Line};
 use crate::state::AppState;
 
 /// The version part of a publication's ETag: its content hash.
@@ -155,7 +153,7 @@ fn record_of(
             ApiError::invalid_field(&field, error.into_inner().to_string())
         })?;
     keep_server_fields(stored, &mut record)?;
-    let problems = import::check(&Record::Publication(record.clone()));
+    let problems = records::check(&Record::Publication(record.clone()));
     if !problems.is_empty() {
         return Err(validation_failed(problems));
     }
@@ -246,32 +244,27 @@ fn keep_server_fields(
 }
 
 /// The import-format record of a publication as stored, for an edit to
-/// start from.
-pub(super) fn stored_record(
-    current: &Full,
-    catalog: &Catalog,
-) -> Result<PublicationRecord, ApiError> {
-    crate::import::export::publication_record(catalog, current.clone()).map_err(ApiError::internal)
+/// start from (the slugs it names read inside the caller's transaction).
+fn stored_record(conn: &mut AnyConnection, current: &Full) -> Result<PublicationRecord, ApiError> {
+    crate::write::stored_publication(conn, current).map_err(|error| match error {
+        crate::write::StoredError::Database(error) => error.into(),
+        other => ApiError::internal(other),
+    })
 }
 
-/// Writes one publication through the import path, in the caller's transaction.
+/// Writes one publication through the write service, in the caller's
+/// transaction.
 fn save(conn: &mut AnyConnection, record: PublicationRecord) -> Result<(), ApiError> {
-    save_record(conn, Record::Publication(record))
+    save_record(conn, &Record::Publication(record))
 }
 
-/// Writes one record of any kind through the import path.
-pub(crate) fn save_record(conn: &mut AnyConnection, record: Record) -> Result<(), ApiError> {
-    let lines = [Line { number: 1, record }];
-    match import::import(conn, &lines, &indicatif::ProgressBar::hidden()) {
+/// Writes one record of any kind through the write service, in the
+/// caller's transaction: 422 with every problem, or the database's error.
+pub(crate) fn save_record(conn: &mut AnyConnection, record: &Record) -> Result<(), ApiError> {
+    match crate::write::save(conn, record) {
         Ok(_) => Ok(()),
-        Err(ImportError::Invalid(errors)) => Err(validation_failed(
-            errors
-                .into_iter()
-                .map(|error| (error.field, error.message))
-                .collect(),
-        )),
-        Err(ImportError::Database(error)) => Err(error.into()),
-        Err(other) => Err(ApiError::internal(other)),
+        Err(crate::write::Rejected::Invalid(problems)) => Err(validation_failed(problems)),
+        Err(crate::write::Rejected::Database(error)) => Err(error.into()),
     }
 }
 
@@ -346,7 +339,7 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    request_body(content = crate::import::format::PublicationRecord, description = "A publication in the import format",
+    request_body(content = crate::domain::records::PublicationRecord, description = "A publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
         example = json!({
         "slug": "policy-brief-2026-dialogue",
@@ -405,13 +398,13 @@ pub async fn create_publication(
                     &now_timestamp(),
                 )?;
                 let slug = record.slug.as_str().to_owned();
-                if publications::find(conn, None, Some(&slug))?.is_some() {
+                if write::id_by_slug(conn, Entity::Publication, &slug)?.is_some() {
                     return Err(ApiError::new(
                         ErrorCode::SlugTaken,
                         format!("a publication already has the slug {slug:?}"),
                     ));
                 }
-                if publications::find(conn, Some(&written), None)?.is_some() {
+                if write::version_of(conn, Entity::Publication, &written)?.is_some() {
                     return Err(ApiError::new(
                         ErrorCode::SlugTaken,
                         format!("a publication already has the id {written}"),
@@ -432,7 +425,7 @@ pub(super) async fn replace(
     req: &HttpRequest,
     raw: String,
     edit: Edit,
-    make: impl FnOnce(&Full, &Catalog) -> Result<PublicationRecord, ApiError> + Send + 'static,
+    make: impl FnOnce(&Full, PublicationRecord) -> Result<PublicationRecord, ApiError> + Send + 'static,
 ) -> Result<String, ApiError> {
     let key = parse_key(&raw)?;
     let if_match = req.headers().get(header::IF_MATCH).cloned();
@@ -452,12 +445,13 @@ pub(super) async fn replace(
                 )?;
                 // The vocabulary as it is now, not as a snapshot taken
                 // before the transaction: slugs are resolved against it.
-                let catalog = crate::db::vocabulary::load_catalog(conn)?;
-                let mut record = make(&current, &catalog)?;
+                let stored = stored_record(conn, &current)?;
+                let mut record = make(&current, stored)?;
                 record.id = Some(uuid_of(&id)?);
                 check_transition(&current, &record)?;
-                if let Some(other) = publications::find(conn, None, Some(record.slug.as_str()))? {
-                    if other.row.id != id {
+                let owner = write::id_by_slug(conn, Entity::Publication, record.slug.as_str())?;
+                if let Some(other) = owner {
+                    if other != id {
                         return Err(ApiError::new(
                             ErrorCode::SlugTaken,
                             format!(
@@ -499,7 +493,7 @@ pub(super) struct Edit {
     tag = "editing",
     security(("bearer" = [])),
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
-    request_body(content = crate::import::format::PublicationRecord, description = "The whole publication in the import format",
+    request_body(content = crate::domain::records::PublicationRecord, description = "The whole publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Replaced", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
@@ -535,14 +529,14 @@ pub async fn replace_publication(
             operation: "replace",
             if_match_required: true,
         },
-        move |current, catalog| {
+        move |current, stored| {
             if let Value::Object(object) = &mut value {
                 object
                     .entry("status")
                     .or_insert_with(|| Value::String(current.row.status.clone()));
                 object.remove("id");
             }
-            record_of(value, false, Some(&stored_record(current, catalog)?))
+            record_of(value, false, Some(&stored))
         },
     )
     .await?;
@@ -623,8 +617,7 @@ pub async fn patch_publication(
             operation: "patch",
             if_match_required: true,
         },
-        move |current, catalog| {
-            let stored = stored_record(current, catalog)?;
+        move |_, stored| {
             let mut value = serde_json::to_value(&stored).map_err(ApiError::internal)?;
             merge_patch(&mut value, patch);
             if let Value::Object(object) = &mut value {
@@ -674,8 +667,7 @@ pub async fn publish_publication(
             operation: "publish",
             if_match_required: false,
         },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
+        move |_, mut record| {
             record.status = PublicationStatus::Published;
             record.withdrawn_reason = None;
             record
@@ -747,8 +739,7 @@ pub async fn withdraw_publication(
             operation: "withdraw",
             if_match_required: false,
         },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
+        move |_, mut record| {
             record.status = PublicationStatus::Withdrawn;
             record.withdrawn_reason = Some(reason);
             Ok(record)

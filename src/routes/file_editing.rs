@@ -10,16 +10,15 @@ use actix_web::{delete, post, put, web, HttpRequest, HttpResponse};
 
 use super::body;
 use super::editing::{
-    check_if_match, load, log_write, parse_key, replace, respond_with, stored_record, version_of,
-    Edit,
+    check_if_match, load, log_write, parse_key, replace, respond_with, version_of, Edit,
 };
 use super::negotiate::Requested;
 use super::params::Params;
 use crate::auth::{Caller, Role};
+use crate::domain::records::FileRecord;
 use crate::domain::Lang;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Busy, Outcome, Ticket};
-use crate::import::format::FileRecord;
 use crate::state::AppState;
 
 /// Streams an upload into the file store: at most `limit` bytes, hashed
@@ -242,8 +241,7 @@ pub async fn upload_variant_file(
             operation: "upload_file",
             if_match_required: true,
         },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
+        move |_, mut record| {
             let variant = record
                 .variants
                 .get_mut(&lang)
@@ -350,8 +348,7 @@ pub async fn extract_variant_file(
             operation: "extract_file",
             if_match_required: false,
         },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
+        move |_, mut record| {
             let variant = record
                 .variants
                 .get_mut(&lang)
@@ -418,8 +415,7 @@ pub async fn delete_variant_file(
             operation: "delete_file",
             if_match_required: true,
         },
-        move |current, catalog| {
-            let mut record = stored_record(current, catalog)?;
+        move |_, mut record| {
             let variant = record
                 .variants
                 .get_mut(&lang)

@@ -474,7 +474,7 @@ fn list_sets(catalog: &Catalog) -> String {
 }
 
 /// A label in English, or in the first language it has.
-fn english(texts: &crate::import::format::LangMap) -> String {
+fn english(texts: &crate::domain::records::LangMap) -> String {
     texts
         .get(&Lang::En)
         .or_else(|| texts.values().next())

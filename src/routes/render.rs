@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use crate::catalog::{self, Catalog};
 use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
+use crate::domain::records::LangMap;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
-use crate::import::format::LangMap;
 
 use super::views::*;
 

@@ -16,9 +16,9 @@ use super::editing::{
 use super::params::Params;
 use crate::auth::{Caller, Role};
 use crate::db::{audit, vocabulary, write, AnyConnection};
+use crate::domain::records::{self, Entity, Record};
 use crate::domain::{now_timestamp, IdOrSlug};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::import::{self, format::Entity, format::Record};
 use crate::state::AppState;
 
 /// The collection path of an entity under `/v1`.
@@ -56,9 +56,9 @@ fn record_of(mut value: Value, entity: Entity) -> Result<Record, ApiError> {
     }
     object.remove("id");
     object.insert("type".into(), Value::String(entity.as_str().into()));
-    let record = import::parse_line(&value.to_string())
+    let record = Record::from_json(value)
         .map_err(|(field, message)| ApiError::invalid_field(&field, message))?;
-    let problems = import::check(&record);
+    let problems = records::check(&record);
     if !problems.is_empty() {
         return Err(validation_failed(problems));
     }
@@ -159,7 +159,7 @@ async fn create(
                             format!("another {} already has the slug {slug:?}", entity.as_str()),
                         ));
                     }
-                    save_record(conn, record.clone())?;
+                    save_record(conn, &record)?;
                     audit::record(
                         conn,
                         &auditor,
@@ -230,7 +230,7 @@ async fn change(
                         ));
                     }
                 }
-                save_record(conn, record.clone())?;
+                save_record(conn, &record)?;
                 let operation = if merge { "patch" } else { "replace" };
                 audit::record(
                     conn,
@@ -427,22 +427,22 @@ macro_rules! vocabulary_writes {
 }
 
 vocabulary_writes!(
-    Entity::Organisation, crate::import::format::OrganisationRecord, "organisations", "/organisations", "/organisations/{id_or_slug}",
+    Entity::Organisation, crate::domain::records::OrganisationRecord, "organisations", "/organisations", "/organisations/{id_or_slug}",
     create_organisation "Create an organisation", replace_organisation "Replace an organisation",
     patch_organisation "Change part of an organisation", delete_organisation "Delete an organisation"
 );
 vocabulary_writes!(
-    Entity::Field, crate::import::format::FieldRecord, "fields", "/fields", "/fields/{id_or_slug}",
+    Entity::Field, crate::domain::records::FieldRecord, "fields", "/fields", "/fields/{id_or_slug}",
     create_field "Create a field of work", replace_field "Replace a field of work",
     patch_field "Change part of a field of work", delete_field "Delete a field of work"
 );
 vocabulary_writes!(
-    Entity::Project, crate::import::format::ProjectRecord, "projects", "/projects", "/projects/{id_or_slug}",
+    Entity::Project, crate::domain::records::ProjectRecord, "projects", "/projects", "/projects/{id_or_slug}",
     create_project "Create a project", replace_project "Replace a project",
     patch_project "Change part of a project", delete_project "Delete a project"
 );
 vocabulary_writes!(
-    Entity::Event, crate::import::format::EventRecord, "events", "/events", "/events/{id_or_slug}",
+    Entity::Event, crate::domain::records::EventRecord, "events", "/events", "/events/{id_or_slug}",
     create_event "Create an event", replace_event "Replace an event",
     patch_event "Change part of an event", delete_event "Delete an event"
 );

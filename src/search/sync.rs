@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use indicatif::ProgressBar;
 
 use super::index::SearchIndex;
 use crate::db::schema::{
     changes, project_funders, project_partners, publication_fields, publications,
 };
 use crate::db::{publications as queries, vocabulary, AnyConnection, Db};
+use crate::progress::Progress;
 
 /// How many change-log entries one commit applies.
 pub const BATCH: i64 = 1_000;
@@ -123,11 +123,11 @@ pub fn apply_next_batch(
 pub fn rebuild(
     conn: &mut AnyConnection,
     index: &SearchIndex,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> anyhow::Result<u64> {
     let seq = crate::db::changes::latest_seq(conn)?;
     let total: i64 = publications::table.count().get_result(conn)?;
-    progress.set_length(total as u64);
+    progress.set_total(total as u64);
     let catalog = vocabulary::load_catalog(conn)?;
     let mut added = 0;
     index.rebuild(seq as u64, |add| -> anyhow::Result<()> {
@@ -136,7 +136,7 @@ pub fn rebuild(
                 add(doc).map_err(std::io::Error::other)?;
                 added += 1;
             }
-            progress.inc(1);
+            progress.advance(1);
             Ok(())
         })?;
         Ok(())

@@ -65,7 +65,7 @@ on_both_backends!(
         let report = mirror.import(&String::from_utf8_lossy(&public.body));
         let created = report
             .created
-            .get(&arkiv::import::format::Entity::Publication)
+            .get(&arkiv::domain::records::Entity::Publication)
             .copied()
             .unwrap_or(0);
         assert_eq!(created, exported.len(), "{report}");

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use arkiv::import::format::Entity;
+use arkiv::domain::records::Entity;
 use arkiv::import::{ImportError, ImportReport};
 use diesel::prelude::*;
 
@@ -76,7 +76,7 @@ on_both_backends!(
         let error = arkiv::import::import(
             &mut db.db.conn().expect("connection"),
             &lines,
-            &indicatif::ProgressBar::hidden(),
+            &arkiv::progress::Silent,
         )
         .expect_err("the file must be refused");
         let ImportError::Invalid(errors) = error else {
@@ -285,7 +285,7 @@ on_both_backends!(
         let Err(ImportError::Invalid(errors)) = arkiv::import::import(
             &mut db.db.conn().expect("connection"),
             &lines,
-            &indicatif::ProgressBar::hidden(),
+            &arkiv::progress::Silent,
         ) else {
             panic!("the same id on a field and a project must be refused")
         };
@@ -308,7 +308,7 @@ on_both_backends!(
         let refused = arkiv::import::import(
             &mut db.db.conn().expect("connection"),
             &lines,
-            &indicatif::ProgressBar::hidden(),
+            &arkiv::progress::Silent,
         );
         assert!(
             matches!(refused, Err(ImportError::Invalid(_))),

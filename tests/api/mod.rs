@@ -28,6 +28,7 @@ mod search;
 mod vocabulary;
 mod vocabulary_editing;
 mod webhooks;
+mod writes;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -151,7 +152,7 @@ impl TestDb {
         arkiv::import::import(
             &mut self.db.conn().expect("connection"),
             &lines,
-            &indicatif::ProgressBar::hidden(),
+            &arkiv::progress::Silent,
         )
         .unwrap_or_else(|e| panic!("{e}"))
     }

@@ -1,0 +1,686 @@
+//! Records: whole entities as editors write them — the objects of the
+//! import format of DESIGN.md (one a line, `type` says what it is,
+//! references by slug) and the bodies of the write API. [`check`] says what
+//! the types alone cannot; [`references`] lists the slugs a record names,
+//! for the writer to resolve. The same types serialize for `arkiv export`,
+//! so export → import round-trips.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::text::{TextError, TextStatus};
+use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role, Slug};
+
+/// Text per language tag (`{"en": "…", "sr-Cyrl": "…"}`).
+pub type LangMap = BTreeMap<Lang, String>;
+
+/// One line of an import file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Organisation(OrganisationRecord),
+    Field(FieldRecord),
+    Project(ProjectRecord),
+    Event(EventRecord),
+    Publication(PublicationRecord),
+}
+
+impl Record {
+    /// Reads a record from a JSON object whose `"type"` names its entity,
+    /// naming the field at fault (a path such as `variants.en.title`, empty
+    /// for the whole object) when it is not one.
+    pub fn from_json(value: serde_json::Value) -> Result<Record, (String, String)> {
+        if let Some(field) = nul_in(&value) {
+            return Err((
+                field,
+                "must not contain the NUL character \\u0000 (PostgreSQL cannot store it)".into(),
+            ));
+        }
+        let serde_json::Value::Object(mut object) = value else {
+            return Err((String::new(), "must be a JSON object".into()));
+        };
+        let kind = match object.remove("type") {
+            Some(serde_json::Value::String(kind)) => kind,
+            Some(_) => return Err(("type".into(), "must be a string".into())),
+            None => return Err((
+                "type".into(),
+                "is missing; it must be one of organisation, field, project, event, publication"
+                    .into(),
+            )),
+        };
+        let value = serde_json::Value::Object(object);
+        fn typed<T: serde::de::DeserializeOwned>(
+            value: serde_json::Value,
+        ) -> Result<T, (String, String)> {
+            serde_path_to_error::deserialize(value).map_err(|error| {
+                // A bad map key shows as `.?`: name the map instead.
+                let path = error.path().to_string().replace(".?", "");
+                let field = if path == "." { String::new() } else { path };
+                (field, error.into_inner().to_string())
+            })
+        }
+        Ok(match kind.as_str() {
+            "organisation" => Record::Organisation(typed(value)?),
+            "field" => Record::Field(typed(value)?),
+            "project" => Record::Project(typed(value)?),
+            "event" => Record::Event(typed(value)?),
+            "publication" => Record::Publication(typed(value)?),
+            other => {
+                return Err((
+                    "type".into(),
+                    format!(
+                        "{other:?} is not one of organisation, field, project, event, publication"
+                    ),
+                ))
+            }
+        })
+    }
+
+    pub fn slug(&self) -> &Slug {
+        match self {
+            Record::Organisation(r) => &r.slug,
+            Record::Field(r) => &r.slug,
+            Record::Project(r) => &r.slug,
+            Record::Event(r) => &r.slug,
+            Record::Publication(r) => &r.slug,
+        }
+    }
+
+    pub fn id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Record::Organisation(r) => r.id,
+            Record::Field(r) => r.id,
+            Record::Project(r) => r.id,
+            Record::Event(r) => r.id,
+            Record::Publication(r) => r.id,
+        }
+    }
+
+    /// Sets the record's id.
+    pub fn set_id(&mut self, id: uuid::Uuid) {
+        let slot = match self {
+            Record::Organisation(r) => &mut r.id,
+            Record::Field(r) => &mut r.id,
+            Record::Project(r) => &mut r.id,
+            Record::Event(r) => &mut r.id,
+            Record::Publication(r) => &mut r.id,
+        };
+        *slot = Some(id);
+    }
+
+    /// The kind of entity the record is.
+    pub fn entity(&self) -> Entity {
+        match self {
+            Record::Organisation(_) => Entity::Organisation,
+            Record::Field(_) => Entity::Field,
+            Record::Project(_) => Entity::Project,
+            Record::Event(_) => Entity::Event,
+            Record::Publication(_) => Entity::Publication,
+        }
+    }
+}
+
+/// The kinds of entity, in the order their references allow writing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entity {
+    Organisation,
+    Field,
+    Project,
+    Event,
+    Publication,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Organisation => "organisation",
+            Entity::Field => "field",
+            Entity::Project => "project",
+            Entity::Event => "event",
+            Entity::Publication => "publication",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    #[schema(schema_with = names)]
+    pub name: LangMap,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// An http:// or https:// URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ror: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    #[schema(schema_with = names)]
+    pub label: LangMap,
+}
+
+/// A funder of a project: a slug, or a slug with the grant number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum FunderRef {
+    Slug(Slug),
+    WithGrant(FunderWithGrant),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunderWithGrant {
+    pub organisation: Slug,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_number: Option<String>,
+}
+
+impl FunderRef {
+    pub fn organisation(&self) -> &Slug {
+        match self {
+            FunderRef::Slug(slug) => slug,
+            FunderRef::WithGrant(funder) => &funder.organisation,
+        }
+    }
+
+    pub fn grant_number(&self) -> Option<&str> {
+        match self {
+            FunderRef::Slug(_) => None,
+            FunderRef::WithGrant(funder) => funder.grant_number.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    #[schema(schema_with = names)]
+    pub title: LangMap,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = texts)]
+    pub description: LangMap,
+    #[serde(default, with = "optional_date")]
+    pub starts_on: Option<NaiveDate>,
+    #[serde(default, with = "optional_date")]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub funders: Vec<FunderRef>,
+    #[serde(default)]
+    pub partners: Vec<Slug>,
+    #[serde(default)]
+    pub fields: Vec<Slug>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub kind: EventKind,
+    #[schema(schema_with = names)]
+    pub title: LangMap,
+    #[serde(with = "date")]
+    pub starts_on: NaiveDate,
+    #[serde(default, with = "optional_date")]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub organisers: Vec<Slug>,
+    #[serde(default)]
+    pub project: Option<Slug>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
+    pub slug: Slug,
+    pub kind: PublicationKind,
+    /// `draft` when a new publication leaves it out; a replacement that
+    /// leaves it out keeps the status it had.
+    #[schema(required = false)]
+    pub status: PublicationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_reason: Option<String>,
+    #[serde(default, with = "optional_date")]
+    pub published_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub project: Option<Slug>,
+    #[serde(default)]
+    pub event: Option<Slug>,
+    #[serde(default)]
+    pub fields: Vec<Slug>,
+    #[serde(default)]
+    #[schema(inline, schema_with = author_names)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[schema(schema_with = variants)]
+    pub variants: BTreeMap<Lang, VariantRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRecord {
+    #[schema(schema_with = title)]
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileRecord>,
+    /// Text extracted from the file, kept so an export carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_text: Option<String>,
+}
+
+/// What is known of a variant's file (the bytes live in the file store).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileRecord {
+    /// The SHA-256 of its bytes, in lowercase hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    #[schema(minimum = 0)]
+    pub size: i64,
+    #[schema(schema_with = media_type)]
+    pub media_type: String,
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
+    pub name: String,
+    /// What became of its text; left out when never extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_status: Option<TextStatus>,
+    /// Why its text could not be extracted (with `text_status: "failed"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_error: Option<TextError>,
+}
+
+/// The schema of one title or name: not blank, at most
+/// [`MAX_TITLE_CHARS`] characters.
+fn title() -> utoipa::openapi::ObjectBuilder {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_TITLE_CHARS))
+        .pattern(Some("\\S"))
+}
+
+/// A map from stored language tags (`en`, `sq`, `sr-Latn`, `sr-Cyrl`) to
+/// `text`.
+fn per_language(
+    description: &str,
+    text: impl Into<utoipa::openapi::schema::AdditionalProperties<utoipa::openapi::Schema>>,
+    at_least_one: bool,
+) -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    let tags = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Lang::ALL.map(Lang::as_str)));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .property_names(Some(tags))
+        .additional_properties(Some(text))
+        .min_properties(at_least_one.then_some(1))
+        .build()
+}
+
+/// Names, labels and titles: at least one language, each text a [`title`].
+fn names() -> utoipa::openapi::Object {
+    per_language("The text in each language it exists in", title(), true)
+}
+
+/// Longer texts (descriptions), in any of the languages.
+fn texts() -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    let text = ObjectBuilder::new().schema_type(Type::String);
+    per_language("The text in each language it exists in", text, false)
+}
+
+/// A publication's variants: at least one. ([`VariantRecord`] is listed
+/// among the document's schemas in [`crate::openapi`], since this refers to
+/// it by name.)
+fn variants() -> utoipa::openapi::Object {
+    let variant = utoipa::openapi::schema::RefBuilder::new()
+        .ref_location_from_schema_name(<VariantRecord as ToSchema>::name());
+    per_language("The variant in each language", variant, true)
+}
+
+/// Authors' names: none blank.
+fn author_names() -> utoipa::openapi::Array {
+    use utoipa::openapi::{schema::Type, ArrayBuilder, ObjectBuilder};
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("\\S"));
+    ArrayBuilder::new().items(name).build()
+}
+
+/// The media types a stored file may have.
+fn media_type() -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            crate::files::ALLOWED_MEDIA_TYPES
+                .iter()
+                .map(|(_, media_type)| *media_type),
+        ))
+        .build()
+}
+
+/// The longest title, name or label accepted.
+pub const MAX_TITLE_CHARS: usize = 1_000;
+
+fn check_texts(field: &str, texts: &LangMap, required: bool, problems: &mut Vec<(String, String)>) {
+    if required && texts.is_empty() {
+        problems.push((field.into(), "needs a text in at least one language".into()));
+    }
+    for (lang, text) in texts {
+        if text.trim().is_empty() {
+            problems.push((format!("{field}.{lang}"), "must not be empty".into()));
+        } else if text.chars().count() > MAX_TITLE_CHARS {
+            problems.push((
+                format!("{field}.{lang}"),
+                format!("must be at most {MAX_TITLE_CHARS} characters"),
+            ));
+        }
+    }
+}
+
+fn check_dates(
+    starts_on: Option<chrono::NaiveDate>,
+    ends_on: Option<chrono::NaiveDate>,
+    problems: &mut Vec<(String, String)>,
+) {
+    if let (Some(starts_on), Some(ends_on)) = (starts_on, ends_on) {
+        if ends_on < starts_on {
+            problems.push(("ends_on".into(), "must not be before starts_on".into()));
+        }
+    }
+}
+
+fn check_unique<'a>(
+    field: &str,
+    slugs: impl Iterator<Item = &'a Slug>,
+    problems: &mut Vec<(String, String)>,
+) {
+    let mut seen = HashSet::new();
+    for (index, slug) in slugs.enumerate() {
+        if !seen.insert(slug) {
+            problems.push((
+                format!("{field}[{index}]"),
+                format!("{slug:?} is listed twice"),
+            ));
+        }
+    }
+}
+
+/// Checks what the types alone cannot: required texts, date order, the
+/// status rules. Returns (field, message) pairs.
+pub fn check(record: &Record) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    match record {
+        Record::Organisation(org) => {
+            check_texts("name", &org.name, true, &mut problems);
+            if let Some(website) = &org.website {
+                if !(website.starts_with("https://") || website.starts_with("http://")) {
+                    problems.push((
+                        "website".into(),
+                        "must be an http:// or https:// URL".into(),
+                    ));
+                }
+            }
+        }
+        Record::Field(field) => check_texts("label", &field.label, true, &mut problems),
+        Record::Project(project) => {
+            check_texts("title", &project.title, true, &mut problems);
+            check_dates(project.starts_on, project.ends_on, &mut problems);
+            check_unique(
+                "funders",
+                project.funders.iter().map(|f| f.organisation()),
+                &mut problems,
+            );
+            check_unique("partners", project.partners.iter(), &mut problems);
+            check_unique("fields", project.fields.iter(), &mut problems);
+        }
+        Record::Event(event) => {
+            check_texts("title", &event.title, true, &mut problems);
+            check_dates(Some(event.starts_on), event.ends_on, &mut problems);
+            check_unique("organisers", event.organisers.iter(), &mut problems);
+        }
+        Record::Publication(publication) => {
+            if publication.variants.is_empty() {
+                problems.push((
+                    "variants".into(),
+                    "needs at least one language variant".into(),
+                ));
+            }
+            for (lang, variant) in &publication.variants {
+                if let Some(file) = &variant.file {
+                    if !crate::files::is_sha256(&file.sha256) {
+                        problems.push((
+                            format!("variants.{lang}.file.sha256"),
+                            "must be 64 lowercase hex digits".into(),
+                        ));
+                    }
+                    if file.size < 0 {
+                        problems.push((
+                            format!("variants.{lang}.file.size"),
+                            "must not be negative".into(),
+                        ));
+                    }
+                    if !crate::files::ALLOWED_MEDIA_TYPES
+                        .iter()
+                        .any(|(_, allowed)| *allowed == file.media_type)
+                    {
+                        let allowed: Vec<&str> = crate::files::ALLOWED_MEDIA_TYPES
+                            .iter()
+                            .map(|(_, media_type)| *media_type)
+                            .collect();
+                        problems.push((
+                            format!("variants.{lang}.file.media_type"),
+                            format!("must be one of {}", allowed.join(", ")),
+                        ));
+                    }
+                    let failed = file.text_status == Some(TextStatus::Failed);
+                    if failed != file.text_error.is_some() {
+                        problems.push((
+                            format!("variants.{lang}.file.text_error"),
+                            "is given exactly when text_status is \"failed\"".into(),
+                        ));
+                    }
+                    if file.name.trim().is_empty() || file.name.chars().count() > 255 {
+                        problems.push((
+                            format!("variants.{lang}.file.name"),
+                            "must be 1 to 255 characters".into(),
+                        ));
+                    }
+                }
+                if variant.title.trim().is_empty() {
+                    problems.push((format!("variants.{lang}.title"), "must not be empty".into()));
+                } else if variant.title.chars().count() > MAX_TITLE_CHARS {
+                    problems.push((
+                        format!("variants.{lang}.title"),
+                        format!("must be at most {MAX_TITLE_CHARS} characters"),
+                    ));
+                }
+            }
+            if publication.status == PublicationStatus::Published
+                && publication.published_on.is_none()
+            {
+                problems.push((
+                    "published_on".into(),
+                    "is required when status is published".into(),
+                ));
+            }
+            match (publication.status, &publication.withdrawn_reason) {
+                (PublicationStatus::Withdrawn, None) => problems.push((
+                    "withdrawn_reason".into(),
+                    "is required when status is withdrawn".into(),
+                )),
+                (PublicationStatus::Draft | PublicationStatus::Published, Some(_)) => problems
+                    .push((
+                        "withdrawn_reason".into(),
+                        "is only allowed when status is withdrawn".into(),
+                    )),
+                _ => {}
+            }
+            check_unique("fields", publication.fields.iter(), &mut problems);
+            for (index, author) in publication.authors.iter().enumerate() {
+                if author.trim().is_empty() {
+                    problems.push((format!("authors[{index}]"), "must not be empty".into()));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Lists a record's references: (field path, entity referred to, slug).
+pub fn references(record: &Record) -> Vec<(String, Entity, &str)> {
+    fn list<'r>(
+        refs: &mut Vec<(String, Entity, &'r str)>,
+        field: &str,
+        entity: Entity,
+        slugs: impl Iterator<Item = &'r Slug>,
+    ) {
+        for (index, slug) in slugs.enumerate() {
+            refs.push((format!("{field}[{index}]"), entity, slug.as_str()));
+        }
+    }
+    let mut refs = Vec::new();
+    match record {
+        Record::Organisation(_) | Record::Field(_) => {}
+        Record::Project(project) => {
+            list(
+                &mut refs,
+                "funders",
+                Entity::Organisation,
+                project.funders.iter().map(|f| f.organisation()),
+            );
+            list(
+                &mut refs,
+                "partners",
+                Entity::Organisation,
+                project.partners.iter(),
+            );
+            list(&mut refs, "fields", Entity::Field, project.fields.iter());
+        }
+        Record::Event(event) => {
+            list(
+                &mut refs,
+                "organisers",
+                Entity::Organisation,
+                event.organisers.iter(),
+            );
+            if let Some(project) = &event.project {
+                refs.push(("project".into(), Entity::Project, project.as_str()));
+            }
+        }
+        Record::Publication(publication) => {
+            list(
+                &mut refs,
+                "fields",
+                Entity::Field,
+                publication.fields.iter(),
+            );
+            if let Some(project) = &publication.project {
+                refs.push(("project".into(), Entity::Project, project.as_str()));
+            }
+            if let Some(event) = &publication.event {
+                refs.push(("event".into(), Entity::Event, event.as_str()));
+            }
+        }
+    }
+    refs
+}
+
+/// Returns the path (`variants.en.title`, `authors[2]`) of the first string
+/// or key of `value` with a NUL character in it: refused on either backend,
+/// so an archive written to SQLite always moves to PostgreSQL.
+fn nul_in(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            nul_in(item).map(|rest| format!("[{index}]{}", dotted(&rest)))
+        }),
+        Value::Object(object) => object.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', "\\u0000"));
+            }
+            nul_in(item).map(|rest| format!("{key}{}", dotted(&rest)))
+        }),
+        _ => None,
+    }
+}
+
+/// Joins the rest of a path to its parent: `.title`, `[2]`, or nothing.
+fn dotted(rest: &str) -> String {
+    if rest.is_empty() || rest.starts_with('[') {
+        rest.to_owned()
+    } else {
+        format!(".{rest}")
+    }
+}
+
+/// Dates as `YYYY-MM-DD`, with a message that says what is wrong.
+mod date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(date)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        crate::domain::parse_date(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Optional dates as `YYYY-MM-DD` or null.
+mod optional_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        date: &Option<NaiveDate>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => serializer.collect_str(date),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|raw| crate::domain::parse_date(&raw).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
