@@ -16,5 +16,6 @@ pub mod pairs;
 pub mod queries;
 pub mod query;
 pub mod schema;
+pub mod service;
 pub mod suggest;
 pub mod sync;
