@@ -27,20 +27,6 @@ pub struct Snapshot {
     pub catalog: Arc<Catalog>,
 }
 
-/// The state of the server's search index rebuild (`POST /v1/admin/reindex`).
-#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
-pub struct RebuildStatus {
-    /// Whether a rebuild runs now.
-    pub running: bool,
-    /// When the last rebuild started and finished (null before the first).
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    /// Published publications the last finished rebuild indexed.
-    pub indexed: Option<u64>,
-    /// Why the last rebuild failed, when it did (the old index stayed).
-    pub error: Option<String>,
-}
-
 pub struct AppState {
     pub db: Db,
     pub cache: ResponseCache,
@@ -71,7 +57,8 @@ pub struct AppState {
     pub webhook_allow: crate::domain::net::AllowList,
     snapshot: RwLock<Snapshot>,
     checked_at: Mutex<Instant>,
-    rebuild: Arc<Mutex<RebuildStatus>>,
+    /// Rebuilds of the search index started through the admin API.
+    pub rebuilds: crate::search::sync::Rebuilds,
 }
 
 impl AppState {
@@ -106,7 +93,7 @@ impl AppState {
             webhook_allow: crate::domain::net::AllowList::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
-            rebuild: Arc::default(),
+            rebuilds: crate::search::sync::Rebuilds::default(),
         })
     }
 
@@ -185,70 +172,6 @@ impl AppState {
         if let Some(long_ago) = Instant::now().checked_sub(CHANGE_CHECK_INTERVAL) {
             *checked_at = long_ago;
         }
-    }
-
-    pub fn rebuild_status(&self) -> RebuildStatus {
-        lock(&self.rebuild).clone()
-    }
-
-    /// Starts rebuilding the search index from the database on a thread of
-    /// its own; 409 while one runs. The indexer waits for the rebuild's
-    /// commit (they share the index writer), then goes on from there.
-    pub fn start_rebuild(&self) -> Result<RebuildStatus, ApiError> {
-        let Some(index) = self.search.clone() else {
-            return Err(ApiError::new(
-                crate::error::ErrorCode::Unavailable,
-                "this server runs without a search index",
-            ));
-        };
-        let started = {
-            let mut status = lock(&self.rebuild);
-            if status.running {
-                return Err(ApiError::new(
-                    crate::error::ErrorCode::ReindexRunning,
-                    format!(
-                        "a rebuild has been running since {}",
-                        status.started_at.as_deref().unwrap_or("a moment ago")
-                    ),
-                ));
-            }
-            *status = RebuildStatus {
-                running: true,
-                started_at: Some(crate::domain::now_timestamp()),
-                ..RebuildStatus::default()
-            };
-            status.clone()
-        };
-        let (db, shared) = (self.db.clone(), Arc::clone(&self.rebuild));
-        let spawned = std::thread::Builder::new()
-            .name("rebuild".into())
-            .spawn(move || {
-                // A panic must not leave `running` set for ever.
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    db.conn().map_err(anyhow::Error::from).and_then(|mut conn| {
-                        crate::search::sync::rebuild(&mut conn, &index, &crate::progress::Silent)
-                    })
-                }))
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("the rebuild panicked")));
-                let mut status = lock(&shared);
-                status.running = false;
-                status.finished_at = Some(crate::domain::now_timestamp());
-                match result {
-                    Ok(indexed) => {
-                        tracing::info!(indexed, "search index rebuilt");
-                        status.indexed = Some(indexed);
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "search index rebuild failed");
-                        status.error = Some(error.to_string());
-                    }
-                }
-            });
-        if let Err(error) = spawned {
-            lock(&self.rebuild).running = false;
-            return Err(ApiError::internal(error));
-        }
-        Ok(started)
     }
 
     fn current(&self) -> Snapshot {

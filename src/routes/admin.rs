@@ -14,7 +14,9 @@ use crate::db::keys::{self, KeyRow, KeyView};
 use crate::db::write;
 use crate::domain::{new_id, now_timestamp};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::state::{AppState, RebuildStatus};
+use crate::search::index::SearchIndex;
+use crate::search::sync::{RebuildError, RebuildStatus};
+use crate::state::AppState;
 
 /// Every key, revoked ones included.
 #[derive(Debug, Serialize, ToSchema)]
@@ -229,7 +231,7 @@ pub async fn reindex_status(
     Params::parse(&req, &[])?;
     caller.require(Role::Admin)?;
     search_enabled(&state)?;
-    Ok(HttpResponse::Ok().json(state.rebuild_status()))
+    Ok(HttpResponse::Ok().json(state.rebuilds.status()))
 }
 
 /// Rebuild the search index
@@ -256,9 +258,15 @@ pub async fn start_reindex(
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let admin = caller.require(Role::Admin)?.clone();
-    search_enabled(&state)?;
+    let index = search_enabled(&state)?;
     tracing::info!(key = %admin.name, "search index rebuild requested");
-    let status = state.start_rebuild()?;
+    let status = state
+        .rebuilds
+        .start(state.db.clone(), index)
+        .map_err(|error| match error {
+            RebuildError::Running(_) => ApiError::new(ErrorCode::ReindexRunning, error.to_string()),
+            RebuildError::Spawn(error) => ApiError::internal(error),
+        })?;
     state
         .db
         .run(move |conn| -> Result<_, ApiError> {
@@ -277,9 +285,10 @@ pub async fn start_reindex(
         .json(status))
 }
 
-fn search_enabled(state: &AppState) -> Result<(), ApiError> {
-    match state.search {
-        Some(_) => Ok(()),
+/// The server's search index, or 503 on a server without one.
+fn search_enabled(state: &AppState) -> Result<std::sync::Arc<SearchIndex>, ApiError> {
+    match &state.search {
+        Some(index) => Ok(std::sync::Arc::clone(index)),
         None => Err(ApiError::new(
             ErrorCode::Unavailable,
             "this server runs without a search index",

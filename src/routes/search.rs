@@ -1,50 +1,124 @@
-//! `/v1/search`: full-text search over every language of every publication.
+//! `/v1/search` and `/v1/search/suggest`: the query string read into a
+//! typed request for the search service (`crate::search::service`), and
+//! its result rendered as the wire views, cached under the index's
+//! change-log position.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
 use super::negotiate::{AcceptLanguage, Requested};
 use super::params::{self, names_of, Params};
 use super::publications::read_filter;
-use super::render::{stored_languages, Render};
+use super::render::Render;
 use super::respond;
 use super::views::PublicationSummary;
-use crate::db::publications::{self, Listed};
-use crate::db::{changes, AnyConnection};
-
-use crate::domain::lang::negotiate;
-use crate::domain::translit::cyrillic_to_latin;
-use crate::domain::{Lang, PublicationKind, PublicationStatus};
+use crate::db::publications::Filter;
+use crate::domain::{Lang, PublicationKind};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::search::highlight::{self, Matches};
-use crate::search::index::{self, Facet, Hit, Marked, SearchIndex, SearchOrder};
+use crate::search::facets::Facet;
+use crate::search::index::{SearchIndex, SearchOrder};
+use crate::search::service::{
+    self, SearchError, SearchOutcome, SearchRequest, Searcher, SuggestRequest,
+};
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
 const MAX_QUERY_CHARS: usize = 1_000;
 /// The deepest page: past it, narrow the query instead.
 const MAX_OFFSET: usize = 10_000;
+/// The page size without `limit`.
+const DEFAULT_LIMIT: usize = 20;
+/// The completions without `limit`.
+const DEFAULT_SUGGESTIONS: usize = 8;
 
-/// Query parameters of `GET /v1/search`: the text, the filters of
-/// `GET /v1/publications`, and paging by offset.
-#[derive(IntoParams)]
+/// The query parameters of `GET /v1/search` that the search reads itself,
+/// each parsed into its type (the bad ones named, with why); the others
+/// are in [`SearchFilterParams`]. The spec lists both, in
+/// [`SearchQuery`]'s order.
+#[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct SearchParams {
     /// Words (all must match), `"phrases"`, `-exclusion`, `OR`, and field
     /// prefixes: `title:`, `summary:`, `body:` (every language's), one
     /// language's (`title_en:`, `body_sr:`), `keywords:`, `authors:`. A query
     /// the parser rejects, or with another prefix, is run as plain words.
     /// Empty: every publication the filters allow, newest first.
-    #[param(example = "Pristina dialogue")]
-    q: Option<String>,
+    #[param(value_type = Option<String>, example = "Pristina dialogue")]
+    q: String,
+    /// Order: `relevance` (default with a query), `-published_on` (default without), `published_on`.
+    #[param(value_type = Option<String>, example = "relevance")]
+    sort: Option<SearchOrder>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    limit: usize,
+    /// How many hits to skip, 0 to 10,000.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000, example = 0)]
+    offset: usize,
+    /// `false` leaves out the `highlights` (faster); default `true`.
+    #[param(value_type = Option<bool>, example = true)]
+    highlight: bool,
+    /// Count all matches by these: `kind`, `field`, `project`, `funder`,
+    /// `language`, `year` (comma-separated).
+    #[param(value_type = Option<String>, example = "kind,field,language,year")]
+    facets: Vec<Facet>,
+}
+
+impl SearchParams {
+    /// Reads the parameters, in this order, with each parser's message.
+    fn read(params: &Params) -> Result<Self, ApiError> {
+        let q = query_text(params)?;
+        let sort = params.parsed("sort", parse_sort)?;
+        let limit = params.parsed("limit", params::parse_limit)?;
+        let offset = params.parsed("offset", parse_offset)?;
+        let highlight = params.parsed("highlight", parse_bool)?;
+        let mut facets = params.parsed_list("facets", Facet::parse)?;
+        facets.sort();
+        facets.dedup();
+        Ok(Self {
+            q,
+            sort,
+            limit: limit.map_or(DEFAULT_LIMIT, |limit| limit as usize),
+            offset: offset.unwrap_or(0),
+            highlight: highlight.unwrap_or(true),
+            facets,
+        })
+    }
+
+    /// The search these parameters ask for: by relevance when there is a
+    /// text, newest first when there is none.
+    fn into_request(self, filter: Filter, requested: &Requested) -> SearchRequest {
+        let default_order = if self.q.trim().is_empty() {
+            SearchOrder::PublishedDesc
+        } else {
+            SearchOrder::Relevance
+        };
+        SearchRequest {
+            order: self.sort.unwrap_or(default_order),
+            text: self.q,
+            filter,
+            limit: self.limit,
+            offset: self.offset,
+            facets: self.facets,
+            highlight: self.highlight,
+            languages: requested.ranges.clone(),
+        }
+    }
+}
+
+/// The query parameters of `GET /v1/search` that shared readers parse:
+/// the filters of `GET /v1/publications` (`publications::read_filter`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the filters; publications::read_filter reads them"
+)]
+pub struct SearchFilterParams {
     /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
     #[param(example = "report,policy_paper")]
     kind: Option<String>,
@@ -78,25 +152,32 @@ pub struct SearchParams {
     /// Changed at or after this time (RFC 3339, or a date meaning its midnight UTC).
     #[param(value_type = Option<String>, example = "2024-01-01T00:00:00Z")]
     updated_since: Option<String>,
-    /// Order: `relevance` (default with a query), `-published_on` (default without), `published_on`.
-    #[param(example = "relevance")]
-    sort: Option<String>,
-    /// Page size, 1 to 100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// How many hits to skip, 0 to 10,000.
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 10000, example = 0)]
-    offset: Option<String>,
-    /// `false` leaves out the `highlights` (faster); default `true`.
-    #[param(value_type = Option<bool>, example = true)]
-    highlight: Option<String>,
-    /// Count all matches by these: `kind`, `field`, `project`, `funder`,
-    /// `language`, `year` (comma-separated).
-    #[param(example = "kind,field,language,year")]
-    facets: Option<String>,
+}
+
+/// `lang`, read by `Requested` with `Accept-Language`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents `lang`; Requested reads it")]
+pub struct ServedLanguageParams {
     /// Language to serve (overrides `Accept-Language`).
     #[param(example = "sr-Latn")]
     lang: Option<String>,
+}
+
+/// Every query parameter of `GET /v1/search`, as the spec lists them: the
+/// text, the filters of `GET /v1/publications`, the order, paging by
+/// offset, highlights, facets, and the language to serve.
+pub struct SearchQuery;
+
+impl IntoParams for SearchQuery {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut own = SearchParams::into_params(&parameter_in).into_iter();
+        let mut all: Vec<Parameter> = own.next().into_iter().collect();
+        all.extend(SearchFilterParams::into_params(&parameter_in));
+        all.extend(own);
+        all.extend(ServedLanguageParams::into_params(parameter_in));
+        all
+    }
 }
 
 /// One value of a facet, with how many matches have it.
@@ -139,39 +220,6 @@ pub struct Highlights {
     pub body: Vec<String>,
 }
 
-/// Picks the highlights of a hit: from the variant it is served in when that
-/// matched, otherwise from the first variant that did. Latin derived from
-/// Cyrillic is highlighted in Latin too.
-fn choose_highlights(
-    marked: &HashMap<(String, Lang), Marked>,
-    id: &str,
-    hit: &PublicationSummary,
-) -> Highlights {
-    let source = hit.derived_from.unwrap_or(hit.language);
-    let key = |lang: Lang| (id.to_owned(), lang);
-    let (lang, found) = match marked.get(&key(source)) {
-        Some(found) => (source, found),
-        None => match Lang::ALL
-            .into_iter()
-            .find_map(|lang| marked.get(&key(lang)).map(|found| (lang, found)))
-        {
-            Some(pair) => pair,
-            None => return Highlights::default(),
-        },
-    };
-    let convert = |text: &String| {
-        if lang == Lang::SrCyrl && hit.language == Lang::SrLatn {
-            cyrillic_to_latin(text)
-        } else {
-            text.clone()
-        }
-    };
-    Highlights {
-        title: found.title.as_ref().map(convert),
-        body: found.body.iter().map(convert).collect(),
-    }
-}
-
 /// A page of search results.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchResults {
@@ -186,6 +234,15 @@ pub struct SearchResults {
     /// With `facets=`: counts over all matches, not just this page.
     pub facets: BTreeMap<String, Vec<FacetValue>>,
     pub requested_languages: Vec<String>,
+}
+
+impl From<service::Highlight> for Highlights {
+    fn from(found: service::Highlight) -> Self {
+        Self {
+            title: found.title,
+            body: found.body,
+        }
+    }
 }
 
 /// Turns index values into filter values and labels, most frequent first
@@ -249,6 +306,18 @@ fn parse_sort(raw: &str) -> Result<SearchOrder, String> {
     crate::domain::one_of(raw, &SORTS, |(name, _)| *name).map(|(_, order)| *order)
 }
 
+fn parse_offset(raw: &str) -> Result<usize, String> {
+    params::parse_bounded(raw, 0, MAX_OFFSET as u64).map(|offset| offset as usize)
+}
+
+fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(format!("{other:?} is not true or false")),
+    }
+}
+
 /// Reads `q`: control characters dropped, at most [`MAX_QUERY_CHARS`].
 fn query_text(params: &Params) -> Result<String, ApiError> {
     let text: String = params
@@ -266,7 +335,6 @@ fn query_text(params: &Params) -> Result<String, ApiError> {
     Ok(text)
 }
 
-/// Returns the search index, or 503 on a server without one.
 fn search_busy() -> ApiError {
     ApiError::busy(
         "every search slot and queue place is taken; try again in a moment",
@@ -274,121 +342,76 @@ fn search_busy() -> ApiError {
     )
 }
 
-/// Takes a place among the searches running or waiting: the index runs
-/// on blocking threads, and a burst must not queue there without bound.
-fn admit_search(state: &AppState) -> Result<crate::bounded::Ticket, ApiError> {
-    state.search_queue.admit().map_err(|_| search_busy())
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Busy => search_busy(),
+            SearchError::Database(error) => error.into(),
+            SearchError::Pool(error) => error.into(),
+            SearchError::Index(error) => ApiError::internal(error),
+            SearchError::Thread(error) => ApiError::internal(error),
+        }
+    }
 }
 
-fn search_index(state: &AppState) -> Result<Arc<SearchIndex>, ApiError> {
-    state
+/// The search service of this server, or 503 on a server without an index.
+fn searcher(state: &AppState) -> Result<Searcher, ApiError> {
+    let index: &Arc<SearchIndex> = state
         .search
-        .clone()
-        .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "this server has no search index"))
+        .as_ref()
+        .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "this server has no search index"))?;
+    Ok(Searcher::new(
+        Arc::clone(index),
+        Arc::clone(&state.search_queue),
+        state.db.clone(),
+    ))
 }
 
-/// The changes a hit's stored listing may be behind by before every hit is
-/// read from the database instead (the indexer is catching up).
-const MAX_PENDING_CHANGES: i64 = 1_000;
-
-/// The publications of some hits as lists show them: as the index stored
-/// them (taken out of the hits), except those changed since the index
-/// applied change `applied` (or with a listing it can't read), which come
-/// from the database.
-fn listings(
-    conn: &mut AnyConnection,
-    hits: &mut [Hit],
-    applied: u64,
-) -> diesel::QueryResult<Listed> {
-    let mut listed = Listed::default();
-    if hits.is_empty() {
-        return Ok(listed);
-    }
-    let changed = changes::publications_changed_after(conn, applied as i64, MAX_PENDING_CHANGES)?;
-    let mut stale = Vec::new();
-    for hit in hits {
-        match (hit.listing.take(), &changed) {
-            (Some(listing), Some(changed)) if !changed.contains(&hit.id) => listed.push(listing),
-            _ => stale.push(hit.id.clone()),
-        }
-    }
-    if !stale.is_empty() {
-        listed.extend(publications::by_ids(conn, &stale)?);
-    }
-    Ok(listed)
-}
-
-/// Marks what matched in each hit, reading as few texts as it can: first
-/// the variant each hit is served in (with the variants before it in the
-/// same field, which number their words first), then, for the hits where
-/// that one matched nothing, the other variants of the fields that matched.
-fn mark_hits(
-    conn: &mut AnyConnection,
-    matches: &HashMap<String, Matches>,
-    listed: &Listed,
-    preferred: &HashMap<String, Lang>,
-) -> diesel::QueryResult<HashMap<(String, Lang), Marked>> {
-    let stored = |id: &str| -> Vec<Lang> {
-        listed
-            .heads
-            .get(id)
-            .map(|heads| stored_languages(heads))
-            .unwrap_or_default()
-    };
-    let mut first: Vec<(String, Lang)> = Vec::new();
-    for (id, found) in matches {
-        let Some(&served) = preferred.get(id) else {
-            continue;
-        };
-        let field = index::slot(served);
-        if found.in_slot(field) {
-            first.extend(
-                stored(id)
-                    .into_iter()
-                    .filter(|lang| index::slot(*lang) == field && lang.as_str() <= served.as_str())
-                    .map(|lang| (id.clone(), lang)),
-            );
-        }
-    }
-    let mut texts = variant_texts(conn, &first)?;
-    let mut marked = highlight::mark(&texts, matches, preferred);
-    let done: HashSet<&str> = marked.keys().map(|(id, _)| id.as_str()).collect();
-    let unmarked: HashMap<String, Matches> = matches
-        .iter()
-        .filter(|(id, _)| !done.contains(id.as_str()))
-        .map(|(id, found)| (id.clone(), found.clone()))
-        .collect();
-    let rest: Vec<(String, Lang)> = unmarked
-        .iter()
-        .flat_map(|(id, found)| {
-            stored(id)
-                .into_iter()
-                .filter(|lang| found.in_slot(index::slot(*lang)))
-                .map(|lang| (id.clone(), lang))
+/// A search's outcome as the wire shows it, in the served language.
+fn render_results(
+    outcome: SearchOutcome,
+    render: &Render<'_>,
+    requested: &Requested,
+    offset: usize,
+    limit: usize,
+) -> Result<respond::Encoded, ApiError> {
+    let items: Vec<SearchHit> = outcome
+        .hits
+        .into_iter()
+        .map(|hit| {
+            let listing = &hit.listing;
+            SearchHit {
+                publication: render.publication_summary(
+                    &listing.row,
+                    &listing.heads,
+                    &listing.field_ids,
+                ),
+                score: hit.score,
+                highlights: hit.highlight.into(),
+            }
         })
-        .filter(|pair| !first.contains(pair))
         .collect();
-    if !rest.is_empty() {
-        texts.extend(variant_texts(conn, &rest)?);
-        marked.extend(highlight::mark(&texts, &unmarked, preferred));
-    }
-    Ok(marked)
-}
-
-/// The titles and bodies of some variants.
-fn variant_texts(
-    conn: &mut AnyConnection,
-    wanted: &[(String, Lang)],
-) -> diesel::QueryResult<Vec<highlight::VariantText>> {
-    let wanted: Vec<(&str, &str)> = wanted
-        .iter()
-        .map(|(id, lang)| (id.as_str(), lang.as_str()))
+    let languages = requested.list_languages(items.iter().map(|hit| hit.publication.language));
+    let facets = outcome
+        .facets
+        .into_iter()
+        .map(|(facet, counts)| {
+            (
+                facet.as_str().to_owned(),
+                facet_values(facet, counts, render),
+            )
+        })
         .collect();
-    publications::variant_texts(conn, &wanted)
-}
-
-fn parse_offset(raw: &str) -> Result<usize, String> {
-    params::parse_bounded(raw, 0, MAX_OFFSET as u64).map(|offset| offset as usize)
+    let results = SearchResults {
+        items,
+        total: outcome.total,
+        offset,
+        limit,
+        fuzzy: outcome.fuzzy,
+        facets,
+        requested_languages: requested.tags(),
+    };
+    respond::encode(&results, &languages)
 }
 
 /// Search publications
@@ -398,7 +421,7 @@ fn parse_offset(raw: &str) -> Result<usize, String> {
 /// returns each once, in the negotiated language, with its score.
 #[utoipa::path(
     tag = "search",
-    params(SearchParams, AcceptLanguage),
+    params(SearchQuery, AcceptLanguage),
     responses(
         (status = 200, description = "A page of hits", body = SearchResults, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -411,170 +434,58 @@ pub async fn search_publications(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<SearchParams>())?;
+    let params = Params::parse(&req, names_of::<SearchQuery>())?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let text = query_text(&params)?;
-    let default_sort = if text.trim().is_empty() {
-        SearchOrder::PublishedDesc
-    } else {
-        SearchOrder::Relevance
-    };
-    let sort = params.parsed("sort", parse_sort)?.unwrap_or(default_sort);
-    let limit = params.parsed("limit", params::parse_limit)?.unwrap_or(20) as usize;
-    let offset = params.parsed("offset", parse_offset)?.unwrap_or(0);
-    let highlight = params
-        .parsed("highlight", |raw| match raw {
-            "true" | "1" => Ok(true),
-            "false" | "0" => Ok(false),
-            other => Err(format!("{other:?} is not true or false")),
-        })?
-        .unwrap_or(true);
-    let mut facets = params.parsed_list("facets", Facet::parse)?;
-    facets.sort();
-    facets.dedup();
-    let index = search_index(&state)?;
+    let search = SearchParams::read(&params)?;
+    let searcher = searcher(&state)?;
     let snapshot = state.snapshot().await?;
     let filter = read_filter(&params, &snapshot.catalog)?;
+    let (offset, limit) = (search.offset, search.limit);
+    let request = search.into_request(filter, &requested);
     // Hits come from the index, which follows the database a moment behind:
     // cached results live as long as the index stays where it is.
-    let seq = index.applied_seq() as i64;
+    let seq = searcher.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let ticket = admit_search(&state)?;
-        let _slot = ticket.slot().await.ok_or_else(search_busy)?;
-        let want_highlights = highlight && !text.trim().is_empty();
-        // One trip to a blocking thread for the index, the database and the
-        // highlights: each hop to the thread pool and back is a context
-        // switch, and on two cores those add up.
-        let db = state.db.clone();
-        let ranges = requested.ranges.clone();
-        let (hits, total, counts, fuzzy, listed, marked) = actix_web::rt::task::spawn_blocking({
-            let (index, text, filter) = (Arc::clone(&index), text.clone(), filter.clone());
-            move || -> Result<_, ApiError> {
-                let (mut query, parsed) = index.search_query(&text, &filter);
-                let mut page = index
-                    .search(&*query, sort, limit, offset)
-                    .map_err(ApiError::internal)?;
-                // Nothing found as typed: allow one typo in each longer word.
-                let mut fuzzy = false;
-                if page.total == 0 {
-                    let tolerant = parsed
-                        .as_ref()
-                        .and_then(|parsed| index.fuzzy_query(parsed, &filter));
-                    if let Some(tolerant) = tolerant {
-                        page = index
-                            .search(&*tolerant, sort, limit, offset)
-                            .map_err(ApiError::internal)?;
-                        query = tolerant;
-                        fuzzy = true;
-                    }
-                }
-                let counts = if facets.is_empty() {
-                    Vec::new()
-                } else {
-                    index
-                        .facet_counts(&*query, &facets)
-                        .map_err(ApiError::internal)?
-                };
-                let matches = if want_highlights {
-                    index
-                        .matches(&page, &*query, parsed.as_ref())
-                        .map_err(ApiError::internal)?
-                } else {
-                    HashMap::new()
-                };
-                let mut conn = db.conn()?;
-                let listed = listings(&mut conn, &mut page.hits, seq as u64)?;
-                let hits: Vec<(String, f32)> = page
-                    .hits
-                    .into_iter()
-                    .map(|hit| (hit.id, hit.score))
-                    .collect();
-                // The variant each hit will be served in, to highlight first.
-                let preferred: HashMap<String, Lang> = listed
-                    .heads
-                    .iter()
-                    .filter_map(|(id, heads)| {
-                        negotiate(&ranges, &stored_languages(heads))
-                            .map(|served| (id.clone(), served.source()))
-                    })
-                    .collect();
-                let marked = mark_hits(&mut conn, &matches, &listed, &preferred)?;
-                Ok((hits, page.total, counts, fuzzy, listed, marked))
-            }
-        })
-        .await
-        .map_err(ApiError::internal)??;
-
-        let rows: HashMap<&str, _> = listed
-            .rows
-            .iter()
-            .map(|row| (row.id.as_str(), row))
-            .collect();
+        let outcome = searcher.search(request).await?;
         let render = Render::new(&snapshot.catalog, &requested.ranges);
-        let published = PublicationStatus::Published.as_str();
-        let items: Vec<SearchHit> = hits
-            .iter()
-            .filter_map(|(id, score)| {
-                // The index may lag the database by a moment: skip what is no longer public.
-                let row = rows
-                    .get(id.as_str())
-                    .filter(|row| row.status == published)?;
-                let heads = listed.heads.get(id).map(Vec::as_slice).unwrap_or_default();
-                let fields = listed
-                    .field_ids
-                    .get(id)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let publication = render.publication_summary(row, heads, fields);
-                let highlights = choose_highlights(&marked, id, &publication);
-                Some(SearchHit {
-                    publication,
-                    score: *score,
-                    highlights,
-                })
-            })
-            .collect();
-        let languages = requested.list_languages(items.iter().map(|hit| hit.publication.language));
-        let facets = counts
-            .into_iter()
-            .map(|(facet, counts)| {
-                (
-                    facet.as_str().to_owned(),
-                    facet_values(facet, counts, &render),
-                )
-            })
-            .collect();
-        let results = SearchResults {
-            items,
-            total,
-            offset,
-            limit,
-            fuzzy,
-            facets,
-            requested_languages: requested.tags(),
-        };
-        respond::encode(&results, &languages)
+        render_results(outcome, &render, &requested, offset, limit)
     })
     .await
 }
 
-/// Query parameters of `GET /v1/search/suggest`.
-#[derive(IntoParams)]
+/// Query parameters of `GET /v1/search/suggest` that the completions read
+/// themselves; `lang` is in [`ServedLanguageParams`].
+#[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "documents the query parameters; they are read through Params"
-)]
 pub struct SuggestParams {
     /// What the user has typed so far; the last word may be unfinished.
-    #[param(example = "normaliz")]
-    q: Option<String>,
+    #[param(value_type = Option<String>, example = "normaliz")]
+    q: String,
     /// How many completions, 1 to 20 (default 8).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 20, example = 8)]
-    limit: Option<String>,
-    /// Language to serve (overrides `Accept-Language`).
-    #[param(example = "sr-Latn")]
-    lang: Option<String>,
+    limit: usize,
+}
+
+impl SuggestParams {
+    fn read(params: &Params) -> Result<Self, ApiError> {
+        let q = query_text(params)?;
+        let limit = params.parsed("limit", parse_suggest_limit)?;
+        Ok(Self {
+            q,
+            limit: limit.unwrap_or(DEFAULT_SUGGESTIONS),
+        })
+    }
+}
+
+/// Every query parameter of `GET /v1/search/suggest`.
+pub struct SuggestQuery;
+
+impl IntoParams for SuggestQuery {
+    fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut all = SuggestParams::into_params(&parameter_in);
+        all.extend(ServedLanguageParams::into_params(parameter_in));
+        all
+    }
 }
 
 /// One completion: a publication's title in the served language.
@@ -611,7 +522,7 @@ fn parse_suggest_limit(raw: &str) -> Result<usize, String> {
 /// with the title in the served language.
 #[utoipa::path(
     tag = "search",
-    params(SuggestParams, AcceptLanguage),
+    params(SuggestQuery, AcceptLanguage),
     responses(
         (status = 200, description = "Completions", body = Suggestions, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -624,44 +535,31 @@ pub async fn suggest_titles(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<SuggestParams>())?;
+    let params = Params::parse(&req, names_of::<SuggestQuery>())?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let text = query_text(&params)?;
-    let limit = params.parsed("limit", parse_suggest_limit)?.unwrap_or(8);
-    let index = search_index(&state)?;
+    let suggest = SuggestParams::read(&params)?;
+    let searcher = searcher(&state)?;
     let snapshot = state.snapshot().await?;
-    let seq = index.applied_seq() as i64;
+    let seq = searcher.applied_seq() as i64;
     respond::cached(&state, &req, &requested, seq, async {
-        let ticket = admit_search(&state)?;
-        let _slot = ticket.slot().await.ok_or_else(search_busy)?;
-        let db = state.db.clone();
-        let (order, listed) =
-            actix_web::rt::task::spawn_blocking(move || -> Result<_, ApiError> {
-                let mut hits = index.suggest(&text, limit).map_err(ApiError::internal)?;
-                let listed = listings(&mut *db.conn()?, &mut hits, seq as u64)?;
-                let order: Vec<String> = hits.into_iter().map(|hit| hit.id).collect();
-                Ok((order, listed))
+        let listings = searcher
+            .suggest(SuggestRequest {
+                text: suggest.q,
+                limit: suggest.limit,
             })
-            .await
-            .map_err(ApiError::internal)??;
+            .await?;
         let render = Render::new(&snapshot.catalog, &requested.ranges);
-        let published = PublicationStatus::Published.as_str();
-        let items: Vec<Suggestion> = order
+        let items: Vec<Suggestion> = listings
             .iter()
-            .filter_map(|id| {
-                let row = listed
-                    .rows
-                    .iter()
-                    .find(|row| &row.id == id && row.status == published)?;
-                let heads = listed.heads.get(id).map(Vec::as_slice).unwrap_or_default();
-                let summary = render.publication_summary(row, heads, &[]);
-                Some(Suggestion {
+            .map(|listing| {
+                let summary = render.publication_summary(&listing.row, &listing.heads, &[]);
+                Suggestion {
                     id: summary.id,
                     slug: summary.slug,
                     title: summary.title,
                     language: summary.language,
                     derived_from: summary.derived_from,
-                })
+                }
             })
             .collect();
         let languages = requested.list_languages(items.iter().map(|item| item.language));

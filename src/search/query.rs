@@ -16,7 +16,7 @@ use tantivy::query_grammar::{
     self, Delimiter, Occur, UserInputAst, UserInputLeaf, UserInputLiteral,
 };
 
-use super::index::TEXT_LANGUAGES;
+use super::schema::TEXT_LANGUAGES;
 
 /// The deepest nesting of parentheses a text is parsed with. tantivy's
 /// grammar recurses through several frames for each level, and a few

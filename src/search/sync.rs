@@ -1,4 +1,6 @@
-//! Keeps the search index in step with the change log, and rebuilds it.
+//! Keeps the search index in step with the change log, and rebuilds it:
+//! the indexer thread the server runs, and the rebuild thread an admin
+//! starts ([`Rebuilds`]).
 //!
 //! The indexer reads changes after the sequence number of the index's last
 //! commit, in batches; for each batch it deletes every touched publication
@@ -8,7 +10,7 @@
 //! change is harmless (delete, then add).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -169,4 +171,97 @@ pub fn spawn_indexer(
                 }
             }
         })
+}
+
+/// The state of the server's search index rebuild (`POST /v1/admin/reindex`).
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct RebuildStatus {
+    /// Whether a rebuild runs now.
+    pub running: bool,
+    /// When the last rebuild started and finished (null before the first).
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Published publications the last finished rebuild indexed.
+    pub indexed: Option<u64>,
+    /// Why the last rebuild failed, when it did (the old index stayed).
+    pub error: Option<String>,
+}
+
+/// Why a rebuild did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// One runs already, since this time.
+    #[error("a rebuild has been running since {0}")]
+    Running(String),
+    #[error("cannot start the rebuild thread: {0}")]
+    Spawn(#[from] std::io::Error),
+}
+
+/// The server's rebuilds of its search index: at most one at a time, on a
+/// thread of its own, and how the last one went.
+#[derive(Debug, Default)]
+pub struct Rebuilds {
+    status: Arc<Mutex<RebuildStatus>>,
+}
+
+impl Rebuilds {
+    /// How the last rebuild went, or that one runs.
+    pub fn status(&self) -> RebuildStatus {
+        lock(&self.status).clone()
+    }
+
+    /// Starts rebuilding `index` from the database on a thread of its own,
+    /// unless one runs already. The indexer waits for the rebuild's commit
+    /// (they share the index writer), then goes on from there.
+    pub fn start(&self, db: Db, index: Arc<SearchIndex>) -> Result<RebuildStatus, RebuildError> {
+        let started = {
+            let mut status = lock(&self.status);
+            if status.running {
+                let since = status.started_at.as_deref().unwrap_or("a moment ago");
+                return Err(RebuildError::Running(since.to_owned()));
+            }
+            *status = RebuildStatus {
+                running: true,
+                started_at: Some(crate::domain::now_timestamp()),
+                ..RebuildStatus::default()
+            };
+            status.clone()
+        };
+        let shared = Arc::clone(&self.status);
+        let spawned = std::thread::Builder::new()
+            .name("rebuild".into())
+            .spawn(move || {
+                // A panic must not leave `running` set for ever.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    db.conn()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut conn| rebuild(&mut conn, &index, &crate::progress::Silent))
+                }))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the rebuild panicked")));
+                let mut status = lock(&shared);
+                status.running = false;
+                status.finished_at = Some(crate::domain::now_timestamp());
+                match result {
+                    Ok(indexed) => {
+                        tracing::info!(indexed, "search index rebuilt");
+                        status.indexed = Some(indexed);
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "search index rebuild failed");
+                        status.error = Some(error.to_string());
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            lock(&self.status).running = false;
+            return Err(RebuildError::Spawn(error));
+        }
+        Ok(started)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

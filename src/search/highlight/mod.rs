@@ -1,6 +1,6 @@
 //! Highlights without re-analysing text. The index already knows where a
 //! query matched: the positions of its terms in each hit's title and body
-//! fields ([`SearchIndex::matches`](super::index::SearchIndex::matches)).
+//! fields (`positions.rs`, [`SearchIndex::matches`](super::index::SearchIndex::matches)).
 //! A position is the number of the word in the field, so marking a text
 //! only needs the text split into words the way the analyzers split it,
 //! not lowercased, transliterated or stemmed again. That costs a fraction
@@ -19,8 +19,17 @@ use std::collections::{BTreeSet, HashMap};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::analyzers::MAX_TOKEN_BYTES;
-use super::index::{Marked, TEXT_LANGUAGES};
+use super::schema::TEXT_LANGUAGES;
 use crate::domain::Lang;
+
+mod positions;
+
+/// What a query matched in one variant, marked up.
+#[derive(Debug, Clone, Default)]
+pub struct Marked {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
 
 /// The most characters of a body fragment.
 pub const FRAGMENT_CHARS: usize = 240;

@@ -1,0 +1,157 @@
+//! The queries of a search: its text parsed with the language chains (by
+//! common pairs, or word by word for phrases with slop), looked for in every
+//! text field, AND the list filters.
+
+use std::ops::Bound;
+
+use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TokenizerManager;
+use tantivy::{Index, Term};
+
+use super::index::SearchIndex;
+use super::query::Parsed;
+use super::schema::{date_number, text_fields, timestamp_number, Fields};
+use crate::db::publications::Filter;
+
+impl SearchIndex {
+    /// Builds the query of a search: the text query (words, phrases,
+    /// `-exclusion`, `OR`, `field:`; see [`Parsed`]) AND the filters.
+    pub fn query(&self, text: &str, filter: &Filter) -> Box<dyn Query> {
+        self.search_query(text, filter).0
+    }
+
+    /// The query of a search, and its text as parsed (None when the text
+    /// has nothing to look for), for [`matches`](Self::matches).
+    pub fn search_query(&self, text: &str, filter: &Filter) -> (Box<dyn Query>, Option<Parsed>) {
+        match self.runnable(text) {
+            Some((parsed, query)) => (self.filtered(Some(query), filter), Some(parsed)),
+            None if text.trim().is_empty() => (self.filtered(None, filter), None),
+            // Only syntax (`-`, `:`, `(((`): nothing to look for, so nothing found.
+            None => (Box::new(EmptyQuery), None),
+        }
+    }
+
+    /// A search text as the index can run it, and its query: as typed, or
+    /// its plain words when the index can't run it as typed. None when the
+    /// text has nothing to look for.
+    fn runnable(&self, text: &str) -> Option<(Parsed, Box<dyn Query>)> {
+        let parsed = Parsed::new(text)?;
+        let (query, errors) = self
+            .parser(&parsed)
+            .build_query_from_user_input_ast_lenient(parsed.ast.clone());
+        if errors.is_empty() || !parsed.as_typed {
+            return Some((parsed, query));
+        }
+        let plain = Parsed::plain_words(text);
+        let (query, _) = self
+            .parser(&plain)
+            .build_query_from_user_input_ast_lenient(plain.ast.clone());
+        Some((plain, query))
+    }
+
+    /// The parser for a query: a phrase with slop (`"a b"~2`) need not
+    /// have its words side by side, so it can't be asked for by pairs.
+    pub(super) fn parser(&self, parsed: &Parsed) -> &QueryParser {
+        if parsed.has_slop() {
+            &self.word_parser
+        } else {
+            &self.pair_parser
+        }
+    }
+
+    /// Combines a text query (or none) with the list filters, all required.
+    pub(super) fn filtered(
+        &self,
+        text_query: Option<Box<dyn Query>>,
+        filter: &Filter,
+    ) -> Box<dyn Query> {
+        let f = &self.fields;
+        let has_text = text_query.is_some();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(query) = text_query {
+            clauses.push((Occur::Must, query));
+        }
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            let terms: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|value| {
+                    let query: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, query)
+                })
+                .collect();
+            Box::new(BooleanQuery::new(terms))
+        };
+        let mut filter_on = |field: Field, values: Option<&Vec<String>>| {
+            if let Some(values) = values {
+                clauses.push((Occur::Must, any_of(field, values)));
+            }
+        };
+        filter_on(f.kind, (!filter.kinds.is_empty()).then_some(&filter.kinds));
+        filter_on(f.field, filter.field_ids.as_ref());
+        filter_on(f.project, filter.project_ids.as_ref());
+        filter_on(f.event, filter.event_ids.as_ref());
+        // The index lists the tags a publication is served in, derived
+        // sr-Latn included, so the list filter's tags match as they are.
+        filter_on(f.language, filter.languages.as_ref());
+        let from = filter.published_from.as_deref().and_then(date_number);
+        let to = filter.published_to.as_deref().and_then(date_number);
+        if from.is_some() || to.is_some() {
+            let bound = |value: Option<u64>| match value {
+                Some(value) => Bound::Included(Term::from_field_u64(f.published_on, value)),
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(from), bound(to))),
+            ));
+        }
+        if let Some(since) = filter.updated_since.as_deref() {
+            // A time before 1970 excludes nothing.
+            let since = timestamp_number(since).unwrap_or(0);
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.updated_at, since)),
+                    Bound::Unbounded,
+                )),
+            ));
+        }
+        if clauses.is_empty() {
+            return Box::new(tantivy::query::AllQuery);
+        }
+        if has_text && clauses.len() == 1 {
+            // The text alone, unwrapped: a union of terms at the top is what
+            // lets the top hits be found without scoring every match.
+            if let Some((_, text_query)) = clauses.pop() {
+                return text_query;
+            }
+        }
+        if !has_text {
+            // Filters alone: match every document, then narrow.
+            clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+/// A parser of search texts: every word required, looked for in every
+/// text field, titles and summaries weighing more than bodies.
+pub(super) fn query_parser(
+    index: &Index,
+    fields: &Fields,
+    analyzers: TokenizerManager,
+) -> QueryParser {
+    let mut parser = QueryParser::new(index.schema(), text_fields(fields), analyzers);
+    parser.set_conjunction_by_default();
+    for title in fields.title {
+        parser.set_field_boost(title, 3.0);
+    }
+    for summary in fields.summary {
+        parser.set_field_boost(summary, 1.5);
+    }
+    parser
+}
