@@ -25,6 +25,7 @@
 #                this tree)
 #   BEFORE_BIN   another binary (say, the base commit's) measured the same
 #                way in the same run; the table shows both
+#   THREADS      1: also log the server's CPU time by thread name
 #
 # Everything goes to bench/.work/ (ignored by git): the corpora (shared with
 # run.sh and search.sh), data dirs, logs, and the summary as
@@ -133,6 +134,14 @@ server_cpu() {
     done
     echo "$indexer $((total - indexer))"
 }
+# thread_cpu: "NAME JIFFIES" per thread name of the server (THREADS=1).
+thread_cpu() {
+    local task
+    for task in /proc/"$SERVER_PID"/task/*; do
+        printf '%s %s\n' "$(tr ' ' '_' <"$task/comm")" \
+            "$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$task/stat")"
+    done 2>/dev/null | awk '{ cpu[$1] += $2 } END { for (n in cpu) print n, cpu[n] }'
+}
 # wait_indexed KEY: until the search index has applied every change (at
 # most 60 s).
 wait_indexed() {
@@ -178,6 +187,10 @@ measure() {
     t1=$(now)
     RES[$run.import]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     log "$run: imported in ${RES[$run.import]} s"
+    # The index is built before the server starts (the indexer would
+    # otherwise apply the import's 50,000 changes while writes are timed).
+    "$bin" reindex 2>"$WORK/writes-reindex-$run.log" \
+        || { tail -20 "$WORK/writes-reindex-$run.log" >&2; die "$run: reindex failed"; }
     local key
     key=$("$bin" keys create --role admin --name bench-writes 2>/dev/null | head -1)
     [[ -n $key ]] || die "$run: no key was made"
@@ -191,12 +204,12 @@ measure() {
         ((++tries > 600)) && die "$run: not ready after 60 s"
         sleep 0.1
     done
-    # The indexer catches up with the import first: writes are measured
-    # against a server at rest.
+    # Writes are measured against a server at rest.
     wait_indexed "$key"
     local mode line cpu0 cpu1
     for mode in patch post; do
         cpu0=$(server_cpu)
+        [[ ${THREADS:-0} == 1 ]] && thread_cpu >"$WORK/writes-$run-$mode.threads0"
         line=$(python3 "$BENCH/writes.py" "$BASE" "$key" "$corpus" "$mode" "$REQUESTS" "$WARMUP" \
             "$TIME_LIMIT" "bench-$run-$(date +%s)" 2>"$WORK/writes-$run-$mode.log" | grep '^RESULT ') \
             || { cat "$WORK/writes-$run-$mode.log" >&2; die "$run: the $mode client failed"; }
@@ -208,6 +221,12 @@ measure() {
         # indexer applies the writes after they are answered).
         wait_indexed "$key"
         cpu1=$(server_cpu)
+        if [[ ${THREADS:-0} == 1 ]]; then
+            thread_cpu >"$WORK/writes-$run-$mode.threads1"
+            log "$run: $mode: server CPU by thread (ms, busiest first): $(
+                awk -v hz="$CLK_TCK" 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) printf "%s %.0f\n", $1, d * 1000 / hz }' \
+                    "$WORK/writes-$run-$mode.threads0" "$WORK/writes-$run-$mode.threads1" | sort -k2 -nr | head -8 | tr '\n' ';')"
+        fi
         read -r RES[$run.$mode.index_cpu] RES[$run.$mode.other_cpu] < <(
             awk -v a="$cpu0" -v b="$cpu1" -v n="$((WARMUP + ${RES[$run.$mode.n]}))" -v hz="$CLK_TCK" 'BEGIN {
                 split(a, x, " "); split(b, y, " ")
