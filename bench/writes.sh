@@ -5,7 +5,7 @@
 # PostgreSQL. A write should cost the same in both: it looks up only the
 # slugs it names. Also times `arkiv import` of each corpus.
 #
-#   bench/writes.sh                                  # this tree, release build
+#   bench/writes.sh                                  # this tree, dist build
 #   BEFORE_BIN=/path/to/old/arkiv bench/writes.sh    # and another binary, side by side
 #   SIZES=50 BACKENDS=sqlite REQUESTS=100 bench/writes.sh   # quicker
 #
@@ -21,7 +21,7 @@
 #   PG_URL       a PostgreSQL server; the database $PG_DB is created in it
 #                and dropped after   (postgres://postgres@127.0.0.1:25432/postgres)
 #   PG_DB        that database's name                        (arkiv_bench_writes)
-#   ARKIV_BIN    the binary to measure (default: `cargo build --release` of
+#   ARKIV_BIN    the binary to measure (default: `cargo build --profile dist` of
 #                this tree)
 #   BEFORE_BIN   another binary (say, the base commit's) measured the same
 #                way in the same run; the table shows both
@@ -85,9 +85,9 @@ trap 'exit 130' INT TERM
 # Copied to bench/.work/bin, so that a rebuild meanwhile does not change them
 # under the run.
 if [[ -z ${ARKIV_BIN:-} ]]; then
-    log "building (cargo build --release)"
-    (cd "$ROOT" && cargo build --release --quiet)
-    ARKIV_BIN=$ROOT/target/release/arkiv
+    log "building (cargo build --profile dist)"
+    (cd "$ROOT" && cargo build --profile dist --quiet)
+    ARKIV_BIN=$ROOT/target/dist/arkiv
 fi
 [[ -x $ARKIV_BIN ]] || die "$ARKIV_BIN is not an executable"
 cp "$ARKIV_BIN" "$WORK/bin/arkiv-writes-after"
