@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::body;
 use super::negotiate::Requested;
+use super::organisations::LangParams;
 use super::params::Params;
 use super::render::Render;
 use crate::auth::{Caller, KeyHolder, Role};
@@ -339,6 +340,7 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
+    params(LangParams),
     request_body(content = crate::domain::records::PublicationRecord, description = "A publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
         example = json!({
@@ -369,7 +371,7 @@ pub async fn create_publication(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let value: Value = body::json(&req, payload, body::PUBLICATION_BODY_LIMIT).await?;
@@ -492,7 +494,7 @@ pub(super) struct Edit {
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     request_body(content = crate::domain::records::PublicationRecord, description = "The whole publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT)))),
     responses(
@@ -516,7 +518,7 @@ pub async fn replace_publication(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let mut value: Value = body::json(&req, payload, body::PUBLICATION_BODY_LIMIT).await?;
@@ -573,7 +575,7 @@ pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "A merge patch of the import-format record",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
@@ -598,7 +600,7 @@ pub async fn patch_publication(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let patch: Value = body::json(&req, payload, body::PUBLICATION_BODY_LIMIT).await?;
@@ -638,7 +640,7 @@ pub async fn patch_publication(
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     responses(
         (status = 200, description = "Published", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id or slug is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -655,7 +657,7 @@ pub async fn publish_publication(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let id = replace(
@@ -698,7 +700,7 @@ pub struct WithdrawRequest {
 #[utoipa::path(
     tag = "editing",
     security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     request_body(content = WithdrawRequest, description = "Why the publication is withdrawn",
         extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
@@ -719,7 +721,7 @@ pub async fn withdraw_publication(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let request: WithdrawRequest = body::json(&req, payload, body::SMALL_BODY_LIMIT).await?;

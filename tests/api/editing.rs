@@ -658,3 +658,35 @@ on_both_backends!(
         assert_eq!(patched, 6);
     }
 );
+
+// A write answers with the publication as it now is; `?lang=` (in the
+// spec) picks the language of that answer, and a write takes no other
+// parameter.
+on_both_backends!(a_write_answers_in_the_language_asked_for, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let editor = app.key(Role::Editor);
+    let body = draft("water-in-albanian");
+    let made = edit(
+        &app,
+        Method::POST,
+        "/v1/publications?lang=sq",
+        &editor,
+        None,
+        &body,
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", text(&made));
+    assert_eq!(made.header("content-language").as_deref(), Some("sq"));
+    assert_eq!(made.json()["title"], "Uji pas marrëveshjes");
+    let refused = edit(
+        &app,
+        Method::POST,
+        "/v1/publications?language=sq",
+        &editor,
+        None,
+        &draft("water-elsewhere"),
+    )
+    .await;
+    let problem = assert_problem(&refused, 400, "unknown_query_parameter");
+    assert_eq!(problem["allowed"], json!(["lang"]));
+});
