@@ -50,6 +50,11 @@ async fn edit(
     app.send(request).await
 }
 
+/// Creates a publication with `key`: `POST /v1/publications`.
+async fn create(app: &TestApp, key: &str, body: &Value) -> Reply {
+    edit(app, Method::POST, "/v1/publications", key, None, body).await
+}
+
 fn text(reply: &Reply) -> String {
     String::from_utf8_lossy(&reply.body).into_owned()
 }
@@ -71,21 +76,9 @@ on_both_backends!(
             401,
             "unauthorized",
         );
-        assert_problem(
-            &edit(
-                &app,
-                Method::POST,
-                "/v1/publications",
-                &partner,
-                None,
-                &body,
-            )
-            .await,
-            403,
-            "forbidden",
-        );
+        assert_problem(&create(&app, &partner, &body).await, 403, "forbidden");
 
-        let made = edit(&app, Method::POST, "/v1/publications", &editor, None, &body).await;
+        let made = create(&app, &editor, &body).await;
         assert_eq!(made.status, 201, "{}", text(&made));
         let location = made.header("location").expect("Location");
         assert!(made.header("etag").is_some());
@@ -405,15 +398,7 @@ on_both_backends!(nul_characters_in_bodies_are_a_400, |backend| {
     let editor = app.key(Role::Editor);
     let mut nul_title = draft("x-nul");
     nul_title["variants"]["en"]["title"] = json!("Water\u{0}after");
-    let reply = edit(
-        &app,
-        Method::POST,
-        "/v1/publications",
-        &editor,
-        None,
-        &nul_title,
-    )
-    .await;
+    let reply = create(&app, &editor, &nul_title).await;
     let problem = assert_problem(&reply, 400, "invalid_body");
     assert!(
         problem["detail"].as_str().expect("detail").contains("NUL"),
@@ -422,15 +407,7 @@ on_both_backends!(nul_characters_in_bodies_are_a_400, |backend| {
     let mut nul_key = draft("x-nul-key");
     nul_key["variants"]["en"]["summary"] = json!("fine");
     nul_key["keywords"] = json!(["a\u{0}"]);
-    let reply = edit(
-        &app,
-        Method::POST,
-        "/v1/publications",
-        &editor,
-        None,
-        &nul_key,
-    )
-    .await;
+    let reply = create(&app, &editor, &nul_key).await;
     assert_problem(&reply, 400, "invalid_body");
     assert_problem(
         &get_as(&app, "/v1/publications/x-nul", Some(&editor)).await,
@@ -454,15 +431,7 @@ on_both_backends!(nul_characters_in_bodies_are_a_400, |backend| {
     // Other control characters are text and round-trip.
     let mut control = draft("x-control");
     control["variants"]["en"]["title"] = json!("Water\u{1}after");
-    let reply = edit(
-        &app,
-        Method::POST,
-        "/v1/publications",
-        &editor,
-        None,
-        &control,
-    )
-    .await;
+    let reply = create(&app, &editor, &control).await;
     assert_eq!(reply.status, 201, "{}", text(&reply));
     assert_eq!(reply.json()["title"], "Water\u{1}after");
 });
@@ -475,15 +444,7 @@ on_both_backends!(dates_with_a_signed_year_are_a_400, |backend| {
     for date in ["-001-01-01", "+001-01-01"] {
         let mut signed = draft("x-signed");
         signed["published_on"] = json!(date);
-        let reply = edit(
-            &app,
-            Method::POST,
-            "/v1/publications",
-            &editor,
-            None,
-            &signed,
-        )
-        .await;
+        let reply = create(&app, &editor, &signed).await;
         let problem = assert_problem(&reply, 400, "invalid_body");
         assert_eq!(problem["errors"][0]["field"], "published_on", "{problem}");
     }
