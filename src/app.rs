@@ -5,33 +5,14 @@ use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{web, App, HttpRequest, HttpResponse};
-use utoipa::OpenApi;
-use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
 
 /// The spec as served, serialized once per worker.
 struct SpecJson(serde_json::Value);
-
-/// Registers every documented endpoint.
-pub fn utoipa_app() -> UtoipaApp<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    App::new()
-        .into_utoipa_app()
-        .openapi(crate::openapi::ApiDoc::openapi())
-        .service(scope::scope("/v1").configure(routes::v1))
-        .configure(routes::service)
-}
 
 /// Where the spec is served.
 const OPENAPI_PATH: &str = "/openapi.json";
@@ -50,8 +31,8 @@ async fn openapi_json(
     req: HttpRequest,
     spec: web::Data<SpecJson>,
 ) -> Result<HttpResponse, ApiError> {
-    routes::params::Params::parse(&req, &[])?;
-    routes::respond::json(&req, &spec.0, &[])
+    crate::http::params::Params::parse(&req, &[])?;
+    crate::http::respond::json(&req, &spec.0, &[])
 }
 
 /// Builds the application around shared state.
@@ -66,7 +47,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, mut api) = utoipa_app().split_for_parts();
+    let (app, mut api) = crate::openapi::utoipa_app().split_for_parts();
     crate::openapi::state_parameter_rules(&mut api);
     crate::openapi::state_body_limits(&mut api, state.upload_limit);
     let spec = serde_json::to_value(&api).unwrap_or_default();
@@ -88,9 +69,15 @@ pub fn app(
         .service(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, api))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::route_not_found))
-        .wrap(actix_web::middleware::from_fn(crate::edge::check_path))
-        .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
-        .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::edge::check_path,
+        ))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::middleware::limit,
+        ))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::middleware::authenticate,
+        ))
         // HEAD is GET without the body; the HTTP layer drops the body.
         .wrap_fn(|mut req, service| {
             if req.method() == Method::HEAD {
@@ -99,11 +86,17 @@ pub fn app(
             service.call(req)
         })
         .wrap(actix_web::middleware::Compress::default())
-        .wrap(actix_web::middleware::from_fn(crate::caching::headers))
-        .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::middleware::headers,
+        ))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::middleware::observe,
+        ))
         .wrap(cors)
-        .wrap(actix_web::middleware::from_fn(crate::cors::guard))
-        .wrap(actix_web::middleware::from_fn(crate::edge::finish))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::middleware::cors,
+        ))
+        .wrap(actix_web::middleware::from_fn(crate::http::edge::finish))
 }
 
 /// Builds the app of the metrics listener (`ARKIV_METRICS_BIND`): `/metrics`
@@ -121,9 +114,11 @@ pub fn metrics_app(
 > {
     App::new()
         .app_data(state)
-        .app_data(web::Data::new(crate::metrics::OwnListener))
-        .service(crate::metrics::metrics)
+        .app_data(web::Data::new(crate::http::metrics::OwnListener))
+        .service(routes::metrics::metrics)
         .default_service(web::to(routes::route_not_found))
-        .wrap(actix_web::middleware::from_fn(crate::edge::check_path))
-        .wrap(actix_web::middleware::from_fn(crate::edge::finish))
+        .wrap(actix_web::middleware::from_fn(
+            crate::http::edge::check_path,
+        ))
+        .wrap(actix_web::middleware::from_fn(crate::http::edge::finish))
 }

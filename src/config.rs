@@ -8,6 +8,9 @@ use clap::{Args, ValueEnum};
 /// The largest file upload, in MiB, when `ARKIV_MAX_UPLOAD_MB` is not set.
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 50;
 
+/// Searches that may wait for a slot by default (`ARKIV_SEARCH_QUEUE`).
+pub const DEFAULT_SEARCH_QUEUE: usize = 64;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -100,7 +103,7 @@ pub struct Config {
     pub search_concurrency: Option<u64>,
 
     /// Searches that may wait for a slot; past that, 503 with Retry-After.
-    #[arg(long, env = "ARKIV_SEARCH_QUEUE", default_value_t = crate::state::DEFAULT_SEARCH_QUEUE, global = true)]
+    #[arg(long, env = "ARKIV_SEARCH_QUEUE", default_value_t = DEFAULT_SEARCH_QUEUE, global = true)]
     pub search_queue: usize,
 
     /// Browser origins allowed to call the API cross-origin, comma-separated
@@ -295,11 +298,11 @@ impl Config {
     }
 
     /// Returns the proxies trusted to name the client, checked.
-    pub fn proxies(&self) -> Result<crate::proxy::TrustedProxies, String> {
+    pub fn proxies(&self) -> Result<crate::http::proxy::TrustedProxies, String> {
         if self.trust_proxy {
-            crate::proxy::TrustedProxies::hops(self.trust_proxy_hops)
+            crate::http::proxy::TrustedProxies::hops(self.trust_proxy_hops)
         } else {
-            Ok(crate::proxy::TrustedProxies::NONE)
+            Ok(crate::http::proxy::TrustedProxies::NONE)
         }
     }
 

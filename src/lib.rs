@@ -7,27 +7,24 @@
 //! builds the one application that both `arkiv serve` and the tests run.
 
 pub mod app;
-pub mod auth;
+
 pub mod bounded;
-pub mod cache;
-pub mod caching;
-pub mod catalog;
+
 pub mod cli;
 pub mod config;
-pub mod cors;
+
 pub mod db;
 pub mod demo;
 pub mod domain;
-pub mod edge;
-pub mod error;
+
 pub mod extract;
 pub mod files;
+pub mod http;
 pub mod import;
-pub mod metrics;
+
 pub mod openapi;
 pub mod progress;
-pub mod proxy;
-pub mod ratelimit;
+
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -1,12 +1,16 @@
 //! The OpenAPI document: collected from the handlers as they are
 //! registered, plus the document-level information below.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::App;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
-use crate::error::Problem;
+use crate::http::error::Problem;
 
 /// Document-level information; paths and schemas come from the routes.
 #[derive(OpenApi)]
@@ -69,10 +73,27 @@ impl Modify for BearerKeys {
     }
 }
 
+/// Registers every documented endpoint.
+pub fn utoipa_app() -> UtoipaApp<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/v1").configure(crate::routes::v1))
+        .configure(crate::routes::service)
+}
+
 /// Builds the OpenAPI document exactly as a server with the default
 /// settings serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = crate::app::utoipa_app().split_for_parts();
+    let (_, mut api) = utoipa_app().split_for_parts();
     state_parameter_rules(&mut api);
     state_body_limits(&mut api, crate::config::DEFAULT_MAX_UPLOAD_MB << 20);
     api
@@ -93,7 +114,7 @@ enum Written {
 }
 
 /// The schema a parameter's parser enforces, for the parameters the
-/// handlers read as plain strings (see `routes::params`): the values of
+/// handlers read as plain strings (see `http::params`): the values of
 /// the closed vocabularies, the shape of language tags, UUIDs and slugs.
 /// They are named here once, from the lists and patterns the parsers use,
 /// rather than on each of the endpoints that share them.
@@ -162,7 +183,7 @@ fn written(path: &str, name: &str, location: &ParameterIn) -> Option<Written> {
 pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
     let too_long = format!(
         "The query string is longer than {} bytes",
-        crate::routes::params::MAX_QUERY_LEN
+        crate::http::params::MAX_QUERY_LEN
     );
     for (path, item) in api.paths.paths.iter_mut() {
         let operations = [
@@ -184,7 +205,7 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
                 }
             }
         }
-        // Every read parses its query string strictly (`routes::params`),
+        // Every read parses its query string strictly (`http::params`),
         // but OAI-PMH, which reports errors in its own XML.
         if let Some(read) = item.get.as_mut().filter(|_| path != "/oai") {
             let responses = &mut read.responses.responses;

@@ -4,19 +4,16 @@
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::cache::ResponseCache;
-use crate::catalog::Catalog;
 use crate::db::{changes, vocabulary, Db};
-use crate::error::ApiError;
+use crate::domain::catalog::Catalog;
 use crate::files::FileStore;
+use crate::http::cache::ResponseCache;
+use crate::http::error::ApiError;
 use crate::search::index::SearchIndex;
 
 /// How long a request may trust the last look at the change log. A write by
 /// another process (`arkiv import`, another replica) shows within this.
 const CHANGE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
-
-/// Searches that may wait for a slot by default (`ARKIV_SEARCH_QUEUE`).
-pub const DEFAULT_SEARCH_QUEUE: usize = 64;
 
 /// What the archive looked like at the last look at the change log.
 #[derive(Clone)]
@@ -34,21 +31,21 @@ pub struct AppState {
     /// The search index, when this process serves search.
     pub search: Option<Arc<SearchIndex>>,
     /// Which browser origins may call the API.
-    pub cors: crate::cors::CorsSettings,
+    pub cors: crate::http::cors::CorsSettings,
     /// The largest file upload accepted, in bytes.
     pub upload_limit: u64,
     /// How `/oai` introduces the archive.
     pub oai: crate::config::OaiSettings,
     /// Per-client request counts.
-    pub rate_limiter: crate::ratelimit::RateLimiter,
+    pub rate_limiter: crate::http::ratelimit::RateLimiter,
     /// The proxies in front trusted to name the client (`ARKIV_TRUST_PROXY`).
-    pub proxies: crate::proxy::TrustedProxies,
+    pub proxies: crate::http::proxy::TrustedProxies,
     /// Where clients reach the API: the base of every absolute link.
     pub public_url: crate::config::PublicUrl,
     /// Seconds HTTP caches may keep a public read.
     pub cache_max_age: u32,
     /// Request counts and latencies for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: crate::http::metrics::Metrics,
     /// Runs PDF text extraction in child processes.
     pub extractor: Arc<crate::extract::Extractor>,
     /// Bounds the searches and completions running and waiting at once.
@@ -75,20 +72,22 @@ impl AppState {
             cache: ResponseCache::new(cache_bytes),
             files,
             search: None,
-            cors: crate::cors::CorsSettings::default(),
+            cors: crate::http::cors::CorsSettings::default(),
             upload_limit: crate::config::DEFAULT_MAX_UPLOAD_MB << 20,
             oai: crate::config::OaiSettings::default(),
-            rate_limiter: crate::ratelimit::RateLimiter::new(crate::ratelimit::RateLimits::OFF),
-            proxies: crate::proxy::TrustedProxies::NONE,
+            rate_limiter: crate::http::ratelimit::RateLimiter::new(
+                crate::http::ratelimit::RateLimits::OFF,
+            ),
+            proxies: crate::http::proxy::TrustedProxies::NONE,
             public_url: crate::config::PublicUrl::default(),
             cache_max_age: 0,
-            metrics: crate::metrics::Metrics::default(),
+            metrics: crate::http::metrics::Metrics::default(),
             extractor: crate::extract::Extractor::new(
                 crate::extract::ExtractSettings::for_this_executable(),
             ),
             search_queue: crate::bounded::BoundedQueue::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
-                DEFAULT_SEARCH_QUEUE,
+                crate::config::DEFAULT_SEARCH_QUEUE,
             ),
             webhook_allow: crate::domain::net::AllowList::default(),
             snapshot: RwLock::new(Snapshot { seq, catalog }),
@@ -98,7 +97,7 @@ impl AppState {
     }
 
     /// Answers cross-origin requests from these origins.
-    pub fn with_cors(mut self, cors: crate::cors::CorsSettings) -> Self {
+    pub fn with_cors(mut self, cors: crate::http::cors::CorsSettings) -> Self {
         self.cors = cors;
         self
     }
@@ -123,13 +122,13 @@ impl AppState {
     }
 
     /// Limits each client's requests a minute.
-    pub fn with_rate_limits(mut self, limits: crate::ratelimit::RateLimits) -> Self {
-        self.rate_limiter = crate::ratelimit::RateLimiter::new(limits);
+    pub fn with_rate_limits(mut self, limits: crate::http::ratelimit::RateLimits) -> Self {
+        self.rate_limiter = crate::http::ratelimit::RateLimiter::new(limits);
         self
     }
 
     /// Believes what these proxies in front say of the client's address.
-    pub fn with_proxies(mut self, proxies: crate::proxy::TrustedProxies) -> Self {
+    pub fn with_proxies(mut self, proxies: crate::http::proxy::TrustedProxies) -> Self {
         self.proxies = proxies;
         self
     }

@@ -28,7 +28,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::db::webhooks::{self, Attempt, Due, NewDelivery};
+use crate::db::webhooks::{self, Attempt, Due, ErrorClass, NewDelivery};
 use crate::db::{AnyConnection, Db};
 use crate::domain::format_timestamp;
 use crate::domain::net::AllowList;
@@ -79,38 +79,7 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(30 << doublings)
 }
 
-/// Why an attempt got no HTTP answer, as the delivery log records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = DeliveryErrorClass)]
-pub enum ErrorClass {
-    /// No connection could be made: refused, or no route to the host.
-    Refused,
-    /// The connection or the answer took too long.
-    Timeout,
-    /// The TLS handshake failed (a bad certificate, or no TLS).
-    Tls,
-    /// The host is, or now resolves to, an address webhooks may not
-    /// reach: it was not contacted.
-    ForbiddenTarget,
-    /// The host name does not resolve (now).
-    Dns,
-    /// The connection broke, or the answer was not HTTP.
-    Other,
-}
-
 impl ErrorClass {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorClass::Refused => "refused",
-            ErrorClass::Timeout => "timeout",
-            ErrorClass::Tls => "tls",
-            ErrorClass::ForbiddenTarget => "forbidden_target",
-            ErrorClass::Dns => "dns",
-            ErrorClass::Other => "other",
-        }
-    }
-
     /// The class of a failed attempt; `https` says whether TLS was spoken.
     pub fn of(error: &ureq::Error, https: bool) -> Self {
         use std::io::ErrorKind;

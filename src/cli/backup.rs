@@ -147,7 +147,7 @@ pub fn backup(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
     };
     let mut files = BTreeMap::new();
     for sha256 in referenced {
-        if !crate::files::is_sha256(&sha256) {
+        if !crate::domain::files::is_sha256(&sha256) {
             continue;
         }
         let source = store.path_of(&sha256);
@@ -209,7 +209,7 @@ pub fn verify(dir: &Path) -> anyhow::Result<Manifest> {
         }
     }
     for (sha256, size) in &manifest.files {
-        if !crate::files::is_sha256(sha256) {
+        if !crate::domain::files::is_sha256(sha256) {
             bail!("the manifest names a file {sha256:?} that is not a SHA-256");
         }
         let path = dir.join("files").join(&sha256[..2]).join(sha256);

@@ -93,8 +93,8 @@ pub enum KeysCommand {
     /// Make a key and print it: the only time it is shown.
     Create {
         /// partner (reads), editor (writes) or admin (everything).
-        #[arg(long, value_parser = crate::auth::Role::parse)]
-        role: crate::auth::Role,
+        #[arg(long, value_parser = crate::domain::keys::Role::parse)]
+        role: crate::domain::keys::Role,
         /// Who or what will hold it.
         #[arg(long)]
         name: String,
@@ -320,7 +320,7 @@ fn extract_imported_files(
             let Some(file) = &variant.file else { continue };
             if file.text_status.is_none()
                 && variant.file_text.is_none()
-                && crate::files::is_sha256(&file.sha256)
+                && crate::domain::files::is_sha256(&file.sha256)
                 && store.path_of(&file.sha256).is_file()
             {
                 pending.push(variant);
@@ -389,7 +389,7 @@ fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
                 "the name must be 1 to 200 characters"
             );
             let created = crate::db::write::write_transaction(&mut conn, |conn| {
-                crate::routes::admin::store_key(conn, name, role)
+                crate::db::keys::create(conn, name, role)
             })?;
             eprintln!(
                 "made the {role} key {:?} (id {}); it is shown only now:",

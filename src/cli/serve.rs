@@ -73,8 +73,9 @@ impl ServeArgs {
 
 pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     // Settings are checked before anything is opened or written.
-    let cors = crate::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
-        .map_err(|error| anyhow::anyhow!(error))?;
+    let cors =
+        crate::http::cors::CorsSettings::new(config.cors_origins.clone(), config.cors_credentials)
+            .map_err(|error| anyhow::anyhow!(error))?;
     let oai = config.oai().map_err(|error| anyhow::anyhow!(error))?;
     let proxies = config.proxies().map_err(|error| anyhow::anyhow!(error))?;
     let public_url = config
@@ -111,7 +112,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_oai(oai)
         .with_webhook_allow(webhook_allow)
         .with_cache_max_age(config.cache_max_age)
-        .with_rate_limits(crate::ratelimit::RateLimits {
+        .with_rate_limits(crate::http::ratelimit::RateLimits {
             anonymous: config.rate_limit,
             keyed: config.rate_limit_keyed,
         })

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::schema::audit_log;
 use super::AnyConnection;
-use crate::auth::KeyHolder;
+use crate::domain::keys::KeyHolder;
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = audit_log)]

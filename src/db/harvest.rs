@@ -297,7 +297,7 @@ pub fn backfill(conn: &mut AnyConnection) -> anyhow::Result<usize> {
         newest.insert(id, (seq, at));
     }
     let mut rows = Vec::new();
-    super::publications::all_in_batches(conn, 500, |full| {
+    super::publications::all_in_batches(conn, 500, |full| -> diesel::QueryResult<()> {
         let Ok(status) = PublicationStatus::parse(&full.row.status) else {
             return Ok(());
         };

@@ -6,6 +6,8 @@ use utoipa::ToSchema;
 
 use super::schema::api_keys;
 use super::AnyConnection;
+use crate::domain::keys::{generate, Role};
+use crate::domain::{new_id, now_timestamp};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -27,7 +29,7 @@ pub struct KeyView {
     /// Who or what holds it.
     #[schema(example = "website editors")]
     pub name: String,
-    #[schema(value_type = crate::auth::Role)]
+    #[schema(value_type = crate::domain::keys::Role)]
     pub role: String,
     /// The key's first characters, to tell keys apart.
     #[schema(example = "arkiv_Xq3v9Z")]
@@ -48,6 +50,35 @@ impl From<KeyRow> for KeyView {
             revoked_at: row.revoked_at,
         }
     }
+}
+
+/// A key just made: the only time the key itself is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The key: send it as `Authorization: Bearer <key>`. It cannot be shown again.
+    #[schema(example = "arkiv_Xq3v9ZsQ0c1kq2bV7u4yT8pN5mW6rE3aD0fG9hJ2kL1")]
+    pub key: String,
+    #[serde(flatten)]
+    pub view: KeyView,
+}
+
+/// Makes and stores a key; shared by the API and `arkiv keys create`.
+pub fn create(conn: &mut AnyConnection, name: String, role: Role) -> anyhow::Result<CreatedKey> {
+    let new = generate()?;
+    let row = KeyRow {
+        id: new_id(),
+        name,
+        role: role.as_str().to_owned(),
+        prefix: new.prefix,
+        hash: new.hash,
+        created_at: now_timestamp(),
+        revoked_at: None,
+    };
+    insert(conn, &row)?;
+    Ok(CreatedKey {
+        key: new.secret,
+        view: row.into(),
+    })
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &KeyRow) -> QueryResult<()> {

@@ -24,6 +24,7 @@ pub mod harvest;
 pub mod keys;
 pub mod models;
 pub mod publications;
+pub mod records;
 pub mod schema;
 pub mod vocabulary;
 pub mod webhooks;
@@ -235,7 +236,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = dir.path().join("arkiv.db").to_string_lossy().into_owned();
         let db = Db::connect(&url, 1).expect("open SQLite");
-        let work = db.run(|_| -> Result<(), crate::error::ApiError> { panic!("a bug") });
+        let work = db.run(|_| -> Result<(), crate::http::error::ApiError> { panic!("a bug") });
         let outcome = std::panic::AssertUnwindSafe(work).catch_unwind().await;
         let panic = outcome.expect_err("the panic goes on, not an error value");
         assert_eq!(panic.downcast_ref::<&str>(), Some(&"a bug"));

@@ -279,12 +279,13 @@ pub fn find(
     }))
 }
 
-/// Loads every publication in slug order, `batch` at a time, for export.
-pub fn all_in_batches(
+/// Loads every publication in slug order, `batch` at a time, and hands each
+/// to `each` (export, reindex, harvest stamps); the first error stops it.
+pub fn all_in_batches<E: From<diesel::result::Error>>(
     conn: &mut AnyConnection,
     batch: i64,
-    mut each: impl FnMut(Full) -> std::io::Result<()>,
-) -> Result<(), crate::import::export::ExportError> {
+    mut each: impl FnMut(Full) -> Result<(), E>,
+) -> Result<(), E> {
     let mut after: Option<String> = None;
     loop {
         let mut query = publications::table.into_boxed::<Backend>();

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::models::*;
 use super::schema::*;
 use super::AnyConnection;
-use crate::catalog::{Catalog, Event, Field, Funding, Organisation, Project};
+use crate::domain::catalog::{Catalog, Event, Field, Funding, Organisation, Project};
 use crate::domain::records::LangMap;
 use crate::domain::{EventKind, Lang, Role};
 

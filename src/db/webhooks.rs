@@ -55,7 +55,7 @@ pub struct DeliveryRow {
     /// `forbidden_target` (the host is, or now resolves to, an address
     /// webhooks may not reach; it was not contacted), `dns` or `other`.
     /// Null when it got one.
-    #[schema(value_type = Option<crate::webhooks::ErrorClass>)]
+    #[schema(value_type = Option<ErrorClass>)]
     pub error_class: Option<String>,
     pub created_at: String,
     pub delivered_at: Option<String>,
@@ -312,4 +312,37 @@ pub fn backlog(conn: &mut AnyConnection) -> QueryResult<i64> {
         .filter(webhook_deliveries::status.eq("pending"))
         .count()
         .get_result(conn)
+}
+
+/// Why an attempt got no HTTP answer, as the delivery log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = DeliveryErrorClass)]
+pub enum ErrorClass {
+    /// No connection could be made: refused, or no route to the host.
+    Refused,
+    /// The connection or the answer took too long.
+    Timeout,
+    /// The TLS handshake failed (a bad certificate, or no TLS).
+    Tls,
+    /// The host is, or now resolves to, an address webhooks may not
+    /// reach: it was not contacted.
+    ForbiddenTarget,
+    /// The host name does not resolve (now).
+    Dns,
+    /// The connection broke, or the answer was not HTTP.
+    Other,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Refused => "refused",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Tls => "tls",
+            ErrorClass::ForbiddenTarget => "forbidden_target",
+            ErrorClass::Dns => "dns",
+            ErrorClass::Other => "other",
+        }
+    }
 }

@@ -1,6 +1,9 @@
 //! Domain types: values parsed once at the edge (HTTP, import) and trusted
 //! afterwards. Nothing in here does I/O.
 
+pub mod catalog;
+pub mod files;
+pub mod keys;
 pub mod lang;
 pub mod net;
 pub mod records;

@@ -383,7 +383,7 @@ fn media_type() -> utoipa::openapi::Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(
-            crate::files::ALLOWED_MEDIA_TYPES
+            crate::domain::files::ALLOWED_MEDIA_TYPES
                 .iter()
                 .map(|(_, media_type)| *media_type),
         ))
@@ -479,7 +479,7 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
             }
             for (lang, variant) in &publication.variants {
                 if let Some(file) = &variant.file {
-                    if !crate::files::is_sha256(&file.sha256) {
+                    if !crate::domain::files::is_sha256(&file.sha256) {
                         problems.push((
                             format!("variants.{lang}.file.sha256"),
                             "must be 64 lowercase hex digits".into(),
@@ -491,11 +491,11 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                             "must not be negative".into(),
                         ));
                     }
-                    if !crate::files::ALLOWED_MEDIA_TYPES
+                    if !crate::domain::files::ALLOWED_MEDIA_TYPES
                         .iter()
                         .any(|(_, allowed)| *allowed == file.media_type)
                     {
-                        let allowed: Vec<&str> = crate::files::ALLOWED_MEDIA_TYPES
+                        let allowed: Vec<&str> = crate::domain::files::ALLOWED_MEDIA_TYPES
                             .iter()
                             .map(|(_, media_type)| *media_type)
                             .collect();

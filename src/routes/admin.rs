@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::body;
-use super::params::{self, Params};
-use super::respond;
-use crate::auth::{self, Caller, Role};
 use crate::db::audit::{self, AuditEntry};
-use crate::db::keys::{self, KeyRow, KeyView};
+use crate::db::keys::{self, CreatedKey, KeyView};
 use crate::db::write;
-use crate::domain::{new_id, now_timestamp};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::domain::keys::Role;
+use crate::domain::now_timestamp;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode, Problem};
+use crate::http::params::{self, Params};
+use crate::http::respond;
 use crate::search::index::SearchIndex;
 use crate::search::sync::{RebuildError, RebuildStatus};
 use crate::state::AppState;
@@ -35,16 +36,6 @@ pub struct NewKeyRequest {
     #[schema(example = "website editors")]
     pub name: String,
     pub role: Role,
-}
-
-/// A key just made: the only time the key itself is shown.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedKey {
-    /// The key: send it as `Authorization: Bearer <key>`. It cannot be shown again.
-    #[schema(example = "arkiv_Xq3v9ZsQ0c1kq2bV7u4yT8pN5mW6rE3aD0fG9hJ2kL1")]
-    pub key: String,
-    #[serde(flatten)]
-    pub view: KeyView,
 }
 
 /// List API keys
@@ -118,7 +109,7 @@ pub async fn create_key(
         .db
         .run(move |conn| -> Result<_, ApiError> {
             write::write_transaction(conn, |conn| {
-                let created = store_key(conn, name, role).map_err(ApiError::internal)?;
+                let created = keys::create(conn, name, role).map_err(ApiError::internal)?;
                 audit::record(
                     conn,
                     &admin,
@@ -137,29 +128,6 @@ pub async fn create_key(
             format!("/v1/admin/keys/{}", created.view.id),
         ))
         .json(created))
-}
-
-/// Makes and stores a key; shared by the API and `arkiv keys create`.
-pub fn store_key(
-    conn: &mut crate::db::AnyConnection,
-    name: String,
-    role: Role,
-) -> anyhow::Result<CreatedKey> {
-    let new = auth::generate()?;
-    let row = KeyRow {
-        id: new_id(),
-        name,
-        role: role.as_str().to_owned(),
-        prefix: new.prefix,
-        hash: new.hash,
-        created_at: now_timestamp(),
-        revoked_at: None,
-    };
-    keys::insert(conn, &row)?;
-    Ok(CreatedKey {
-        key: new.secret,
-        view: row.into(),
-    })
 }
 
 /// Revoke an API key

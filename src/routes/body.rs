@@ -8,7 +8,7 @@ use actix_web::HttpRequest;
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::http::error::{ApiError, ErrorCode, FieldError};
 
 /// The deepest nesting of arrays and objects a JSON body may have: far
 /// more than any record needs, and half of serde_json's own recursion

@@ -9,16 +9,16 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::negotiate::{AcceptLanguage, Requested};
-use super::params;
 use super::render::Render;
-use super::respond;
 use super::views::PublicationDetail;
-use crate::catalog::Catalog;
 use crate::db::models::ChangeRow;
 use crate::db::{changes, publications};
+use crate::domain::catalog::Catalog;
 use crate::domain::PublicationStatus;
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::{AcceptLanguage, Requested};
+use crate::http::params;
+use crate::http::respond;
 use crate::state::AppState;
 
 /// The most events one page holds.
@@ -138,71 +138,73 @@ pub async fn list_changes(
     let limit = query.limit.unwrap_or(100);
     let embed = query.include.unwrap_or(false);
     let snapshot = state.snapshot().await?;
-    respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let (mut rows, found) = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                let rows = changes::after(conn, since, limit + 1)?;
-                let ids: Vec<String> = rows
-                    .iter()
-                    .filter(|row| row.entity == "publication")
-                    .map(|row| row.entity_id.clone())
-                    .collect();
-                let mut found = HashMap::new();
-                for id in ids {
-                    if found.contains_key(&id) {
-                        continue;
+    state
+        .cache
+        .respond(&req, &requested, snapshot.seq, async {
+            let (mut rows, found) = state
+                .db
+                .run(move |conn| -> Result<_, ApiError> {
+                    let rows = changes::after(conn, since, limit + 1)?;
+                    let ids: Vec<String> = rows
+                        .iter()
+                        .filter(|row| row.entity == "publication")
+                        .map(|row| row.entity_id.clone())
+                        .collect();
+                    let mut found = HashMap::new();
+                    for id in ids {
+                        if found.contains_key(&id) {
+                            continue;
+                        }
+                        if let Some(full) = publications::find(conn, Some(&id), None)? {
+                            found.insert(id, full);
+                        }
                     }
-                    if let Some(full) = publications::find(conn, Some(&id), None)? {
-                        found.insert(id, full);
-                    }
-                }
-                Ok((rows, found))
-            })
-            .await?;
-        let has_more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_since = rows.last().map_or(since, |row| row.seq);
-        let render = Render::new(&snapshot.catalog, &requested.ranges);
-        let items: Vec<ChangeEvent> = rows
-            .into_iter()
-            .map(|row| {
-                event(
-                    row,
-                    &snapshot.catalog,
-                    &found,
-                    embed.then_some(&render),
-                    &requested,
-                )
-            })
-            .collect();
-        let languages: Vec<&str> = items
-            .iter()
-            .filter_map(|item| item.publication.as_ref())
-            .map(|p| p.summary.language.as_str())
-            .collect();
-        let page = ChangePage {
-            items,
-            next_since,
-            has_more,
-        };
-        let mut encoded = respond::encode(&page, &languages)?;
-        let mut next = format!("/v1/changes?since={next_since}&limit={limit}");
-        if embed {
-            next.push_str("&include=publication");
-        }
-        encoded.link = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok();
-        Ok(encoded)
-    })
-    .await
-    .map(|mut response| {
-        // Pollers want the newest changes, never a cache's copy.
-        response.headers_mut().insert(
-            actix_web::http::header::CACHE_CONTROL,
-            HeaderValue::from_static("public, no-cache"),
-        );
-        response
-    })
+                    Ok((rows, found))
+                })
+                .await?;
+            let has_more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next_since = rows.last().map_or(since, |row| row.seq);
+            let render = Render::new(&snapshot.catalog, &requested.ranges);
+            let items: Vec<ChangeEvent> = rows
+                .into_iter()
+                .map(|row| {
+                    event(
+                        row,
+                        &snapshot.catalog,
+                        &found,
+                        embed.then_some(&render),
+                        &requested,
+                    )
+                })
+                .collect();
+            let languages: Vec<&str> = items
+                .iter()
+                .filter_map(|item| item.publication.as_ref())
+                .map(|p| p.summary.language.as_str())
+                .collect();
+            let page = ChangePage {
+                items,
+                next_since,
+                has_more,
+            };
+            let mut encoded = respond::encode(&page, &languages)?;
+            let mut next = format!("/v1/changes?since={next_since}&limit={limit}");
+            if embed {
+                next.push_str("&include=publication");
+            }
+            encoded.link = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok();
+            Ok(encoded)
+        })
+        .await
+        .map(|mut response| {
+            // Pollers want the newest changes, never a cache's copy.
+            response.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                HeaderValue::from_static("public, no-cache"),
+            );
+            response
+        })
 }
 
 /// One change log entry as the public sees its entity now.

@@ -8,14 +8,14 @@ use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use utoipa::IntoParams;
 
-use super::negotiate::{AcceptLanguage, Requested};
-use super::params;
 use super::publications::find_public;
 use super::render::Render;
-use super::respond;
 use super::views::PublicationDetail;
 use crate::domain::{IdOrSlug, PublicationKind};
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::{AcceptLanguage, Requested};
+use crate::http::params;
+use crate::http::respond;
 use crate::state::AppState;
 
 /// Who publishes everything in the archive.

@@ -12,16 +12,17 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::body;
-use super::negotiate::Requested;
 use super::organisations::LangParams;
-use super::params::Params;
 use super::render::Render;
-use crate::auth::{Caller, KeyHolder, Role};
 use crate::db::publications::{self, Full};
 use crate::db::{audit, write, AnyConnection};
+use crate::domain::keys::{KeyHolder, Role};
 use crate::domain::records::{self, Entity, PublicationRecord, Record};
 use crate::domain::{now_timestamp, IdOrSlug, PublicationStatus};
-use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode, FieldError};
+use crate::http::negotiate::Requested;
+use crate::http::params::Params;
 use crate::state::AppState;
 
 /// The version part of a publication's ETag: its content hash.
@@ -64,7 +65,7 @@ pub(super) fn check_if_match(
         }
         let tag = tag.trim_matches('"');
         let version = tag.split('.').next().unwrap_or_default();
-        crate::auth::constant_time_eq(version, current)
+        crate::domain::keys::constant_time_eq(version, current)
     });
     if matched {
         Ok(())
@@ -356,12 +357,12 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
     })),
     responses(
         (status = 201, description = "Created; Location and ETag name it", body = crate::routes::views::PublicationDetail, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug or id is taken", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields with bad values or unknown references, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug or id is taken", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields with bad values or unknown references, all listed", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/publications")]
@@ -499,15 +500,15 @@ pub(super) struct Edit {
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Replaced", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "Not JSON of the expected shape", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The new slug is another publication's", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields with bad values, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not JSON of the expected shape", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new slug is another publication's", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields with bad values, all listed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/publications/{id_or_slug}")]
@@ -582,14 +583,14 @@ pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
         example = json!({"variants": {"sq": {"title": "Titulli i ri"}}, "keywords": ["dialogue"]})),
     responses(
         (status = 200, description = "Changed", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "Not a JSON object, or the result has the wrong shape", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields with bad values, all listed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not a JSON object, or the result has the wrong shape", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields with bad values, all listed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/publications/{id_or_slug}")]
@@ -643,11 +644,11 @@ pub async fn patch_publication(
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     responses(
         (status = 200, description = "Published", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "The id or slug is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id or slug is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/publications/{id_or_slug}/publish")]
@@ -705,12 +706,12 @@ pub struct WithdrawRequest {
         extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Withdrawn", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "No reason, or not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "No reason, or not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/publications/{id_or_slug}/withdraw")]
@@ -763,12 +764,12 @@ pub async fn withdraw_publication(
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "The id or slug is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No publication has this id or slug", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id or slug is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin's", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
+        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/publications/{id_or_slug}")]

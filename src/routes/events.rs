@@ -4,17 +4,17 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
-use super::negotiate::AcceptLanguage;
 use super::organisations::LangParams;
-use super::params;
 use super::publications::{newest, published};
 use super::render::Render;
-use super::respond;
 use super::views::{EventDetail, EventList, EventView};
 use super::vocabulary::{self, Localised, VocabularyRead};
-use crate::catalog::Event;
+use crate::domain::catalog::Event;
 use crate::domain::EventKind;
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::AcceptLanguage;
+use crate::http::params;
+use crate::http::respond;
 use crate::state::AppState;
 
 /// How many publications an event's detail embeds.
@@ -149,21 +149,23 @@ pub async fn find_event(
     let raw = path.into_inner();
     let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
     let event = vocabulary::find(&read.snapshot.catalog.events, &key, "event", &raw)?;
-    respond::cached(&state, &req, &read.requested, read.snapshot.seq, async {
-        let render = read.render();
-        let view = event_view(&render, event);
-        let filter = crate::db::publications::Filter {
-            event_ids: Some(vec![event.id.clone()]),
-            ..published()
-        };
-        let (publications, _) = newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
-        let language = view.language.as_str();
-        let detail = EventDetail {
-            event: view,
-            publications,
-            requested_languages: read.requested.tags(),
-        };
-        respond::with_version(respond::encode(&detail, &[language])?, &event.version)
-    })
-    .await
+    state
+        .cache
+        .respond(&req, &read.requested, read.snapshot.seq, async {
+            let render = read.render();
+            let view = event_view(&render, event);
+            let filter = crate::db::publications::Filter {
+                event_ids: Some(vec![event.id.clone()]),
+                ..published()
+            };
+            let (publications, _) = newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+            let language = view.language.as_str();
+            let detail = EventDetail {
+                event: view,
+                publications,
+                requested_languages: read.requested.tags(),
+            };
+            respond::with_version(respond::encode(&detail, &[language])?, &event.version)
+        })
+        .await
 }

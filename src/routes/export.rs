@@ -7,10 +7,11 @@ use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use tokio::sync::mpsc;
 
-use super::params::Params;
-use crate::auth::{Caller, Role};
+use crate::domain::keys::Role;
 use crate::domain::PublicationStatus;
-use crate::error::{ApiError, Problem};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, Problem};
+use crate::http::params::Params;
 use crate::state::AppState;
 
 /// Bytes gathered before a chunk goes to the client.

@@ -7,14 +7,14 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
-use super::negotiate::{AcceptLanguage, Requested};
-use super::params;
 use super::publications::{self, filter_of, newest, published, FilterParams};
 use super::render::Render;
-use super::respond;
 use super::views::PublicationSummary;
 use crate::domain::PublicationKind;
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::{AcceptLanguage, Requested};
+use crate::http::params;
+use crate::http::respond;
 use crate::state::AppState;
 
 /// How many entries a feed holds.

@@ -2,14 +2,14 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::negotiate::AcceptLanguage;
 use super::organisations::LangParams;
 use super::render::Render;
-use super::respond;
 use super::views::{FieldList, FieldView};
 use super::vocabulary::{self, VocabularyRead};
-use crate::catalog::Field;
-use crate::error::{ApiError, Problem};
+use crate::domain::catalog::Field;
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::AcceptLanguage;
+use crate::http::respond;
 use crate::state::AppState;
 
 fn field_view(render: &Render<'_>, field: &Field) -> FieldView {

@@ -12,13 +12,14 @@ use super::body;
 use super::editing::{
     check_if_match, load, log_write, parse_key, replace, respond_with, version_of, Edit,
 };
-use super::negotiate::Requested;
-use super::params::Params;
-use crate::auth::{Caller, Role};
+use crate::domain::keys::Role;
 use crate::domain::records::FileRecord;
 use crate::domain::Lang;
-use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Busy, Outcome, Ticket};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::negotiate::Requested;
+use crate::http::params::Params;
 use crate::state::AppState;
 
 /// Streams an upload into the file store: at most `limit` bytes, hashed
@@ -39,24 +40,24 @@ async fn store_upload(
         let mut file = std::fs::File::create(&temporary).map_err(ApiError::internal)?;
         let mut hasher = sha2::Sha256::new();
         let mut size = 0u64;
-        let mut head = Vec::with_capacity(crate::files::MAGIC_LEN);
+        let mut head = Vec::with_capacity(crate::domain::files::MAGIC_LEN);
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(body::broke_off)?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(body::too_large(limit));
             }
-            if head.len() < crate::files::MAGIC_LEN {
-                let missing = crate::files::MAGIC_LEN - head.len();
+            if head.len() < crate::domain::files::MAGIC_LEN {
+                let missing = crate::domain::files::MAGIC_LEN - head.len();
                 head.extend_from_slice(&chunk[..chunk.len().min(missing)]);
-                if !crate::files::may_become_allowed(&head) {
+                if !crate::domain::files::may_become_allowed(&head) {
                     return Err(not_allowed());
                 }
             }
             hasher.update(&chunk);
             file.write_all(&chunk).map_err(ApiError::internal)?;
         }
-        let media_type = crate::files::sniff(&head).ok_or_else(not_allowed)?;
+        let media_type = crate::domain::files::sniff(&head).ok_or_else(not_allowed)?;
         let sha256: String = hasher
             .finalize()
             .iter()
@@ -181,14 +182,14 @@ struct FileBytes(Vec<u8>);
         extensions(("x-max-body-bytes" = json!(crate::config::DEFAULT_MAX_UPLOAD_MB << 20)))),
     responses(
         (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such publication or language variant", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
+        (status = 400, description = "The id, slug or language is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such publication or language variant", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a PDF", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
     )
 )]
 #[put("/publications/{id_or_slug}/variants/{lang}/file")]
@@ -287,12 +288,12 @@ pub async fn upload_variant_file(
     ),
     responses(
         (status = 200, description = "Extracted again; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such publication, variant or file, or the file is missing from the store", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication (or its file) changed since the ETag sent or during the extraction", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
+        (status = 400, description = "The id, slug or language is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such publication, variant or file, or the file is missing from the store", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication (or its file) changed since the ETag sent or during the extraction", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
     )
 )]
 #[post("/publications/{id_or_slug}/variants/{lang}/file/extract")]
@@ -330,7 +331,7 @@ pub async fn extract_variant_file(
         .find(|v| v.lang == lang.as_str())
         .and_then(|v| v.file_sha256.clone())
         .ok_or_else(no_file)?;
-    if !crate::files::is_sha256(&sha256) || !state.files.path_of(&sha256).is_file() {
+    if !crate::domain::files::is_sha256(&sha256) || !state.files.path_of(&sha256).is_file() {
         return Err(ApiError::new(
             ErrorCode::NotFound,
             format!("the file of the {lang} variant of {raw:?} is not in the file store"),
@@ -386,12 +387,12 @@ pub async fn extract_variant_file(
     ),
     responses(
         (status = 200, description = "Removed; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
-        (status = 400, description = "The id, slug or language is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such publication, variant or file", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The publication changed since the ETag sent", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id, slug or language is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such publication, variant or file", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/publications/{id_or_slug}/variants/{lang}/file")]

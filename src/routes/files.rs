@@ -10,10 +10,11 @@ use actix_web::http::header::{
 };
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::params::Params;
-use crate::auth::{Caller, Role};
+use crate::domain::keys::Role;
 use crate::domain::{IdOrSlug, Lang};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode, Problem};
+use crate::http::params::Params;
 use crate::state::AppState;
 
 /// Returns a file name safe to put in `Content-Disposition`: the last path
@@ -99,7 +100,7 @@ pub async fn download_variant_file(
     let (Some(sha256), Some(media_type)) = (&variant.file_sha256, &variant.file_media_type) else {
         return Err(no_file());
     };
-    if !crate::files::is_sha256(sha256) {
+    if !crate::domain::files::is_sha256(sha256) {
         return Err(ApiError::internal(format!(
             "stored file hash {sha256:?} is not a SHA-256"
         )));

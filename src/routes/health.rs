@@ -3,19 +3,12 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
 
-use super::params::Params;
-use super::respond;
 use super::views::Health;
 use crate::db::BackendKind;
-use crate::error::{ApiError, ErrorCode, ErrorCodeList, ErrorCodeView, Problem};
+use crate::http::error::{ApiError, ErrorCode, ErrorCodeList, ErrorCodeView, Problem};
+use crate::http::params::Params;
+use crate::http::respond;
 use crate::state::AppState;
-
-/// Whether a path is one that orchestrators poll (liveness, readiness):
-/// never rate-limited, never cached. (`/metrics` takes a key, and counts
-/// against it like any keyed request.)
-pub fn is_probe(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz")
-}
 
 /// Liveness
 ///

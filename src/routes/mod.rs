@@ -13,14 +13,12 @@ pub mod fields;
 pub mod file_editing;
 pub mod files;
 pub mod health;
-pub mod negotiate;
+pub mod metrics;
 pub mod oai;
 pub mod organisations;
-pub mod params;
 pub mod projects;
 pub mod publications;
 pub mod render;
-pub mod respond;
 pub mod search;
 pub mod views;
 pub mod vocabulary;
@@ -30,7 +28,7 @@ pub mod webhooks;
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode};
 
 /// Registers the `/v1` endpoints.
 pub fn v1(cfg: &mut ServiceConfig) {
@@ -97,7 +95,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
 pub fn service(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(crate::metrics::metrics)
+        .service(metrics::metrics)
         .service(oai::oai_get)
         .service(oai::oai_post);
 }

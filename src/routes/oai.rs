@@ -18,11 +18,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::body;
 use super::feeds::escape;
-use crate::catalog::Catalog;
 use crate::db::harvest::{self, HarvestRow, Selection};
 use crate::db::publications;
+use crate::domain::catalog::Catalog;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The one metadata format: unqualified Dublin Core.

@@ -4,15 +4,15 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
-use super::negotiate::AcceptLanguage;
-use super::params;
 use super::render::Render;
-use super::respond;
 use super::views::{OrganisationDetail, OrganisationList, OrganisationView};
 use super::vocabulary::{self, Localised, VocabularyRead};
-use crate::catalog::Organisation;
+use crate::domain::catalog::Organisation;
 use crate::domain::Role;
-use crate::error::{ApiError, Problem};
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::AcceptLanguage;
+use crate::http::params;
+use crate::http::respond;
 use crate::state::AppState;
 
 /// Query parameters of `GET /v1/organisations`.

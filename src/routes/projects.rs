@@ -4,16 +4,16 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::negotiate::AcceptLanguage;
 use super::organisations::LangParams;
-use super::params;
 use super::publications::{newest, published};
 use super::render::Render;
-use super::respond;
 use super::views::{ProjectDetail, ProjectList, ProjectView};
 use super::vocabulary::{self, Localised, VocabularyRead};
-use crate::catalog::Project;
-use crate::error::{ApiError, Problem};
+use crate::domain::catalog::Project;
+use crate::http::error::{ApiError, Problem};
+use crate::http::negotiate::AcceptLanguage;
+use crate::http::params;
+use crate::http::respond;
 use crate::state::AppState;
 
 /// How many publications a project's detail embeds.
@@ -139,33 +139,35 @@ pub async fn find_project(
     let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
     let catalog = &read.snapshot.catalog;
     let project = vocabulary::find(&catalog.projects, &key, "project", &raw)?;
-    respond::cached(&state, &req, &read.requested, read.snapshot.seq, async {
-        let render = read.render();
-        let view = project_view(&render, project);
-        let filter = crate::db::publications::Filter {
-            project_ids: Some(vec![project.id.clone()]),
-            ..published()
-        };
-        let (publications, publications_total) =
-            newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
-        let events = render.in_language(view.language, |render| {
-            let mut events: Vec<_> = catalog
-                .events
-                .iter()
-                .filter(|e| e.project_id.as_deref() == Some(&project.id))
-                .collect();
-            events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
-            events.into_iter().map(|e| render.event_ref(e)).collect()
-        });
-        let language = view.language.as_str();
-        let detail = ProjectDetail {
-            project: view,
-            events,
-            publications,
-            publications_total,
-            requested_languages: read.requested.tags(),
-        };
-        respond::with_version(respond::encode(&detail, &[language])?, &project.version)
-    })
-    .await
+    state
+        .cache
+        .respond(&req, &read.requested, read.snapshot.seq, async {
+            let render = read.render();
+            let view = project_view(&render, project);
+            let filter = crate::db::publications::Filter {
+                project_ids: Some(vec![project.id.clone()]),
+                ..published()
+            };
+            let (publications, publications_total) =
+                newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+            let events = render.in_language(view.language, |render| {
+                let mut events: Vec<_> = catalog
+                    .events
+                    .iter()
+                    .filter(|e| e.project_id.as_deref() == Some(&project.id))
+                    .collect();
+                events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
+                events.into_iter().map(|e| render.event_ref(e)).collect()
+            });
+            let language = view.language.as_str();
+            let detail = ProjectDetail {
+                project: view,
+                events,
+                publications,
+                publications_total,
+                requested_languages: read.requested.tags(),
+            };
+            respond::with_version(respond::encode(&detail, &[language])?, &project.version)
+        })
+        .await
 }

@@ -10,18 +10,19 @@ use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::editing;
-use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{self, Params};
 use super::render::Render;
-use super::respond;
 use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
-use crate::auth::{Caller, Role};
-use crate::catalog::Catalog;
 use crate::db::models::{PublicationRow, VariantHeadRow};
 use crate::db::publications::{self, After, Filter, Full, Sort};
+use crate::domain::catalog::Catalog;
+use crate::domain::keys::Role;
 use crate::domain::lang::LanguageRange;
 use crate::domain::{self, IdOrSlug, Lang, PublicationKind, PublicationStatus};
-use crate::error::{ApiError, ErrorCode, Problem, Tombstone};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode, Problem, Tombstone};
+use crate::http::negotiate::{AcceptLanguage, Requested};
+use crate::http::params::{self, Params};
+use crate::http::respond;
 use crate::state::AppState;
 
 /// The filters of `GET /v1/publications`, its CSV and search. List
@@ -216,7 +217,7 @@ fn decode_cursor(raw: &str, sort: Sort) -> Result<After, ApiError> {
 }
 
 /// Resolves entity filters (slugs or ids) to ids; unknown values match nothing.
-fn resolve<T>(table: &crate::catalog::Table<T>, keys: &[String]) -> Option<Vec<String>> {
+fn resolve<T>(table: &crate::domain::catalog::Table<T>, keys: &[String]) -> Option<Vec<String>> {
     (!keys.is_empty()).then(|| keys.iter().filter_map(|key| table.id_of(key)).collect())
 }
 
@@ -386,27 +387,29 @@ pub async fn list_publications(
     // Checked before the response cache: an answer with drafts is only ever
     // cached under a query that anonymous callers are refused.
     read_statuses(&listing.status, &caller, &mut filter)?;
-    respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let page = load_page(&state, filter, sort, after, limit).await?;
-        let next_cursor = page
-            .next_after
-            .as_ref()
-            .map(|after| encode_cursor(sort, after));
-        let items = page.summaries(&Render::new(catalog, &requested.ranges));
-        let languages = requested.list_languages(items.iter().map(|item| item.language));
-        let page = PublicationPage {
-            items,
-            total: page.total,
-            next_cursor: next_cursor.clone(),
-            requested_languages: requested.tags(),
-        };
-        let mut encoded = respond::encode(&page, &languages)?;
-        encoded.link = next_cursor.and_then(|cursor| {
-            header::HeaderValue::from_str(&next_link(&req, &params, &cursor)).ok()
-        });
-        Ok(encoded)
-    })
-    .await
+    state
+        .cache
+        .respond(&req, &requested, snapshot.seq, async {
+            let page = load_page(&state, filter, sort, after, limit).await?;
+            let next_cursor = page
+                .next_after
+                .as_ref()
+                .map(|after| encode_cursor(sort, after));
+            let items = page.summaries(&Render::new(catalog, &requested.ranges));
+            let languages = requested.list_languages(items.iter().map(|item| item.language));
+            let page = PublicationPage {
+                items,
+                total: page.total,
+                next_cursor: next_cursor.clone(),
+                requested_languages: requested.tags(),
+            };
+            let mut encoded = respond::encode(&page, &languages)?;
+            encoded.link = next_cursor.and_then(|cursor| {
+                header::HeaderValue::from_str(&next_link(&req, &params, &cursor)).ok()
+            });
+            Ok(encoded)
+        })
+        .await
 }
 
 /// Get a publication
@@ -476,11 +479,13 @@ pub async fn find_publication(
         let full = found.ok_or_else(|| ApiError::not_found("publication", &raw))?;
         return Ok(respond::send(&req, &render_detail(&full)?));
     }
-    respond::cached(&state, &req, &requested, snapshot.seq, async {
-        let full = find_public(&state, &key, &raw).await?;
-        render_detail(&full)
-    })
-    .await
+    state
+        .cache
+        .respond(&req, &requested, snapshot.seq, async {
+            let full = find_public(&state, &key, &raw).await?;
+            render_detail(&full)
+        })
+        .await
 }
 
 /// One page of publications as loaded: rows with their variant heads and

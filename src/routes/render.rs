@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{self, Catalog};
 use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
+use crate::domain::catalog::{self, Catalog};
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
 use crate::domain::records::LangMap;
 use crate::domain::text::{TextError, TextStatus};

@@ -11,15 +11,15 @@ use serde::Serialize;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
-use super::negotiate::{AcceptLanguage, Requested};
-use super::params::{self, names_of, Params};
 use super::publications::read_filter;
 use super::render::Render;
-use super::respond;
 use super::views::PublicationSummary;
 use crate::db::publications::Filter;
 use crate::domain::{Lang, PublicationKind};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::error::{ApiError, ErrorCode, Problem};
+use crate::http::negotiate::{AcceptLanguage, Requested};
+use crate::http::params::{self, names_of, Params};
+use crate::http::respond;
 use crate::search::facets::Facet;
 use crate::search::index::{SearchIndex, SearchOrder};
 use crate::search::service::{
@@ -445,12 +445,14 @@ pub async fn search_publications(
     // Hits come from the index, which follows the database a moment behind:
     // cached results live as long as the index stays where it is.
     let seq = searcher.applied_seq() as i64;
-    respond::cached(&state, &req, &requested, seq, async {
-        let outcome = searcher.search(request).await?;
-        let render = Render::new(&snapshot.catalog, &requested.ranges);
-        render_results(outcome, &render, &requested, offset, limit)
-    })
-    .await
+    state
+        .cache
+        .respond(&req, &requested, seq, async {
+            let outcome = searcher.search(request).await?;
+            let render = Render::new(&snapshot.catalog, &requested.ranges);
+            render_results(outcome, &render, &requested, offset, limit)
+        })
+        .await
 }
 
 /// Query parameters of `GET /v1/search/suggest` that the completions read
@@ -541,35 +543,37 @@ pub async fn suggest_titles(
     let searcher = searcher(&state)?;
     let snapshot = state.snapshot().await?;
     let seq = searcher.applied_seq() as i64;
-    respond::cached(&state, &req, &requested, seq, async {
-        let listings = searcher
-            .suggest(SuggestRequest {
-                text: suggest.q,
-                limit: suggest.limit,
-            })
-            .await?;
-        let render = Render::new(&snapshot.catalog, &requested.ranges);
-        let items: Vec<Suggestion> = listings
-            .iter()
-            .map(|listing| {
-                let summary = render.publication_summary(&listing.row, &listing.heads, &[]);
-                Suggestion {
-                    id: summary.id,
-                    slug: summary.slug,
-                    title: summary.title,
-                    language: summary.language,
-                    derived_from: summary.derived_from,
-                }
-            })
-            .collect();
-        let languages = requested.list_languages(items.iter().map(|item| item.language));
-        respond::encode(
-            &Suggestions {
-                items,
-                requested_languages: requested.tags(),
-            },
-            &languages,
-        )
-    })
-    .await
+    state
+        .cache
+        .respond(&req, &requested, seq, async {
+            let listings = searcher
+                .suggest(SuggestRequest {
+                    text: suggest.q,
+                    limit: suggest.limit,
+                })
+                .await?;
+            let render = Render::new(&snapshot.catalog, &requested.ranges);
+            let items: Vec<Suggestion> = listings
+                .iter()
+                .map(|listing| {
+                    let summary = render.publication_summary(&listing.row, &listing.heads, &[]);
+                    Suggestion {
+                        id: summary.id,
+                        slug: summary.slug,
+                        title: summary.title,
+                        language: summary.language,
+                        derived_from: summary.derived_from,
+                    }
+                })
+                .collect();
+            let languages = requested.list_languages(items.iter().map(|item| item.language));
+            respond::encode(
+                &Suggestions {
+                    items,
+                    requested_languages: requested.tags(),
+                },
+                &languages,
+            )
+        })
+        .await
 }

@@ -8,13 +8,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::IntoParams;
 
-use super::negotiate::Requested;
-use super::params;
 use super::render::Render;
-use super::respond;
-use crate::catalog::Table;
+use crate::domain::catalog::Table;
 use crate::domain::Lang;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::negotiate::Requested;
+use crate::http::params;
+use crate::http::respond;
 use crate::state::{AppState, Snapshot};
 
 /// A parameter struct with the `?lang=` parameter.

@@ -13,12 +13,13 @@ use super::body;
 use super::editing::{
     claim_version, log_write, merge_patch, parse_key, save_record, validation_failed,
 };
-use super::params::Params;
-use crate::auth::{Caller, Role};
 use crate::db::{audit, vocabulary, write, AnyConnection};
+use crate::domain::keys::Role;
 use crate::domain::records::{self, Entity, Record};
 use crate::domain::{now_timestamp, IdOrSlug};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode, Problem};
+use crate::http::params::Params;
 use crate::state::AppState;
 
 /// The collection path of an entity under `/v1`.
@@ -68,7 +69,7 @@ fn record_of(mut value: Value, entity: Entity) -> Result<Record, ApiError> {
 /// The stored record of an entity, read from a fresh catalog.
 fn current_record(conn: &mut AnyConnection, entity: Entity, id: &str) -> Result<Record, ApiError> {
     let catalog = vocabulary::load_catalog(conn)?;
-    let records = crate::import::export::catalog_records(&catalog).map_err(ApiError::internal)?;
+    let records = crate::db::records::catalog_records(&catalog).map_err(ApiError::internal)?;
     let uuid = uuid::Uuid::parse_str(id).map_err(ApiError::internal)?;
     records
         .into_iter()

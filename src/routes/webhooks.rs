@@ -14,16 +14,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body;
-use super::params::{self, Params};
-use super::respond;
-use crate::auth::{Caller, Role};
 use crate::db::audit;
 use crate::db::harvest::PublicEvent;
 use crate::db::webhooks::{self, DeliveryRow, WebhookRow};
 use crate::db::{changes, write};
+use crate::domain::keys::Role;
 use crate::domain::net::{check_addresses, AllowList, Host};
 use crate::domain::{new_id, now_timestamp};
-use crate::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorCode, FieldError, Problem};
+use crate::http::params::{self, Params};
+use crate::http::respond;
 use crate::state::AppState;
 use crate::webhooks::target::{self, Target, TargetError};
 
@@ -228,7 +229,7 @@ pub async fn create_webhook(
         .await
         .map_err(ApiError::internal)?
         .map_err(unreachable_target)?;
-    let secret = crate::auth::random_secret("whsec_").map_err(ApiError::internal)?;
+    let secret = crate::domain::keys::random_secret("whsec_").map_err(ApiError::internal)?;
     let row = WebhookRow {
         id: new_id(),
         url,

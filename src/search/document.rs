@@ -5,8 +5,8 @@ use tantivy::TantivyDocument;
 
 use super::index::SearchIndex;
 use super::schema::{date_number, slot, timestamp_number};
-use crate::catalog::Catalog;
 use crate::db::publications::{Full, Listing};
+use crate::domain::catalog::Catalog;
 use crate::domain::lang::available;
 use crate::domain::{Lang, PublicationStatus};
 

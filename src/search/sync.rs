@@ -133,7 +133,7 @@ pub fn rebuild(
     let catalog = vocabulary::load_catalog(conn)?;
     let mut added = 0;
     index.rebuild(seq as u64, |add| -> anyhow::Result<()> {
-        queries::all_in_batches(conn, 500, |full| {
+        queries::all_in_batches(conn, 500, |full| -> anyhow::Result<()> {
             if let Some(doc) = index.document(&full, &catalog) {
                 add(doc).map_err(std::io::Error::other)?;
                 added += 1;

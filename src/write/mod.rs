@@ -102,7 +102,7 @@ pub fn stored_publication(
             slugs.insert((entity, id.clone()), slug);
         }
     }
-    let record = crate::import::export::publication_record_with(full.clone(), |entity, id| {
+    let record = crate::db::records::publication_record_with(full.clone(), |entity, id| {
         slugs.get(&(entity, id.to_owned())).cloned()
     })?;
     Ok(record)
@@ -114,5 +114,5 @@ pub enum StoredError {
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
-    Corrupt(#[from] crate::import::export::ExportError),
+    Corrupt(#[from] crate::db::records::Corrupt),
 }

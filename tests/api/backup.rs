@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use actix_web::http::Method;
 use actix_web::web;
-use arkiv::auth::Role;
+use arkiv::domain::keys::Role;
 use serde_json::json;
 
 use super::{files::upload, pdfs, TestApp, TestDb};

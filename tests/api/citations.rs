@@ -136,7 +136,7 @@ on_both_backends!(every_publication_cites_in_every_format, |backend| {
 
 on_both_backends!(json_ld_can_be_pasted_into_a_script_element, |backend| {
     let app = super::demo_app(backend);
-    let editor = app.key(arkiv::auth::Role::Editor);
+    let editor = app.key(arkiv::domain::keys::Role::Editor);
     let title = "</script><script>alert(1)</script> & <b>Ujë</b>";
     let made = app
         .send_json(

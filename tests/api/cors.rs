@@ -3,7 +3,7 @@
 
 use actix_web::test::TestRequest;
 use actix_web::web;
-use arkiv::cors::CorsSettings;
+use arkiv::http::cors::CorsSettings;
 use arkiv::state::AppState;
 
 use super::{assert_problem, Reply, TestApp, TestDb};

@@ -4,7 +4,7 @@
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use arkiv::auth::Role;
+use arkiv::domain::keys::Role;
 use serde_json::{json, Value};
 
 use super::{assert_problem, Reply, TestApp, TestDb};

@@ -339,7 +339,7 @@ async fn each_route_takes_exactly_the_methods_405_lists() {
     use actix_web::http::Method;
     let app = super::TestApp::new(super::TestDb::new(Backend::Sqlite).expect("backend"));
     let service = actix_web::test::init_service(arkiv::app::app(app.state.clone())).await;
-    let (_, api) = arkiv::app::utoipa_app().split_for_parts();
+    let (_, api) = arkiv::openapi::utoipa_app().split_for_parts();
     let methods = arkiv::routes::RouteMethods::from_spec(&api, &arkiv::app::UNDOCUMENTED_ROUTES);
     let mut checked = 0;
     for (pattern, _) in methods.routes() {
@@ -450,7 +450,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
     use actix_web::http::Method;
 
     let app = demo_app(backend);
-    let editor = app.key(arkiv::auth::Role::Editor);
+    let editor = app.key(arkiv::domain::keys::Role::Editor);
     let detail = "/v1/publications/conclusions-expert-discussion-2024-10-31";
     let get = |uri: &str| TestRequest::get().uri(uri);
     let json_post = |body: String| {
@@ -625,7 +625,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
 
     // Every endpoint that takes a body refuses one declared too large
     // before reading it, as a problem.
-    let admin = app.key(arkiv::auth::Role::Admin);
+    let admin = app.key(arkiv::domain::keys::Role::Admin);
     let spec = app.get("/openapi.json").await.json();
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().expect("paths") {
@@ -713,7 +713,7 @@ async fn each_body_limit_is_stated_and_enforced_to_the_byte() {
     // A small upload limit keeps the upload's bodies small; the served
     // spec states the limit this server enforces.
     app.restart(|state| state.with_upload_limit(1 << 20));
-    let admin = app.key(arkiv::auth::Role::Admin);
+    let admin = app.key(arkiv::domain::keys::Role::Admin);
     let spec = app.get("/openapi.json").await.json();
     let mut stated = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
@@ -822,7 +822,7 @@ async fn a_chunked_body_stops_at_its_limit() {
     use std::sync::Arc;
 
     let app = demo_app(Backend::Sqlite);
-    let admin = app.key(arkiv::auth::Role::Admin);
+    let admin = app.key(arkiv::domain::keys::Role::Admin);
     let pulled = Arc::new(AtomicUsize::new(0));
     let counter = pulled.clone();
     let chunk = 4096;
@@ -850,7 +850,7 @@ async fn a_chunked_body_stops_at_its_limit() {
 #[actix_web::test]
 async fn compressed_bodies_are_refused_unread() {
     let app = demo_app(Backend::Sqlite);
-    let admin = app.key(arkiv::auth::Role::Admin);
+    let admin = app.key(arkiv::domain::keys::Role::Admin);
     let request = |coding: &str| {
         TestRequest::post()
             .uri("/v1/admin/keys")

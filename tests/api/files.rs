@@ -135,7 +135,7 @@ pub fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> TestRequest {
 }
 
 on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
-    use arkiv::auth::Role;
+    use arkiv::domain::keys::Role;
     let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
     let (editor, partner) = (app.key(Role::Editor), app.key(Role::Partner));
     let made = app
@@ -283,7 +283,7 @@ on_both_backends!(an_uploaded_pdf_is_stored_served_and_searchable, |backend| {
 on_both_backends!(
     uploads_over_the_limit_are_refused_and_leave_nothing,
     |backend| {
-        use arkiv::auth::Role;
+        use arkiv::domain::keys::Role;
         let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
         let state = arkiv::state::AppState::new(
             app.db.db.clone(),

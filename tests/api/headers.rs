@@ -3,7 +3,7 @@
 
 use actix_web::test::TestRequest;
 use arkiv::config::PublicUrl;
-use arkiv::proxy::TrustedProxies;
+use arkiv::http::proxy::TrustedProxies;
 
 use super::{demo_app, Reply};
 use crate::on_both_backends;

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::files::upload;
 use super::{assert_problem, bearer, pdfs, TestApp, TestDb};
 use crate::on_both_backends;
-use arkiv::auth::Role;
+use arkiv::domain::keys::Role;
 
 /// The limits the hostile tests run the extractor with: a few seconds, a
 /// little memory, a little text.

@@ -5,9 +5,9 @@
 use std::io::Read;
 
 use actix_web::test::TestRequest;
-use arkiv::auth::Role;
-use arkiv::proxy::TrustedProxies;
-use arkiv::ratelimit::RateLimits;
+use arkiv::domain::keys::Role;
+use arkiv::http::proxy::TrustedProxies;
+use arkiv::http::ratelimit::RateLimits;
 use serde_json::{json, Value};
 
 use super::{assert_problem, demo_app, Reply, TestApp};

@@ -212,7 +212,7 @@ fn the_command_line_imports_exports_and_reports_bad_lines() {
 /// it only succeeds beside a writer when it takes the write lock first.
 #[actix_web::test]
 async fn imports_succeed_beside_api_writes() {
-    use arkiv::auth::Role;
+    use arkiv::domain::keys::Role;
     let db = TestDb::new(super::Backend::Sqlite).expect("SQLite");
     db.import(&fixture(1));
     let url = db.url.clone();

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::Method;
-use arkiv::auth::Role;
+use arkiv::domain::keys::Role;
 use serde_json::{json, Value};
 
 use actix_web::dev::Service;

@@ -351,9 +351,9 @@ impl TestApp {
     }
 
     /// Makes an API key with this role, as `arkiv keys create` does.
-    pub fn key(&self, role: arkiv::auth::Role) -> String {
+    pub fn key(&self, role: arkiv::domain::keys::Role) -> String {
         let mut conn = self.db.db.conn().expect("connection");
-        arkiv::routes::admin::store_key(&mut conn, format!("test {role}"), role)
+        arkiv::db::keys::create(&mut conn, format!("test {role}"), role)
             .expect("key")
             .key
     }

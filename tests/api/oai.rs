@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use arkiv::auth::Role;
 use arkiv::config::OaiSettings;
+use arkiv::domain::keys::Role;
 use diesel::connection::SimpleConnection;
 use serde_json::{json, Value};
 

@@ -51,7 +51,7 @@ async fn served_spec_equals_the_committed_file() {
 #[actix_web::test]
 async fn the_listed_values_of_each_parameter_are_the_ones_taken() {
     let app = TestApp::with_search(TestDb::new(Backend::Sqlite).expect("backend").with_demo());
-    let editor = app.key(arkiv::auth::Role::Editor);
+    let editor = app.key(arkiv::domain::keys::Role::Editor);
     let spec = app.get("/openapi.json").await.json();
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().expect("paths") {

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use arkiv::auth::Role;
+use arkiv::domain::keys::Role;
 use arkiv::domain::net::AllowList;
 use arkiv::webhooks::{Dispatcher, Round, MAX_ATTEMPTS};
 use chrono::{Duration, Utc};

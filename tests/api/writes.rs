@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use arkiv::auth::Role;
 use arkiv::db::write::existing_by_slug;
+use arkiv::domain::keys::Role;
 use arkiv::domain::records::{Entity, Record};
 use arkiv::write::resolve::{place, resolve_references, Archive};
 use diesel::connection::{Connection, InstrumentationEvent};

@@ -21,7 +21,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode};
 
 /// Middleware, innermost: refuses paths that do not percent-decode to
 /// UTF-8 before any handler reads them.
@@ -44,7 +44,7 @@ pub async fn check_path<B: MessageBody>(
 /// to UTF-8.
 fn decodes(path: &str) -> Result<(), String> {
     if path.contains('%') {
-        crate::routes::params::percent_decoded(path).map_err(|why| format!("the path {why}"))?;
+        crate::http::params::percent_decoded(path).map_err(|why| format!("the path {why}"))?;
     }
     Ok(())
 }

@@ -15,10 +15,9 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{Condition, Next};
-use actix_web::{web, ResponseError};
+use actix_web::ResponseError;
 
-use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
+use crate::http::error::{ApiError, ErrorCode};
 
 /// The methods cross-origin requests may use.
 const METHODS: [Method; 6] = [
@@ -141,11 +140,12 @@ impl CorsSettings {
 /// `Vary` that answers depend on `Origin` (and, for preflights, on what
 /// they ask for).
 pub async fn guard<B: MessageBody>(
+    settings: &CorsSettings,
+    public_origin: &str,
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|state| state.cors.enabled()) else {
+    if !settings.enabled() {
         return next
             .call(req)
             .await
@@ -163,10 +163,7 @@ pub async fn guard<B: MessageBody>(
     let vary = header::HeaderValue::from_static(vary);
     let origin = req.headers().get(header::ORIGIN).cloned();
     if let Some(origin) = origin {
-        if !state
-            .cors
-            .allows(origin.as_bytes(), state.public_url.origin())
-        {
+        if !settings.allows(origin.as_bytes(), public_origin) {
             let error = ApiError::new(
                 ErrorCode::CorsOriginForbidden,
                 format!(

@@ -5,9 +5,14 @@
 //! the archive is read far more than it is written.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use crate::routes::respond::Encoded;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::http::error::ApiError;
+use crate::http::negotiate::Requested;
+use crate::http::respond::{send, Encoded};
 
 /// How many responses the cache holds before it starts over.
 const MAX_ENTRIES: usize = 20_000;
@@ -25,6 +30,30 @@ pub struct ResponseCache {
 }
 
 impl ResponseCache {
+    /// Answers from the response cache when it holds this request's response at
+    /// `seq`; otherwise awaits `build`, keeps its result and answers with it.
+    /// The key is what a response depends on: path, query, requested languages.
+    pub async fn respond(
+        &self,
+        req: &HttpRequest,
+        requested: &Requested,
+        seq: i64,
+        build: impl Future<Output = Result<Encoded, ApiError>>,
+    ) -> Result<HttpResponse, ApiError> {
+        let key = format!(
+            "{}?{}|{}",
+            req.path(),
+            req.query_string(),
+            requested.tags().join(",")
+        );
+        if let Some(hit) = self.get(&key, seq) {
+            return Ok(send(req, &hit));
+        }
+        let encoded = Arc::new(build.await?);
+        self.put(key, seq, Arc::clone(&encoded));
+        Ok(send(req, &encoded))
+    }
+
     /// A cache of at most `max_bytes` of bodies; 0 caches nothing.
     pub fn new(max_bytes: usize) -> Self {
         Self {

@@ -11,16 +11,13 @@
 //! so this middleware, running outside it, appends the coding to a strong
 //! tag (`"…-br"`): a cache must not take one coding's bytes for another's.
 //! `If-None-Match` drops the suffix again before comparing (see
-//! `routes::respond`).
+//! `http::respond`).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::web;
-
-use crate::state::AppState;
 
 /// The codings whose names are appended to ETags.
 pub const CODINGS: [&str; 3] = ["br", "gzip", "deflate"];
@@ -28,16 +25,14 @@ pub const CODINGS: [&str; 3] = ["br", "gzip", "deflate"];
 /// Middleware (outside compression): sets `Cache-Control` and marks ETags
 /// with the content coding.
 pub async fn headers<B: MessageBody>(
+    max_age: u32,
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     // Probes must see the server as it is now.
-    let is_probe = crate::routes::health::is_probe(req.path());
+    let is_probe = crate::http::is_probe(req.path());
     let with_key = req.headers().contains_key(header::AUTHORIZATION);
-    let max_age = req
-        .app_data::<web::Data<AppState>>()
-        .map_or(0, |state| state.cache_max_age);
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)

@@ -16,13 +16,11 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, ResponseError};
+use actix_web::ResponseError;
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
-use crate::proxy::TrustedProxies;
-use crate::routes::health::is_probe;
-use crate::state::AppState;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::is_probe;
+use crate::http::proxy::TrustedProxies;
 
 /// How long a window lasts.
 pub const WINDOW: Duration = Duration::from_secs(60);
@@ -147,7 +145,7 @@ impl RateLimiter {
 }
 
 /// The address a request is counted under: the client's, as the trusted
-/// proxies in front name it (see [`crate::proxy`]).
+/// proxies in front name it (see [`crate::http::proxy`]).
 fn address(req: &ServiceRequest, proxies: TrustedProxies) -> Option<IpAddr> {
     let ip = proxies.client(req.headers(), req.peer_addr().map(|addr| addr.ip()))?;
     Some(counted_as(ip))
@@ -169,25 +167,21 @@ fn counted_as(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Middleware (inside [`crate::auth::authenticate`], which names the
-/// caller): counts the request, answers 429 past the limit, and adds the
-/// `RateLimit-*` headers.
+/// Middleware (inside authentication, which names the caller's key, if
+/// any): counts the request against `key` or else the client's address,
+/// answers 429 past the limit, and adds the `RateLimit-*` headers.
 pub async fn limit<B: MessageBody>(
+    limiter: &RateLimiter,
+    proxies: TrustedProxies,
+    key: Option<String>,
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
-    };
-    let limits = state.rate_limiter.limits();
-    let caller = req.extensions().get::<Caller>().cloned();
-    let (client, limit, hint) = match caller {
-        Some(Caller::Key(holder)) => (Client::Key(holder.id), limits.keyed, ""),
-        _ => (
-            Client::Address(address(&req, state.proxies)),
+    let limits = limiter.limits();
+    let (client, limit, hint) = match key {
+        Some(key) => (Client::Key(key), limits.keyed, ""),
+        None => (
+            Client::Address(address(&req, proxies)),
             limits.anonymous,
             if limits.keyed == 0 || limits.keyed > limits.anonymous {
                 " (an API key has a higher limit)"
@@ -202,7 +196,7 @@ pub async fn limit<B: MessageBody>(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let standing = state.rate_limiter.count(client, limit, Instant::now());
+    let standing = limiter.count(client, limit, Instant::now());
     let mut response = if standing.allowed {
         next.call(req).await?.map_into_left_body()
     } else {
@@ -216,16 +210,17 @@ pub async fn limit<B: MessageBody>(
 /// Counts a request whose key was refused against its address, as an
 /// anonymous one, so that guessing keys is limited like everything else:
 /// the 429 to send instead of the 401 once the address is past its limit.
-pub fn refuse_bad_key(req: &ServiceRequest) -> Option<actix_web::HttpResponse> {
-    let state = req.app_data::<web::Data<AppState>>()?;
-    let limits = state.rate_limiter.limits();
+pub fn refuse_bad_key(
+    limiter: &RateLimiter,
+    proxies: TrustedProxies,
+    req: &ServiceRequest,
+) -> Option<actix_web::HttpResponse> {
+    let limits = limiter.limits();
     if limits.anonymous == 0 || is_probe(req.path()) {
         return None;
     }
-    let client = Client::Address(address(req, state.proxies));
-    let standing = state
-        .rate_limiter
-        .count(client, limits.anonymous, Instant::now());
+    let client = Client::Address(address(req, proxies));
+    let standing = limiter.count(client, limits.anonymous, Instant::now());
     if standing.allowed {
         return None;
     }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::openapi::path::ParameterIn;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode};
 
 /// The longest query string accepted.
 pub const MAX_QUERY_LEN: usize = 8 * 1024;
@@ -151,7 +151,7 @@ impl Params {
             );
             error.errors = unknown
                 .iter()
-                .map(|name| crate::error::FieldError {
+                .map(|name| crate::http::error::FieldError {
                     field: (*name).to_owned(),
                     message: "is not a parameter of this endpoint".into(),
                 })

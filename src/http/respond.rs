@@ -8,12 +8,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use std::future::Future;
-use std::sync::Arc;
-
-use super::negotiate::Requested;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
 
 /// A serialized response body with its entity tag and languages: what the
 /// response cache keeps.
@@ -36,7 +31,7 @@ pub fn etag_of(body: &[u8]) -> String {
 /// Returns true when an `If-None-Match` header matches the tag.
 fn matches(if_none_match: &str, etag: &str) -> bool {
     if_none_match.split(',').map(str::trim).any(|candidate| {
-        let candidate = crate::caching::without_coding(candidate);
+        let candidate = crate::http::caching::without_coding(candidate);
         candidate == "*" || candidate == etag || candidate.strip_prefix("W/") == Some(etag)
     })
 }
@@ -90,30 +85,6 @@ pub fn send(req: &HttpRequest, encoded: &Encoded) -> HttpResponse {
         headers.insert(header::LINK, link.clone());
     }
     response
-}
-
-/// Answers from the response cache when it holds this request's response at
-/// `seq`; otherwise awaits `build`, keeps its result and answers with it.
-/// The key is what a response depends on: path, query, requested languages.
-pub async fn cached(
-    state: &AppState,
-    req: &HttpRequest,
-    requested: &Requested,
-    seq: i64,
-    build: impl Future<Output = Result<Encoded, ApiError>>,
-) -> Result<HttpResponse, ApiError> {
-    let key = format!(
-        "{}?{}|{}",
-        req.path(),
-        req.query_string(),
-        requested.tags().join(",")
-    );
-    if let Some(hit) = state.cache.get(&key, seq) {
-        return Ok(send(req, &hit));
-    }
-    let encoded = Arc::new(build.await?);
-    state.cache.put(key, seq, Arc::clone(&encoded));
-    Ok(send(req, &encoded))
 }
 
 /// Puts a stored version in front of an encoded body's ETag:

@@ -3,9 +3,9 @@
 use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::HttpRequest;
 
-use super::params::Params;
 use crate::domain::lang::{parse_accept_language, LanguageRange};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::params::Params;
 
 /// The `Accept-Language` request header, as the OpenAPI document shows it.
 #[derive(utoipa::IntoParams)]
