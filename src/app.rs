@@ -49,6 +49,7 @@ pub fn app(
 > {
     let (app, mut api) = crate::openapi::utoipa_app().split_for_parts();
     crate::openapi::state_parameter_rules(&mut api);
+    crate::openapi::state_shared_responses(&mut api);
     crate::openapi::state_body_limits(&mut api, state.upload_limit);
     let spec = serde_json::to_value(&api).unwrap_or_default();
     let methods = routes::RouteMethods::from_spec(&api, &UNDOCUMENTED_ROUTES);

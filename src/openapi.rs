@@ -95,6 +95,7 @@ pub fn utoipa_app() -> UtoipaApp<
 pub fn spec() -> utoipa::openapi::OpenApi {
     let (_, mut api) = utoipa_app().split_for_parts();
     state_parameter_rules(&mut api);
+    state_shared_responses(&mut api);
     state_body_limits(&mut api, crate::config::DEFAULT_MAX_UPLOAD_MB << 20);
     api
 }
@@ -229,6 +230,109 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Answers that many operations share, defined once under
+/// `components.responses` and referred to by rule rather than repeated on
+/// every path:
+/// - 401: `Unauthorized` where the `bearer` key is required, else
+///   `InvalidKey` (a header that is not a valid key is refused everywhere);
+/// - 403: `NotEditor` or `NotAdmin`, where the requirement names the role
+///   (`security(("bearer" = ["admin"]))`, OpenAPI 3.1's role names);
+/// - 428: `IfMatchMissing`, where `If-Match` is a parameter;
+/// - 429: `TooManyRequests`, everywhere but the probes.
+///
+/// A response an operation states itself is kept.
+pub fn state_shared_responses(api: &mut utoipa::openapi::OpenApi) {
+    let problem = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": { "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" }
+            } }
+        })
+    };
+    let mut too_many = problem(
+        "Past the client's requests a minute (`rate_limited`): by address without a key, by key with one",
+    );
+    too_many["headers"] = serde_json::json!({
+        "Retry-After": {
+            "description": "Seconds until the client's window starts over",
+            "schema": { "type": "integer", "minimum": 0 }
+        }
+    });
+    let shared = [
+        ("Unauthorized", problem("No valid key was sent")),
+        (
+            "InvalidKey",
+            problem(
+                "An Authorization header was sent that is not a valid key (none is needed here)",
+            ),
+        ),
+        ("NotEditor", problem("The key's role is below editor")),
+        ("NotAdmin", problem("The key is not an admin's")),
+        ("IfMatchMissing", problem("If-Match is missing")),
+        ("TooManyRequests", too_many),
+    ];
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, response) in shared {
+        if let Ok(response) = serde_json::from_value(response) {
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(response));
+        }
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let probe = crate::http::is_probe(path);
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let security = serde_json::to_value(&operation.security).unwrap_or_default();
+            let requirements = security.as_array().cloned().unwrap_or_default();
+            let optional = requirements
+                .iter()
+                .any(|requirement| requirement.as_object().is_some_and(|r| r.is_empty()));
+            let role = requirements
+                .iter()
+                .find_map(|requirement| requirement["bearer"][0].as_str().map(str::to_owned));
+            let key_required = !optional && requirements.iter().any(|r| r.get("bearer").is_some());
+            let if_match = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|parameter| parameter.name == "If-Match");
+            let mut rules = vec![(
+                "401",
+                if key_required {
+                    "Unauthorized"
+                } else {
+                    "InvalidKey"
+                },
+            )];
+            match role.as_deref() {
+                Some("editor") => rules.push(("403", "NotEditor")),
+                Some("admin") => rules.push(("403", "NotAdmin")),
+                _ => {}
+            }
+            if if_match {
+                rules.push(("428", "IfMatchMissing"));
+            }
+            if !probe {
+                rules.push(("429", "TooManyRequests"));
+            }
+            let responses = &mut operation.responses.responses;
+            for (status, name) in rules {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::from_response_name(name)));
+            }
+        }
+    }
+}
+
 /// A slug of the demo archive for the collection `path` is in, as the
 /// example of its `{id_or_slug}`: "try it out" in the docs, and a fuzzer
 /// starting from the examples, reach a real resource.
@@ -313,6 +417,9 @@ pub fn state_body_limits(api: &mut utoipa::openapi::OpenApi, upload_limit: u64) 
             let compressed = "comes with a Content-Encoding (bodies are taken uncompressed)";
             let unsupported = match responses.get("415") {
                 Some(RefOr::T(response)) => format!("{}, or {compressed}", response.description),
+                _ if body.content.contains_key("application/json") => {
+                    format!("The body is not JSON, or {compressed}")
+                }
                 _ => format!("The body {compressed}"),
             };
             for (status, description) in [

@@ -477,6 +477,18 @@ pub fn path_key(raw: &str) -> Result<String, ApiError> {
     parse_key(raw).map_err(|message| ApiError::invalid("id_or_slug", message))
 }
 
+/// The `If-Match` request header of the writes that replace, change or
+/// delete something, as the OpenAPI document shows it (the handlers read
+/// the header itself; without it they answer 428).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(dead_code, reason = "documents the header; the handlers read it")]
+pub struct IfMatch {
+    /// The ETag of the version the change was made against, from a GET.
+    #[param(rename = "If-Match", required = true)]
+    if_match: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,11 +43,9 @@ pub struct NewKeyRequest {
 /// Every key with its name, role and state; never the keys themselves.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "Every key", body = KeyList),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/keys")]
@@ -76,15 +74,12 @@ pub async fn list_keys(
 /// Answers with the new key, once: only its hash is kept.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     request_body(content = NewKeyRequest, description = "The new key's name and role",
         extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 201, description = "The key, shown this once", body = CreatedKey, headers(("Location" = String))),
         (status = 400, description = "A bad name or role", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/admin/keys")]
@@ -136,12 +131,10 @@ pub async fn create_key(
 /// Revoking a revoked key changes nothing.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "The key's id or its listed prefix")),
     responses(
         (status = 200, description = "The key, revoked", body = KeyView),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No key has this id or prefix", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -182,11 +175,9 @@ pub async fn revoke_key(
 /// Whether a rebuild runs, and how the last one ended.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "The rebuild's state", body = RebuildStatus),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -209,11 +200,9 @@ pub async fn reindex_status(
 /// until the new one is committed. Poll `GET /v1/admin/reindex`.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 202, description = "The rebuild started", body = RebuildStatus, headers(("Location" = String))),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A rebuild is already running", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This server has no search index", body = Problem, content_type = "application/problem+json"),
     )
@@ -310,13 +299,11 @@ fn audit_cursor<'de, D: serde::Deserializer<'de>>(
 /// its name at the time), when, what entity and which operation.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(AuditParams),
     responses(
         (status = 200, description = "A page of writes", body = AuditPage),
         (status = 400, description = "A malformed cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/audit")]

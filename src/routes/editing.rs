@@ -340,7 +340,7 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
 /// once (422); a slug or id already in use is a 409.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
+    security(("bearer" = ["editor"])),
     params(LangParams),
     request_body(content = crate::domain::records::PublicationRecord, description = "A publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
@@ -358,10 +358,7 @@ pub(crate) fn log_write(state: &AppState, holder: &KeyHolder, operation: &str, i
     responses(
         (status = 201, description = "Created; Location and ETag name it", body = crate::routes::views::PublicationDetail, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug or id is taken", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields with bad values or unknown references, all listed", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -494,21 +491,17 @@ pub(super) struct Edit {
 /// changed the publication since.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
+    security(("bearer" = ["editor"])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams, crate::http::params::IfMatch),
     request_body(content = crate::domain::records::PublicationRecord, description = "The whole publication in the import format",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Replaced", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "Not JSON of the expected shape", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new slug is another publication's", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
-        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields with bad values, all listed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/publications/{id_or_slug}")]
@@ -575,8 +568,8 @@ pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
 /// `variants`) merge. Needs `If-Match`, as replace does.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
+    security(("bearer" = ["editor"])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams, crate::http::params::IfMatch),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "A merge patch of the import-format record",
         extensions(("x-max-body-bytes" = json!(body::PUBLICATION_BODY_LIMIT))),
@@ -584,13 +577,9 @@ pub(crate) fn merge_patch(target: &mut Value, patch: Value) {
     responses(
         (status = 200, description = "Changed", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "Not a JSON object, or the result has the wrong shape", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
-        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields with bad values, all listed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/publications/{id_or_slug}")]
@@ -640,13 +629,11 @@ pub async fn patch_publication(
 /// has a date. `If-Match` is checked when sent.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
+    security(("bearer" = ["editor"])),
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     responses(
         (status = 200, description = "Published", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id or slug is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
@@ -700,18 +687,15 @@ pub struct WithdrawRequest {
 /// checked when sent.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
+    security(("bearer" = ["editor"])),
     params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), LangParams),
     request_body(content = WithdrawRequest, description = "Why the publication is withdrawn",
         extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 200, description = "Withdrawn", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "No reason, or not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/publications/{id_or_slug}/withdraw")]
@@ -760,16 +744,13 @@ pub async fn withdraw_publication(
 /// Needs `If-Match`.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
-    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug")),
+    security(("bearer" = ["admin"])),
+    params(("id_or_slug" = String, Path, description = "The publication's UUID or slug"), crate::http::params::IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id or slug is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No publication has this id or slug", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("ETag" = String))),
-        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/publications/{id_or_slug}")]

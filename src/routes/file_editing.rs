@@ -172,10 +172,11 @@ struct FileBytes(Vec<u8>);
 /// answer is 503 `busy` with `Retry-After`, before the body is read.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
+    security(("bearer" = ["editor"])),
     params(
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
+        crate::http::params::IfMatch,
     ),
     request_body(content = inline(FileBytes), content_type = "application/pdf",
         description = "The PDF; the server's `ARKIV_MAX_UPLOAD_MB` sets its limit",
@@ -183,12 +184,9 @@ struct FileBytes(Vec<u8>);
     responses(
         (status = 200, description = "Stored; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id, slug or language is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication or language variant", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a PDF", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
     )
 )]
@@ -281,7 +279,7 @@ pub async fn upload_variant_file(
 /// when sent.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
+    security(("bearer" = ["editor"])),
     params(
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
@@ -289,8 +287,6 @@ pub async fn upload_variant_file(
     responses(
         (status = 200, description = "Extracted again; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id, slug or language is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication, variant or file, or the file is missing from the store", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication (or its file) changed since the ETag sent or during the extraction", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Every extraction slot and queue place is taken; Retry-After says when to try again", body = crate::http::error::Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
@@ -380,19 +376,17 @@ pub async fn extract_variant_file(
 /// Needs `If-Match`.
 #[utoipa::path(
     tag = "editing",
-    security(("bearer" = [])),
+    security(("bearer" = ["editor"])),
     params(
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
+        crate::http::params::IfMatch,
     ),
     responses(
         (status = 200, description = "Removed; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
         (status = 400, description = "The id, slug or language is malformed", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's role is below editor", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such publication, variant or file", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The publication changed since the ETag sent", body = crate::http::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/publications/{id_or_slug}/variants/{lang}/file")]

@@ -9,7 +9,7 @@ use actix_web::{get, web, HttpResponse};
 
 use crate::domain::keys::Role;
 use crate::http::auth::Caller;
-use crate::http::error::{ApiError, Problem};
+use crate::http::error::ApiError;
 use crate::http::metrics::OwnListener;
 use crate::state::AppState;
 
@@ -26,11 +26,9 @@ use crate::state::AppState;
 /// which serves this path alone, without one.
 #[utoipa::path(
     tag = "service",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/metrics")]

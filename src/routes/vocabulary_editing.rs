@@ -312,16 +312,13 @@ macro_rules! vocabulary_writes {
             tag = $tag,
             summary = $create_summary,
             description = "The body is the import format's record, without `\"type\"` (editor key).",
-            security(("bearer" = [])),
+            security(("bearer" = ["editor"])),
             request_body(content = $record, description = "A record in the import format",
                 extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
                 (status = 201, description = "Created: the record as stored, with its id", body = $record, headers(("Location" = String), ("ETag" = String))),
                 (status = 400, description = "Not JSON of the expected shape, or an unknown field", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-                (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
             )
         )]
@@ -339,21 +336,17 @@ macro_rules! vocabulary_writes {
             tag = $tag,
             summary = $replace_summary,
             description = "The whole record; needs `If-Match` with the ETag of the version edited (412 when stale, 428 without).",
-            security(("bearer" = [])),
-            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            security(("bearer" = ["editor"])),
+            params(("id_or_slug" = String, Path, description = "UUID or slug"), crate::http::params::IfMatch),
             request_body(content = $record, description = "The whole record in the import format",
                 extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
                 (status = 200, description = "Replaced: the record as stored", body = $record, headers(("ETag" = String))),
                 (status = 400, description = "Not JSON of the expected shape", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "The new slug is taken", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
-                (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
-                (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
             )
         )]
         #[put($item)]
@@ -371,20 +364,16 @@ macro_rules! vocabulary_writes {
             tag = $tag,
             summary = $patch_summary,
             description = "A JSON merge patch (RFC 7396) over the import-format record; needs `If-Match`.",
-            security(("bearer" = [])),
-            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            security(("bearer" = ["editor"])),
+            params(("id_or_slug" = String, Path, description = "UUID or slug"), crate::http::params::IfMatch),
             request_body(content = Object, content_type = "application/merge-patch+json", description = "A merge patch of the record",
                 extensions(("x-max-body-bytes" = json!(body::VOCABULARY_BODY_LIMIT)))),
             responses(
                 (status = 200, description = "Changed: the record as stored", body = $record, headers(("ETag" = String))),
                 (status = 400, description = "Not a JSON object", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The key's role is below editor", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
-                (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Bad values or unknown references, all listed", body = Problem, content_type = "application/problem+json"),
-                (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
             )
         )]
         #[patch($item)]
@@ -402,17 +391,14 @@ macro_rules! vocabulary_writes {
             tag = $tag,
             summary = $delete_summary,
             description = "For admins, with `If-Match`; refused (409) while anything refers to it.",
-            security(("bearer" = [])),
-            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            security(("bearer" = ["admin"])),
+            params(("id_or_slug" = String, Path, description = "UUID or slug"), crate::http::params::IfMatch),
             responses(
                 (status = 204, description = "Deleted"),
                 (status = 400, description = "The id or slug is malformed", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entity", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "Still referred to", body = Problem, content_type = "application/problem+json"),
                 (status = 412, description = "Changed since the ETag sent", body = Problem, content_type = "application/problem+json"),
-                (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
             )
         )]
         #[delete($item)]

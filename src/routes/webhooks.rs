@@ -123,11 +123,9 @@ fn delivery_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
 /// List webhooks
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     responses(
         (status = 200, description = "Every webhook", body = WebhookList),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/webhooks")]
@@ -168,15 +166,12 @@ pub async fn list_webhooks(
 /// through.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     request_body(content = NewWebhook, description = "Where to send which events",
         extensions(("x-max-body-bytes" = json!(body::SMALL_BODY_LIMIT)))),
     responses(
         (status = 201, description = "The webhook, with its secret shown this once", body = CreatedWebhook, headers(("Location" = String))),
         (status = 400, description = "A bad URL or event", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The URL's host is, or resolves to, an address webhooks may not reach (`webhook_target_forbidden`), or its name does not resolve (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -337,12 +332,10 @@ async fn load(state: &AppState, id: String) -> Result<WebhookRow, ApiError> {
 /// One webhook
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook", body = Webhook),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -364,12 +357,10 @@ pub async fn find_webhook(
 /// Nothing more is sent to it; its delivery log goes too.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -409,13 +400,11 @@ pub async fn delete_webhook(
 /// given up as failed.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "The webhook's id"), DeliveryParams),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryPage),
         (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -456,7 +445,7 @@ pub async fn list_deliveries(
 /// goes out within a second, with eight attempts again.
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["admin"])),
     params(
         ("id" = String, Path, description = "The webhook's id"),
         ("delivery" = i64, Path, description = "The delivery's id"),
@@ -464,8 +453,6 @@ pub async fn list_deliveries(
     responses(
         (status = 202, description = "The delivery, pending again", body = DeliveryRow),
         (status = 400, description = "A malformed delivery id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key was sent", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key is not an admin's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The webhook has no such delivery", body = Problem, content_type = "application/problem+json"),
     )
 )]

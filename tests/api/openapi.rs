@@ -298,3 +298,92 @@ fn both_backends_have_the_same_migrations() {
         "migrations/sqlite and migrations/postgres must hold the same directories"
     );
 }
+
+/// The roles the spec names on each keyed operation are the ones the
+/// server enforces: every operation asking for `admin` refuses an editor's
+/// key with 403, every one asking for `editor` a partner's, and each refuses
+/// a request without a key with 401 and takes one of the role named; those
+/// answers are the shared responses
+/// the spec refers them to. Every operation but the probes states 429, and
+/// every one taking `If-Match` states 428.
+#[actix_web::test]
+async fn the_roles_in_the_spec_are_the_ones_enforced() {
+    use actix_web::http::Method;
+    use arkiv::domain::keys::Role;
+
+    let app = demo_app(Backend::Sqlite);
+    let spec = app.get("/openapi.json").await.json();
+    let partner = app.key(Role::Partner);
+    let editor = app.key(Role::Editor);
+    let admin = app.key(Role::Admin);
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let responses = &operation["responses"];
+            let reference = |status: &str| responses[status]["$ref"].as_str().map(str::to_owned);
+            if !matches!(path.as_str(), "/healthz" | "/readyz") {
+                assert!(
+                    responses.get("429").is_some(),
+                    "{method} {path} does not state 429"
+                );
+            }
+            let takes_if_match = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|parameter| parameter["name"] == "If-Match");
+            if takes_if_match {
+                assert!(responses.get("428").is_some(), "{method} {path}: 428");
+            }
+            let Some(role) = operation["security"][0]["bearer"][0].as_str() else {
+                continue;
+            };
+            let (own, below, refusal) = match role {
+                "admin" => (&admin, &editor, "#/components/responses/NotAdmin"),
+                "editor" => (&editor, &partner, "#/components/responses/NotEditor"),
+                other => panic!("{method} {path} names the role {other:?}"),
+            };
+            assert_eq!(
+                reference("403").as_deref(),
+                Some(refusal),
+                "{method} {path}"
+            );
+            assert_eq!(
+                reference("401").as_deref(),
+                Some("#/components/responses/Unauthorized"),
+                "{method} {path}"
+            );
+            let uri = path
+                .replace("{id_or_slug}", "conclusions-expert-discussion-2024-10-31")
+                .replace("{lang}", "en")
+                .replace("{id}", "0193a1e2-7c4d-7a10-9b2e-4f5a6b7c8d9e")
+                .replace("{delivery}", "0193a1e2-7c4d-7a10-9b2e-4f5a6b7c8d9e");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            for (key, status, code) in [
+                (None, 401, "unauthorized"),
+                (Some(below.as_str()), 403, "forbidden"),
+            ] {
+                let mut request = actix_web::test::TestRequest::default()
+                    .method(method.clone())
+                    .uri(&uri);
+                if let Some(key) = key {
+                    request = request.insert_header(super::bearer(key));
+                }
+                let reply = app.send(request).await;
+                assert_problem(&reply, status, code);
+            }
+            // The role named is enough (whatever else the request lacks).
+            let request = actix_web::test::TestRequest::default()
+                .method(method.clone())
+                .uri(&uri)
+                .insert_header(super::bearer(own));
+            let status = app.send(request).await.status;
+            assert!(
+                status != 401 && status != 403,
+                "{method} {path} refused the {role} role: {status}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} keyed operations");
+}
