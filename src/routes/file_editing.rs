@@ -177,6 +177,7 @@ struct FileBytes(Vec<u8>);
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
         crate::http::params::IfMatch,
+        crate::routes::organisations::LangParams,
     ),
     request_body(content = inline(FileBytes), content_type = "application/pdf",
         description = "The PDF; the server's `ARKIV_MAX_UPLOAD_MB` sets its limit",
@@ -198,7 +199,7 @@ pub async fn upload_variant_file(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<crate::routes::organisations::LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let (raw, raw_lang) = path.into_inner();
@@ -283,6 +284,7 @@ pub async fn upload_variant_file(
     params(
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
+        crate::routes::organisations::LangParams,
     ),
     responses(
         (status = 200, description = "Extracted again; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
@@ -299,7 +301,7 @@ pub async fn extract_variant_file(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<crate::routes::organisations::LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let (raw, raw_lang) = path.into_inner();
@@ -381,6 +383,7 @@ pub async fn extract_variant_file(
         ("id_or_slug" = String, Path, description = "The publication's UUID or slug"),
         ("lang" = String, Path, description = "A stored language tag: en, sq, sr-Latn, sr-Cyrl"),
         crate::http::params::IfMatch,
+        crate::routes::organisations::LangParams,
     ),
     responses(
         (status = 200, description = "Removed; the publication as it now is", body = crate::routes::views::PublicationDetail, headers(("ETag" = String))),
@@ -396,7 +399,7 @@ pub async fn delete_variant_file(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, &["lang".to_owned()])?;
+    let params = Params::of::<crate::routes::organisations::LangParams>(&req)?;
     let holder = caller.require(Role::Editor)?.clone();
     let requested = Requested::from_request(&req, &params, true)?;
     let (raw, raw_lang) = path.into_inner();

@@ -252,11 +252,6 @@ fn stored_tags_for(raw: &str) -> Result<Vec<String>, String> {
     Ok(tags.iter().map(|lang| lang.as_str().to_owned()).collect())
 }
 
-/// Reads the list filters from a query whose names were checked (search's).
-pub fn read_filter(params: &Params, catalog: &Catalog) -> Result<Filter, ApiError> {
-    Ok(filter_of(&params.read()?, catalog))
-}
-
 /// Resolves the list filters against the catalog.
 pub fn filter_of(params: &FilterParams, catalog: &Catalog) -> Filter {
     let FilterParams {

@@ -7,18 +7,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
 
-use super::publications::read_filter;
+use super::organisations::LangParams;
+use super::publications::{filter_of, FilterParams};
 use super::render::Render;
 use super::views::PublicationSummary;
 use crate::db::publications::Filter;
 use crate::domain::{Lang, PublicationKind};
 use crate::http::error::{ApiError, ErrorCode, Problem};
 use crate::http::negotiate::{AcceptLanguage, Requested};
-use crate::http::params::{self, names_of, Params};
+use crate::http::params::{self, Params};
 use crate::http::respond;
 use crate::search::facets::Facet;
 use crate::search::index::{SearchIndex, SearchOrder};
@@ -36,11 +37,12 @@ const DEFAULT_LIMIT: usize = 20;
 /// The completions without `limit`.
 const DEFAULT_SUGGESTIONS: usize = 8;
 
-/// The query parameters of `GET /v1/search` that the search reads itself,
-/// each parsed into its type (the bad ones named, with why); the others
-/// are in [`SearchFilterParams`]. The spec lists both, in
-/// [`SearchQuery`]'s order.
-#[derive(Debug, IntoParams)]
+/// The query parameters of `GET /v1/search` besides the filters of
+/// `GET /v1/publications` ([`FilterParams`]) and `lang`
+/// ([`LangParams`]), each parsed into its type (the bad ones named, with
+/// why). The spec lists all three, in [`SearchQuery`]'s order.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words (all must match), `"phrases"`, `-exclusion`, `OR`, and field
@@ -49,119 +51,71 @@ pub struct SearchParams {
     /// the parser rejects, or with another prefix, is run as plain words.
     /// Empty: every publication the filters allow, newest first.
     #[param(value_type = Option<String>, example = "Pristina dialogue")]
-    q: String,
+    #[serde(deserialize_with = "query_text")]
+    q: Option<String>,
     /// Order: `relevance` (default with a query), `-published_on` (default without), `published_on`.
     #[param(value_type = Option<String>, example = "relevance")]
+    #[serde(deserialize_with = "sort")]
     sort: Option<SearchOrder>,
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    limit: usize,
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
     /// How many hits to skip, 0 to 10,000.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 10000, example = 0)]
-    offset: usize,
+    #[serde(deserialize_with = "offset")]
+    offset: Option<usize>,
     /// `false` leaves out the `highlights` (faster); default `true`.
     #[param(value_type = Option<bool>, example = true)]
-    highlight: bool,
+    #[serde(deserialize_with = "boolean")]
+    highlight: Option<bool>,
     /// Count all matches by these: `kind`, `field`, `project`, `funder`,
     /// `language`, `year` (comma-separated).
     #[param(value_type = Option<String>, example = "kind,field,language,year")]
+    #[serde(deserialize_with = "facets")]
     facets: Vec<Facet>,
 }
 
 impl SearchParams {
-    /// Reads the parameters, in this order, with each parser's message.
-    fn read(params: &Params) -> Result<Self, ApiError> {
-        let q = query_text(params)?;
-        let sort = params.parsed("sort", parse_sort)?;
-        let limit = params.parsed("limit", params::parse_limit)?;
-        let offset = params.parsed("offset", parse_offset)?;
-        let highlight = params.parsed("highlight", parse_bool)?;
-        let mut facets = params.parsed_list("facets", Facet::parse)?;
-        facets.sort();
-        facets.dedup();
-        Ok(Self {
-            q,
-            sort,
-            limit: limit.map_or(DEFAULT_LIMIT, |limit| limit as usize),
-            offset: offset.unwrap_or(0),
-            highlight: highlight.unwrap_or(true),
-            facets,
-        })
-    }
-
     /// The search these parameters ask for: by relevance when there is a
     /// text, newest first when there is none.
     fn into_request(self, filter: Filter, requested: &Requested) -> SearchRequest {
-        let default_order = if self.q.trim().is_empty() {
+        let text = self.q.unwrap_or_default();
+        let default_order = if text.trim().is_empty() {
             SearchOrder::PublishedDesc
         } else {
             SearchOrder::Relevance
         };
+        let mut facets = self.facets;
+        facets.sort();
+        facets.dedup();
         SearchRequest {
             order: self.sort.unwrap_or(default_order),
-            text: self.q,
+            text,
             filter,
-            limit: self.limit,
-            offset: self.offset,
-            facets: self.facets,
-            highlight: self.highlight,
+            limit: self.limit.map_or(DEFAULT_LIMIT, |limit| limit as usize),
+            offset: self.offset.unwrap_or(0),
+            facets,
+            highlight: self.highlight.unwrap_or(true),
             languages: requested.ranges.clone(),
         }
     }
 }
 
-/// The query parameters of `GET /v1/search` that shared readers parse:
-/// the filters of `GET /v1/publications` (`publications::read_filter`).
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the filters; publications::read_filter reads them"
-)]
-pub struct SearchFilterParams {
-    /// Kinds: `report`, `policy_paper`, `discussion_conclusions`, `media_monitoring`.
-    #[param(example = "report,policy_paper")]
-    kind: Option<String>,
-    /// Fields of work, by slug or id.
-    #[param(example = "normalization-dialogue")]
-    field: Option<String>,
-    /// Projects, by slug or id.
-    #[param(example = "dialogue-solutions-future")]
-    project: Option<String>,
-    /// Funders of the publication's project, by slug or id.
-    #[param(example = "german-federal-foreign-office")]
-    funder: Option<String>,
-    /// Implementing partners of the publication's project, by slug or id.
-    #[param(example = "isp-musine-kokalari")]
-    partner: Option<String>,
-    /// Events, by slug or id.
-    #[param(example = "expert-discussion-2024-10-31")]
-    event: Option<String>,
-    /// Has a variant in this language.
-    #[param(example = "sq")]
-    language: Option<String>,
-    /// Published in this year.
-    #[param(value_type = Option<i32>, example = 2024)]
-    year: Option<String>,
-    /// Published on or after this date.
-    #[param(value_type = Option<chrono::NaiveDate>, example = "2024-01-01")]
-    published_from: Option<String>,
-    /// Published on or before this date.
-    #[param(value_type = Option<chrono::NaiveDate>, example = "2024-12-31")]
-    published_to: Option<String>,
-    /// Changed at or after this time (RFC 3339, or a date meaning its midnight UTC).
-    #[param(value_type = Option<String>, example = "2024-01-01T00:00:00Z")]
-    updated_since: Option<String>,
+fn sort<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SearchOrder>, D::Error> {
+    params::one(deserializer, parse_sort)
 }
 
-/// `lang`, read by `Requested` with `Accept-Language`.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents `lang`; Requested reads it")]
-pub struct ServedLanguageParams {
-    /// Language to serve (overrides `Accept-Language`).
-    #[param(example = "sr-Latn")]
-    lang: Option<String>,
+fn offset<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    params::one(deserializer, parse_offset)
+}
+
+fn boolean<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    params::one(deserializer, parse_bool)
+}
+
+fn facets<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Facet>, D::Error> {
+    params::list(deserializer, Facet::parse)
 }
 
 /// Every query parameter of `GET /v1/search`, as the spec lists them: the
@@ -173,9 +127,9 @@ impl IntoParams for SearchQuery {
     fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let mut own = SearchParams::into_params(&parameter_in).into_iter();
         let mut all: Vec<Parameter> = own.next().into_iter().collect();
-        all.extend(SearchFilterParams::into_params(&parameter_in));
+        all.extend(FilterParams::into_params(&parameter_in));
         all.extend(own);
-        all.extend(ServedLanguageParams::into_params(parameter_in));
+        all.extend(LangParams::into_params(parameter_in));
         all
     }
 }
@@ -319,20 +273,14 @@ fn parse_bool(raw: &str) -> Result<bool, String> {
 }
 
 /// Reads `q`: control characters dropped, at most [`MAX_QUERY_CHARS`].
-fn query_text(params: &Params) -> Result<String, ApiError> {
-    let text: String = params
-        .one("q")?
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    if text.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        ));
-    }
-    Ok(text)
+fn query_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    params::one(deserializer, |raw| {
+        let text: String = raw.chars().filter(|c| !c.is_control()).collect();
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
+        }
+        Ok(text)
+    })
 }
 
 fn search_busy() -> ApiError {
@@ -434,14 +382,15 @@ pub async fn search_publications(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<SearchQuery>())?;
+    let params = Params::of::<SearchQuery>(&req)?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let search = SearchParams::read(&params)?;
+    let search: SearchParams = params.read()?;
+    let filter: FilterParams = params.read()?;
     let searcher = searcher(&state)?;
     let snapshot = state.snapshot().await?;
-    let filter = read_filter(&params, &snapshot.catalog)?;
-    let (offset, limit) = (search.offset, search.limit);
+    let filter = filter_of(&filter, &snapshot.catalog);
     let request = search.into_request(filter, &requested);
+    let (offset, limit) = (request.offset, request.limit);
     // Hits come from the index, which follows the database a moment behind:
     // cached results live as long as the index stays where it is.
     let seq = searcher.applied_seq() as i64;
@@ -455,28 +404,24 @@ pub async fn search_publications(
         .await
 }
 
-/// Query parameters of `GET /v1/search/suggest` that the completions read
-/// themselves; `lang` is in [`ServedLanguageParams`].
-#[derive(Debug, IntoParams)]
+/// Query parameters of `GET /v1/search/suggest` besides `lang`
+/// ([`LangParams`]).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// What the user has typed so far; the last word may be unfinished.
     #[param(value_type = Option<String>, example = "normaliz")]
-    q: String,
+    #[serde(deserialize_with = "query_text")]
+    q: Option<String>,
     /// How many completions, 1 to 20 (default 8).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 20, example = 8)]
-    limit: usize,
+    #[serde(deserialize_with = "suggest_limit")]
+    limit: Option<usize>,
 }
 
-impl SuggestParams {
-    fn read(params: &Params) -> Result<Self, ApiError> {
-        let q = query_text(params)?;
-        let limit = params.parsed("limit", parse_suggest_limit)?;
-        Ok(Self {
-            q,
-            limit: limit.unwrap_or(DEFAULT_SUGGESTIONS),
-        })
-    }
+fn suggest_limit<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    params::one(deserializer, parse_suggest_limit)
 }
 
 /// Every query parameter of `GET /v1/search/suggest`.
@@ -485,7 +430,7 @@ pub struct SuggestQuery;
 impl IntoParams for SuggestQuery {
     fn into_params(parameter_in: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let mut all = SuggestParams::into_params(&parameter_in);
-        all.extend(ServedLanguageParams::into_params(parameter_in));
+        all.extend(LangParams::into_params(parameter_in));
         all
     }
 }
@@ -537,9 +482,9 @@ pub async fn suggest_titles(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::parse(&req, names_of::<SuggestQuery>())?;
+    let params = Params::of::<SuggestQuery>(&req)?;
     let requested = Requested::from_request(&req, &params, false)?;
-    let suggest = SuggestParams::read(&params)?;
+    let suggest: SuggestParams = params.read()?;
     let searcher = searcher(&state)?;
     let snapshot = state.snapshot().await?;
     let seq = searcher.applied_seq() as i64;
@@ -548,8 +493,8 @@ pub async fn suggest_titles(
         .respond(&req, &requested, seq, async {
             let listings = searcher
                 .suggest(SuggestRequest {
-                    text: suggest.q,
-                    limit: suggest.limit,
+                    text: suggest.q.unwrap_or_default(),
+                    limit: suggest.limit.unwrap_or(DEFAULT_SUGGESTIONS),
                 })
                 .await?;
             let render = Render::new(&snapshot.catalog, &requested.ranges);
