@@ -252,9 +252,9 @@ pub fn needs_backfill(conn: &mut AnyConnection) -> QueryResult<bool> {
     if has_rows {
         return Ok(false);
     }
-    diesel::select(diesel::dsl::exists(
-        publications::table.filter(publications::status.eq_any(["published", "withdrawn"])),
-    ))
+    diesel::select(diesel::dsl::exists(publications::table.filter(
+        publications::status.eq_any([PublicationStatus::Published, PublicationStatus::Withdrawn]),
+    )))
     .get_result(conn)
 }
 
@@ -298,9 +298,7 @@ pub fn backfill(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     }
     let mut rows = Vec::new();
     super::publications::all_in_batches(conn, 500, |full| -> diesel::QueryResult<()> {
-        let Ok(status) = PublicationStatus::parse(&full.row.status) else {
-            return Ok(());
-        };
+        let status = full.row.status;
         if status == PublicationStatus::Draft {
             return Ok(());
         }
@@ -310,7 +308,7 @@ pub fn backfill(conn: &mut AnyConnection) -> anyhow::Result<usize> {
             .unwrap_or_else(|| (0, full.row.updated_at.clone()));
         rows.push(HarvestRow {
             sets: set_tokens(
-                &full.row.kind,
+                full.row.kind.as_str(),
                 full.field_ids.iter().map(String::as_str),
                 full.row.project_id.as_deref(),
                 full.variants.iter().map(|v| v.lang.as_str()),

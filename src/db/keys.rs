@@ -14,7 +14,7 @@ use crate::domain::{new_id, now_timestamp};
 pub struct KeyRow {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub prefix: String,
     pub hash: String,
     pub created_at: String,
@@ -29,8 +29,7 @@ pub struct KeyView {
     /// Who or what holds it.
     #[schema(example = "website editors")]
     pub name: String,
-    #[schema(value_type = crate::domain::keys::Role)]
-    pub role: String,
+    pub role: Role,
     /// The key's first characters, to tell keys apart.
     #[schema(example = "arkiv_Xq3v9Z")]
     pub prefix: String,
@@ -68,7 +67,7 @@ pub fn create(conn: &mut AnyConnection, name: String, role: Role) -> anyhow::Res
     let row = KeyRow {
         id: new_id(),
         name,
-        role: role.as_str().to_owned(),
+        role,
         prefix: new.prefix,
         hash: new.hash,
         created_at: now_timestamp(),

@@ -26,6 +26,7 @@ pub mod models;
 pub mod publications;
 pub mod records;
 pub mod schema;
+pub mod types;
 pub mod vocabulary;
 pub mod webhooks;
 pub mod write;

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::domain::{EventKind, PublicationKind, PublicationStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = organisations)]
@@ -69,7 +70,7 @@ pub struct ProjectFieldRow {
 pub struct EventRow {
     pub id: String,
     pub slug: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub starts_on: String,
     pub ends_on: Option<String>,
     pub place: Option<String>,
@@ -110,8 +111,8 @@ pub struct TextRow {
 pub struct PublicationRow {
     pub id: String,
     pub slug: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: PublicationKind,
+    pub status: PublicationStatus,
     pub withdrawn_reason: Option<String>,
     pub published_on: Option<String>,
     pub project_id: Option<String>,

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::models::*;
 use super::schema::*;
 use super::{AnyConnection, Backend};
+use crate::domain::{PublicationKind, PublicationStatus};
 
 /// The order of a list. Every order ends with `id` so that it is total,
 /// which is what keyset pagination needs.
@@ -63,8 +64,8 @@ pub struct After {
 /// list means "matches nothing" (a slug that names nothing).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub statuses: Vec<String>,
-    pub kinds: Vec<String>,
+    pub statuses: Vec<PublicationStatus>,
+    pub kinds: Vec<PublicationKind>,
     pub field_ids: Option<Vec<String>>,
     pub project_ids: Option<Vec<String>>,
     pub event_ids: Option<Vec<String>>,
@@ -81,7 +82,7 @@ fn filtered(filter: &Filter) -> Boxed {
     // One status (the public case) as `=`, so the (status, sort key) indexes
     // serve the ORDER BY without sorting.
     query = match filter.statuses.as_slice() {
-        [status] => query.filter(publications::status.eq(status.clone())),
+        [status] => query.filter(publications::status.eq(*status)),
         statuses => query.filter(publications::status.eq_any(statuses.to_vec())),
     };
     if !filter.kinds.is_empty() {

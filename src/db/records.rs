@@ -6,7 +6,7 @@ use crate::db::publications::Full;
 use crate::domain::catalog::Catalog;
 use crate::domain::records::*;
 use crate::domain::text::{TextError, TextStatus};
-use crate::domain::{Lang, PublicationKind, PublicationStatus, Slug};
+use crate::domain::{Lang, Slug};
 
 /// A stored value that no record can carry: a dangling reference, a slug
 /// or date that no longer parses. Only a database changed behind the
@@ -198,8 +198,8 @@ pub fn publication_record_with(
     Ok(PublicationRecord {
         id: uuid(&row.id),
         slug: slug(&row.slug)?,
-        kind: PublicationKind::parse(&row.kind).map_err(corrupt)?,
-        status: PublicationStatus::parse(&row.status).map_err(corrupt)?,
+        kind: row.kind,
+        status: row.status,
         withdrawn_reason: row.withdrawn_reason,
         published_on: date(row.published_on.as_deref())?,
         project: row

@@ -9,7 +9,7 @@ use super::schema::*;
 use super::AnyConnection;
 use crate::domain::catalog::{Catalog, Event, Field, Funding, Organisation, Project};
 use crate::domain::records::LangMap;
-use crate::domain::{EventKind, Lang, Role};
+use crate::domain::{Lang, Role};
 
 /// Texts of every owner: owner id → attribute → language → text.
 type Texts = HashMap<String, HashMap<String, LangMap>>;
@@ -43,8 +43,15 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
         let mut texts = load_texts(conn)?;
         let mut catalog = Catalog::default();
 
-        for row in organisations::table.select(OrganisationRow::as_select()).load(conn)? {
-            let roles = row.roles.split(',').filter_map(|role| Role::parse(role).ok()).collect();
+        for row in organisations::table
+            .select(OrganisationRow::as_select())
+            .load(conn)?
+        {
+            let roles = row
+                .roles
+                .split(',')
+                .filter_map(|role| Role::parse(role).ok())
+                .collect();
             let name = take(&mut texts, &row.id, "name");
             catalog.organisations.insert(
                 row.id.clone(),
@@ -65,7 +72,12 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             catalog.fields.insert(
                 row.id.clone(),
                 row.slug.clone(),
-                Field { id: row.id, slug: row.slug, label, version: row.content_hash },
+                Field {
+                    id: row.id,
+                    slug: row.slug,
+                    label,
+                    version: row.content_hash,
+                },
             );
         }
 
@@ -75,10 +87,10 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             .order((project_funders::project_id, project_funders::position))
             .load(conn)?
         {
-            funders
-                .entry(row.project_id)
-                .or_default()
-                .push(Funding { organisation_id: row.organisation_id, grant_number: row.grant_number });
+            funders.entry(row.project_id).or_default().push(Funding {
+                organisation_id: row.organisation_id,
+                grant_number: row.grant_number,
+            });
         }
         let mut partners: HashMap<String, Vec<String>> = HashMap::new();
         for row in project_partners::table
@@ -86,7 +98,10 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             .order((project_partners::project_id, project_partners::position))
             .load(conn)?
         {
-            partners.entry(row.project_id).or_default().push(row.organisation_id);
+            partners
+                .entry(row.project_id)
+                .or_default()
+                .push(row.organisation_id);
         }
         let mut project_field_ids: HashMap<String, Vec<String>> = HashMap::new();
         for row in project_fields::table
@@ -94,7 +109,10 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             .order((project_fields::project_id, project_fields::position))
             .load(conn)?
         {
-            project_field_ids.entry(row.project_id).or_default().push(row.field_id);
+            project_field_ids
+                .entry(row.project_id)
+                .or_default()
+                .push(row.field_id);
         }
         for row in projects::table.select(ProjectRow::as_select()).load(conn)? {
             let project = Project {
@@ -118,13 +136,13 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             .order((event_organisers::event_id, event_organisers::position))
             .load(conn)?
         {
-            organisers.entry(row.event_id).or_default().push(row.organisation_id);
+            organisers
+                .entry(row.event_id)
+                .or_default()
+                .push(row.organisation_id);
         }
         for row in events::table.select(EventRow::as_select()).load(conn)? {
-            let Ok(kind) = EventKind::parse(&row.kind) else {
-                tracing::warn!(event = %row.slug, kind = %row.kind, "skipping an event of unknown kind");
-                continue;
-            };
+            let kind = row.kind;
             let event = Event {
                 title: take(&mut texts, &row.id, "title"),
                 organiser_ids: organisers.remove(&row.id).unwrap_or_default(),

@@ -141,7 +141,7 @@ pub fn public_changes_after(
         let Some(event) = event else { continue };
         let slug = publications::table
             .filter(publications::id.eq(&id))
-            .filter(publications::status.eq("published"))
+            .filter(publications::status.eq(crate::domain::PublicationStatus::Published))
             .select(publications::slug)
             .first::<String>(conn)
             .optional()?;

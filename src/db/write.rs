@@ -307,7 +307,7 @@ pub fn write_event(
     let row = EventRow {
         id: id.to_owned(),
         slug: record.slug.to_string(),
-        kind: record.kind.as_str().to_owned(),
+        kind: record.kind,
         starts_on: record.starts_on.to_string(),
         ends_on: record.ends_on.map(|d| d.to_string()),
         place: record.place.clone(),
@@ -382,8 +382,8 @@ pub fn write_publications(
         let row = PublicationRow {
             id: id.to_owned(),
             slug: record.slug.to_string(),
-            kind: record.kind.as_str().to_owned(),
-            status: record.status.as_str().to_owned(),
+            kind: record.kind,
+            status: record.status,
             withdrawn_reason: record.withdrawn_reason.clone(),
             published_on: record.published_on.map(|d| d.to_string()),
             project_id: record

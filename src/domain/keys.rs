@@ -21,7 +21,21 @@ pub const KEY_PREFIX: &str = "arkiv_";
 const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
 
 /// What a key may do; each role includes the ones before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 // Named apart from an organisation's role in the spec, which has one
 // namespace for schemas.

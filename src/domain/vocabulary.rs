@@ -1,5 +1,7 @@
 //! The closed vocabularies: publication kinds and statuses, event kinds and
 //! organisation roles, each with its wire name and a label per language.
+//! Their wire name is also their stored one: columns holding them are
+//! typed (see `db::types`).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +18,8 @@ macro_rules! vocabulary {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( #[doc = $en] $variant ),+

@@ -219,9 +219,7 @@ fn event(
     let slug = match row.entity.as_str() {
         "publication" => publications
             .get(&row.entity_id)
-            .filter(|full| {
-                PublicationStatus::parse(&full.row.status) == Ok(PublicationStatus::Published)
-            })
+            .filter(|full| full.row.status == PublicationStatus::Published)
             .map(|full| {
                 if let Some(render) = render {
                     publication = Some(Box::new(render.publication_detail(

@@ -77,7 +77,7 @@ pub(super) fn check_if_match(
 /// Refuses status changes the workflow does not have: a draft cannot be
 /// withdrawn (its tombstone would make public what never was).
 fn check_transition(current: &Full, next: &PublicationRecord) -> Result<(), ApiError> {
-    let was = PublicationStatus::parse(&current.row.status).map_err(ApiError::internal)?;
+    let was = current.row.status;
     if was == PublicationStatus::Draft && next.status == PublicationStatus::Withdrawn {
         return Err(ApiError::new(
             ErrorCode::InvalidTransition,
@@ -529,7 +529,7 @@ pub async fn replace_publication(
             if let Value::Object(object) = &mut value {
                 object
                     .entry("status")
-                    .or_insert_with(|| Value::String(current.row.status.clone()));
+                    .or_insert_with(|| Value::from(current.row.status.as_str()));
                 object.remove("id");
             }
             record_of(value, false, Some(&stored))

@@ -88,9 +88,7 @@ pub async fn export_archive(
             .map_err(|error| error.to_string())
             .and_then(|mut conn| {
                 crate::import::export::export_where(&mut conn, &mut out, |full| {
-                    everything
-                        || PublicationStatus::parse(&full.row.status)
-                            == Ok(PublicationStatus::Published)
+                    everything || full.row.status == PublicationStatus::Published
                 })
                 .map_err(|error| error.to_string())
             });

@@ -794,7 +794,7 @@ async fn render_records(
     let by_id: HashMap<&str, &crate::db::models::PublicationRow> = listed
         .iter()
         .flat_map(|listed| listed.rows.iter())
-        .filter(|row| PublicationStatus::parse(&row.status) == Ok(PublicationStatus::Published))
+        .filter(|row| row.status == PublicationStatus::Published)
         .map(|row| (row.id.as_str(), row))
         .collect();
     let mut xml = String::new();
@@ -891,10 +891,8 @@ fn dublin_core(
         element("date", None, date);
     }
     element("type", None, "Text");
-    if let Ok(kind) = PublicationKind::parse(&row.kind) {
-        for lang in Lang::ALL {
-            element("type", Some(lang.as_str()), kind.label(lang));
-        }
+    for lang in Lang::ALL {
+        element("type", Some(lang.as_str()), row.kind.label(lang));
     }
     element(
         "identifier",

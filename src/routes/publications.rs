@@ -308,8 +308,8 @@ pub fn filter_of(params: &FilterParams, catalog: &Catalog) -> Filter {
         .collect();
 
     Filter {
-        statuses: vec![PublicationStatus::Published.as_str().to_owned()],
-        kinds: kinds.iter().map(|k| k.as_str().to_owned()).collect(),
+        statuses: vec![PublicationStatus::Published],
+        kinds: kinds.clone(),
         field_ids: resolve(&catalog.fields, fields),
         project_ids,
         event_ids: resolve(&catalog.events, events),
@@ -565,9 +565,9 @@ pub async fn find_public(state: &AppState, key: &IdOrSlug, raw: &str) -> Result<
     let Some(full) = found else {
         return Err(ApiError::not_found("publication", raw));
     };
-    match PublicationStatus::parse(&full.row.status) {
-        Ok(PublicationStatus::Published) => Ok(full),
-        Ok(PublicationStatus::Withdrawn) => {
+    match full.row.status {
+        PublicationStatus::Published => Ok(full),
+        PublicationStatus::Withdrawn => {
             let reason = full
                 .row
                 .withdrawn_reason
@@ -590,7 +590,7 @@ pub async fn find_public(state: &AppState, key: &IdOrSlug, raw: &str) -> Result<
             }));
             Err(error)
         }
-        _ => Err(ApiError::not_found("publication", raw)),
+        PublicationStatus::Draft => Err(ApiError::not_found("publication", raw)),
     }
 }
 
@@ -610,7 +610,7 @@ pub async fn newest(
 /// The filter of everything public.
 pub fn published() -> Filter {
     Filter {
-        statuses: vec![PublicationStatus::Published.as_str().to_owned()],
+        statuses: vec![PublicationStatus::Published],
         ..Filter::default()
     }
 }
@@ -628,7 +628,7 @@ fn read_statuses(
     if statuses.iter().any(|s| *s != PublicationStatus::Published) {
         caller.require(Role::Editor)?;
     }
-    filter.statuses = statuses.iter().map(|s| s.as_str().to_owned()).collect();
+    filter.statuses = statuses.to_vec();
     Ok(())
 }
 

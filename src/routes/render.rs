@@ -9,7 +9,7 @@ use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served
 use crate::domain::records::LangMap;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::translit::cyrillic_to_latin;
-use crate::domain::{Lang, PublicationKind, PublicationStatus};
+use crate::domain::Lang;
 
 use super::views::*;
 
@@ -182,8 +182,8 @@ impl<'a> Render<'a> {
         summary: String,
         field_ids: &[String],
     ) -> PublicationSummary {
-        let kind = PublicationKind::parse(&row.kind).unwrap_or(PublicationKind::Report);
-        let status = PublicationStatus::parse(&row.status).unwrap_or(PublicationStatus::Draft);
+        let kind = row.kind;
+        let status = row.status;
         self.in_language(served.lang, |render| {
             let project = row
                 .project_id

@@ -13,7 +13,7 @@ use crate::domain::{Lang, PublicationStatus};
 impl SearchIndex {
     /// Builds the document of a publication, or None when it is not public.
     pub fn document(&self, full: &Full, catalog: &Catalog) -> Option<TantivyDocument> {
-        if PublicationStatus::parse(&full.row.status) != Ok(PublicationStatus::Published) {
+        if full.row.status != PublicationStatus::Published {
             return None;
         }
         let f = &self.fields;
@@ -51,7 +51,7 @@ impl SearchIndex {
         doc.add_text(f.keywords, keywords.join(" "));
         let authors: Vec<String> = serde_json::from_str(&full.row.authors).unwrap_or_default();
         doc.add_text(f.authors, authors.join(" "));
-        doc.add_text(f.kind, &full.row.kind);
+        doc.add_text(f.kind, full.row.kind.as_str());
         for field_id in &full.field_ids {
             doc.add_text(f.field, field_id);
         }

@@ -90,7 +90,8 @@ impl SearchIndex {
                 clauses.push((Occur::Must, any_of(field, values)));
             }
         };
-        filter_on(f.kind, (!filter.kinds.is_empty()).then_some(&filter.kinds));
+        let kinds: Vec<String> = filter.kinds.iter().map(|k| k.as_str().to_owned()).collect();
+        filter_on(f.kind, (!kinds.is_empty()).then_some(&kinds));
         filter_on(f.field, filter.field_ids.as_ref());
         filter_on(f.project, filter.project_ids.as_ref());
         filter_on(f.event, filter.event_ids.as_ref());

@@ -289,7 +289,7 @@ pub fn perform(
         .collect();
     let marked = mark_hits(store, &matches, &listed, &preferred)?;
 
-    let published = PublicationStatus::Published.as_str();
+    let published = PublicationStatus::Published;
     let rows: HashMap<String, _> = std::mem::take(&mut listed.rows)
         .into_iter()
         .map(|row| (row.id.clone(), row))
@@ -332,7 +332,7 @@ pub fn complete(
     let applied = index.applied_seq();
     let mut hits = index.suggest(&request.text, request.limit)?;
     let mut listed = listings(store, &mut hits, applied)?;
-    let published = PublicationStatus::Published.as_str();
+    let published = PublicationStatus::Published;
     Ok(hits
         .iter()
         .filter_map(|hit| {
@@ -525,7 +525,7 @@ mod tests {
         SearchRequest {
             text: text.to_owned(),
             filter: Filter {
-                statuses: vec!["published".into()],
+                statuses: vec![PublicationStatus::Published],
                 ..Filter::default()
             },
             order: SearchOrder::Relevance,
@@ -549,7 +549,7 @@ mod tests {
     /// in, and serves `status` for each: the listings must come from it.
     struct Changed<'a> {
         conn: &'a mut AnyConnection,
-        status: &'static str,
+        status: PublicationStatus,
         listed: Vec<String>,
     }
 
@@ -566,7 +566,7 @@ mod tests {
             self.listed.extend_from_slice(ids);
             let mut listed = self.conn.listed(ids)?;
             for row in &mut listed.rows {
-                row.status = self.status.to_owned();
+                row.status = self.status;
             }
             Ok(listed)
         }
@@ -645,7 +645,7 @@ mod tests {
         let mut demo = demo();
         let mut store = Changed {
             conn: &mut demo.conn,
-            status: "published",
+            status: PublicationStatus::Published,
             listed: Vec::new(),
         };
         let outcome = perform(&demo.index, &request("monitoring"), &mut store).expect("search");
@@ -660,7 +660,7 @@ mod tests {
         // Withdrawn since: left out of the page, still counted by the index.
         let mut store = Changed {
             conn: &mut demo.conn,
-            status: "withdrawn",
+            status: PublicationStatus::Withdrawn,
             listed: Vec::new(),
         };
         let outcome = perform(&demo.index, &request("monitoring"), &mut store).expect("search");

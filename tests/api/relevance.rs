@@ -181,7 +181,7 @@ async fn known_items_are_found_in_every_language_and_script() {
     let app = TestApp::with_search(db);
     let index = app.state.search.clone().expect("index");
     let no_filter = arkiv::db::publications::Filter {
-        statuses: vec!["published".into()],
+        statuses: vec![arkiv::domain::PublicationStatus::Published],
         ..Default::default()
     };
     let ids: std::collections::HashMap<String, String> = {

@@ -552,7 +552,7 @@ on_both_backends!(
             "every published publication once; the withdrawn one gone"
         );
         let no_filter = arkiv::db::publications::Filter {
-            statuses: vec!["published".into()],
+            statuses: vec![arkiv::domain::PublicationStatus::Published],
             ..Default::default()
         };
         for i in 0..40 {
