@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use super::publications::find_public;
 use super::render::Render;
 use super::views::PublicationDetail;
+use crate::domain::catalog::Catalog;
 use crate::domain::{IdOrSlug, PublicationKind};
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::{AcceptLanguage, Requested};
@@ -38,6 +39,16 @@ impl Format {
             Format::Bibtex => "bibtex",
             Format::Ris => "ris",
             Format::CslJson => "csl-json",
+            Format::JsonLd => "jsonld",
+        }
+    }
+
+    /// The file name extension of a download.
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Bibtex => "bib",
+            Format::Ris => "ris",
+            Format::CslJson => "json",
             Format::JsonLd => "jsonld",
         }
     }
@@ -95,8 +106,11 @@ fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, 
 /// (`application/x-bibtex`), RIS (`application/x-research-info-systems`),
 /// CSL-JSON (`application/vnd.citationstyles.csl+json`) or schema.org
 /// JSON-LD (`application/ld+json`: a `Report` or `ScholarlyArticle` with
-/// `inLanguage`, `workTranslation`, `funder` and `isPartOf` its project),
-/// chosen by `format` or by `Accept`.
+/// `inLanguage`, `workTranslation`, authors as `Person` or `Organization`,
+/// `funder`, `funding` (a `MonetaryGrant` from each funder, with its grant
+/// number), `isPartOf` the project's series and `encoding` each PDF),
+/// chosen by `format` or by `Accept`. BibTeX keeps an organisation's name
+/// whole (`{New Social Initiative}`). Downloads are named after the slug.
 #[utoipa::path(
     tag = "publications",
     params(
@@ -110,7 +124,8 @@ fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, 
             (String = "application/x-research-info-systems"),
             ([Object] = "application/vnd.citationstyles.csl+json"),
             (Object = "application/ld+json"),
-        ), headers(("ETag" = String), ("Content-Language" = String))),
+        ), headers(("ETag" = String), ("Content-Language" = String),
+            ("Content-Disposition" = String, description = "attachment; filename=\"<slug>.bib\" (.ris, .json, .jsonld)"))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published publication has this id or slug", body = Problem, content_type = "application/problem+json"),
@@ -150,15 +165,32 @@ pub async fn cite_publication(
         "{}/v1/publications/{}",
         state.public_url, detail.summary.slug
     );
+    let cited = Cited {
+        detail: &detail,
+        url: &url,
+        corporate: corporate_authors(&snapshot.catalog, &detail.summary.authors),
+        files: full
+            .variants
+            .iter()
+            .filter_map(|variant| {
+                Some(CitedFile {
+                    url: format!("{url}/variants/{}/file", variant.lang),
+                    media_type: variant.file_media_type.clone()?,
+                    size: variant.file_size?,
+                    language: variant.lang.clone(),
+                })
+            })
+            .collect(),
+    };
     let body = match format {
-        Format::Bibtex => bibtex(&detail, &url).into_bytes(),
+        Format::Bibtex => bibtex(&cited).into_bytes(),
         Format::Ris => ris(&detail, &url).into_bytes(),
         Format::CslJson => {
-            serde_json::to_vec_pretty(&csl_json(&detail, &url)).map_err(ApiError::internal)?
+            serde_json::to_vec_pretty(&csl_json(&cited)).map_err(ApiError::internal)?
         }
-        Format::JsonLd => script_safe(
-            serde_json::to_vec_pretty(&json_ld(&detail, &url)).map_err(ApiError::internal)?,
-        ),
+        Format::JsonLd => {
+            script_safe(serde_json::to_vec_pretty(&json_ld(&cited)).map_err(ApiError::internal)?)
+        }
     };
     let mut encoded = respond::encode_bytes(body, &[detail.summary.language.as_str()])?;
     encoded.content_type = Some(match format {
@@ -171,7 +203,54 @@ pub async fn cite_publication(
         header::VARY,
         header::HeaderValue::from_static("Accept, Accept-Language"),
     );
+    // The slug is letters, digits and hyphens: nothing to quote.
+    let disposition = format!(
+        "attachment; filename=\"{}.{}\"",
+        detail.summary.slug,
+        format.extension()
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
     Ok(response)
+}
+
+/// What a citation is made of: the publication in the served language, its
+/// URL, which of its authors are organisations, and its files.
+struct Cited<'a> {
+    detail: &'a PublicationDetail,
+    url: &'a str,
+    /// Per author: an organisation (the publisher, or named like one in
+    /// the archive in any language), not a person.
+    corporate: Vec<bool>,
+    files: Vec<CitedFile>,
+}
+
+/// A variant's file, as JSON-LD lists it.
+struct CitedFile {
+    url: String,
+    media_type: String,
+    size: i64,
+    language: String,
+}
+
+/// Which authors are organisations: the publisher, or any organisation of
+/// the archive by its name in any language. Authors are names, so a person
+/// who shares an organisation's name would be taken for it.
+fn corporate_authors(catalog: &Catalog, authors: &[String]) -> Vec<bool> {
+    authors
+        .iter()
+        .map(|author| {
+            let author = author.trim();
+            author.eq_ignore_ascii_case(PUBLISHER)
+                || catalog
+                    .organisations
+                    .iter()
+                    .any(|org| org.name.values().any(|name| name.trim() == author))
+        })
+        .collect()
 }
 
 /// JSON that can be pasted into an HTML `<script type="application/ld+json">`
@@ -227,8 +306,8 @@ fn cite_key(slug: &str) -> String {
         .collect()
 }
 
-fn bibtex(detail: &PublicationDetail, url: &str) -> String {
-    let item = &detail.summary;
+fn bibtex(cited: &Cited) -> String {
+    let (item, url) = (&cited.detail.summary, cited.url);
     let entry_type = match item.kind {
         PublicationKind::Report
         | PublicationKind::PolicyPaper
@@ -236,9 +315,18 @@ fn bibtex(detail: &PublicationDetail, url: &str) -> String {
         _ => "misc",
     };
     let mut fields: Vec<(&str, String)> = vec![("title", item.title.clone())];
-    if !item.authors.is_empty() {
-        fields.push(("author", item.authors.join(" and ")));
-    }
+    // An organisation goes in an extra pair of braces, so that BibTeX takes
+    // the whole name as one (a last name), not a person "Initiative, New
+    // Social".
+    let authors: Vec<String> = item
+        .authors
+        .iter()
+        .zip(&cited.corporate)
+        .map(|(name, corporate)| match corporate {
+            true => format!("{{{}}}", bibtex_escape(name)),
+            false => bibtex_escape(name),
+        })
+        .collect();
     if entry_type == "techreport" {
         fields.push(("institution", PUBLISHER.into()));
         fields.push(("type", item.kind_label.clone()));
@@ -263,6 +351,9 @@ fn bibtex(detail: &PublicationDetail, url: &str) -> String {
     let mut out = format!("@{entry_type}{{{},\n", cite_key(&item.slug));
     for (name, value) in fields {
         out.push_str(&format!("  {name} = {{{}}},\n", bibtex_escape(&value)));
+        if name == "title" && !authors.is_empty() {
+            out.push_str(&format!("  author = {{{}}},\n", authors.join(" and ")));
+        }
     }
     // The URL goes verbatim: `\url`-style fields take no escapes.
     out.push_str(&format!("  url = {{{url}}}\n}}\n"));
@@ -311,8 +402,8 @@ fn ris(detail: &PublicationDetail, url: &str) -> String {
     out
 }
 
-fn csl_json(detail: &PublicationDetail, url: &str) -> serde_json::Value {
-    let item = &detail.summary;
+fn csl_json(cited: &Cited) -> serde_json::Value {
+    let (item, url) = (&cited.detail.summary, cited.url);
     let issued = date_parts(item.published_on.as_deref())
         .map(|(y, m, d)| json!({"date-parts": [[y, m, d]]}));
     json!([{
@@ -330,8 +421,8 @@ fn csl_json(detail: &PublicationDetail, url: &str) -> serde_json::Value {
     }])
 }
 
-fn json_ld(detail: &PublicationDetail, url: &str) -> serde_json::Value {
-    let item = &detail.summary;
+fn json_ld(cited: &Cited) -> serde_json::Value {
+    let (item, url) = (&cited.detail.summary, cited.url);
     let kind = match item.kind {
         PublicationKind::PolicyPaper => "ScholarlyArticle",
         _ => "Report",
@@ -358,7 +449,14 @@ fn json_ld(detail: &PublicationDetail, url: &str) -> serde_json::Value {
         "inLanguage": item.language.as_str(),
         "datePublished": item.published_on,
         "dateModified": item.updated_at,
-        "author": item.authors.iter().map(|name| json!({"@type": "Person", "name": name})).collect::<Vec<_>>(),
+        "author": item
+            .authors
+            .iter()
+            .zip(&cited.corporate)
+            .map(|(name, corporate)| {
+                json!({"@type": if *corporate { "Organization" } else { "Person" }, "name": name})
+            })
+            .collect::<Vec<_>>(),
         "publisher": {"@type": "Organization", "name": PUBLISHER},
         "funder": item.funders.iter().map(|f| json!({"@type": "Organization", "name": f.name})).collect::<Vec<_>>(),
         "keywords": item.keywords,
@@ -369,9 +467,49 @@ fn json_ld(detail: &PublicationDetail, url: &str) -> serde_json::Value {
     if !item.summary.is_empty() {
         doc["abstract"] = json!(item.summary);
     }
+    // A project is not a creative work, the range of `isPartOf`: its
+    // publications form a series named after it, and its funding is a
+    // grant from each funder (with the grant number, when known).
     if let Some(project) = &item.project {
-        doc["isPartOf"] =
-            json!({"@type": "ResearchProject", "name": project.title, "identifier": project.slug});
+        doc["isPartOf"] = json!({
+            "@type": "CreativeWorkSeries",
+            "name": project.title,
+            "identifier": project.slug,
+        });
+        let grants: Vec<serde_json::Value> = item
+            .funders
+            .iter()
+            .map(|funder| {
+                let mut grant = json!({
+                    "@type": "MonetaryGrant",
+                    "name": project.title,
+                    "funder": {"@type": "Organization", "name": funder.name},
+                });
+                if let Some(number) = &funder.grant_number {
+                    grant["identifier"] = json!(number);
+                }
+                grant
+            })
+            .collect();
+        if !grants.is_empty() {
+            doc["funding"] = json!(grants);
+        }
+    }
+    let encodings: Vec<serde_json::Value> = cited
+        .files
+        .iter()
+        .map(|file| {
+            json!({
+                "@type": "MediaObject",
+                "contentUrl": file.url,
+                "encodingFormat": file.media_type,
+                "contentSize": file.size.to_string(),
+                "inLanguage": file.language,
+            })
+        })
+        .collect();
+    if !encodings.is_empty() {
+        doc["encoding"] = json!(encodings);
     }
     doc
 }

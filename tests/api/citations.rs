@@ -19,6 +19,15 @@ try:
         parser.customization = convert_to_unicode
         with open(path, encoding="utf-8") as f:
             db = bibtexparser.load(f, parser=parser)
+        # Each author as BibTeX splits it, read without the unicode
+        # conversion (which drops braces): an organisation in braces is one
+        # last name, nothing else.
+        from bibtexparser.customization import splitname
+        with open(path, encoding="utf-8") as f:
+            raw = bibtexparser.load(f, parser=BibTexParser(common_strings=True))
+        for entry, as_written in zip(db.entries, raw.entries):
+            names = [n.strip() for n in as_written.get("author", "").split(" and ") if n.strip()]
+            entry["author_parts"] = [splitname(n) for n in names]
         print(json.dumps(db.entries))
     else:
         import rispy
@@ -45,6 +54,10 @@ on_both_backends!(every_publication_cites_in_every_format, |backend| {
 
         let bib = app.get(&format!("{base}?lang=sr-Latn")).await;
         assert_eq!(bib.status, 200);
+        assert_eq!(
+            bib.header("content-disposition"),
+            Some(format!("attachment; filename=\"{slug}.bib\""))
+        );
         assert!(bib
             .header("content-type")
             .is_some_and(|t| t.starts_with("application/x-bibtex")));
@@ -53,9 +66,29 @@ on_both_backends!(every_publication_cites_in_every_format, |backend| {
             let entry = &entries[0];
             assert_eq!(entry["title"], title, "{slug}: Serbian letters survive");
             assert!(entry["url"].as_str().is_some_and(|u| u.ends_with(slug)));
-            if let Some(authors) = item["authors"].as_array().filter(|a| !a.is_empty()) {
-                let names: Vec<&str> = authors.iter().filter_map(Value::as_str).collect();
-                assert_eq!(entry["author"], names.join(" and "));
+            // The demo's authors are organisations: each stays one name,
+            // braced, never a person with a first name.
+            let authors: Vec<&str> = item["authors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let parts = entry["author_parts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(parts.len(), authors.len(), "{slug}: {entry}");
+            for (name, part) in authors.iter().zip(&parts) {
+                assert_eq!(
+                    part["last"],
+                    serde_json::json!([format!("{{{name}}}")]),
+                    "{slug}"
+                );
+                assert!(
+                    part["first"].as_array().is_none_or(Vec::is_empty),
+                    "{slug}: {name} split into {part}"
+                );
             }
         }
 
@@ -102,8 +135,12 @@ on_both_backends!(every_publication_cites_in_every_format, |backend| {
 
         let ld = app
             .get_with(&base, &[("Accept", "application/ld+json")])
-            .await
-            .json();
+            .await;
+        assert_eq!(
+            ld.header("content-disposition"),
+            Some(format!("attachment; filename=\"{slug}.jsonld\""))
+        );
+        let ld = ld.json();
         assert_eq!(ld["@context"], "https://schema.org");
         assert!(ld["@type"] == "Report" || ld["@type"] == "ScholarlyArticle");
         assert!(ld["inLanguage"].is_string());
@@ -113,12 +150,30 @@ on_both_backends!(every_publication_cites_in_every_format, |backend| {
             Some(others),
             "{slug}"
         );
+        // Organisations are typed as such; a project is a series (the
+        // range of isPartOf is a creative work) funded by a grant from
+        // each funder.
+        for author in ld["author"].as_array().into_iter().flatten() {
+            assert_eq!(author["@type"], "Organization", "{slug}: {author}");
+        }
         if !item["project"].is_null() {
-            assert_eq!(ld["isPartOf"]["@type"], "ResearchProject");
+            assert_eq!(ld["isPartOf"]["@type"], "CreativeWorkSeries");
+            assert_eq!(ld["isPartOf"]["identifier"], item["project"]["slug"]);
+            assert!(ld["isPartOf"]["name"].is_string());
         }
-        if !item["funders"].as_array().is_none_or(Vec::is_empty) {
+        let funders = item["funders"].as_array().cloned().unwrap_or_default();
+        if !funders.is_empty() {
             assert!(ld["funder"].as_array().is_some_and(|f| !f.is_empty()));
+            let grants = ld["funding"].as_array().cloned().unwrap_or_default();
+            assert_eq!(grants.len(), funders.len(), "{slug}");
+            for (grant, funder) in grants.iter().zip(&funders) {
+                assert_eq!(grant["@type"], "MonetaryGrant");
+                assert_eq!(grant["funder"]["@type"], "Organization");
+                assert!(grant["funder"]["name"].is_string());
+                assert_eq!(grant["identifier"], funder["grant_number"]);
+            }
         }
+        assert!(ld.get("encoding").is_none(), "the demo has no files");
     }
     assert_problem(
         &app.get("/v1/publications/nowhere/citation").await,
@@ -164,6 +219,7 @@ on_both_backends!(json_ld_can_be_pasted_into_a_script_element, |backend| {
         assert_eq!(ld["name"], title);
         assert_eq!(ld["headline"], title);
         assert_eq!(ld["author"][0]["name"], "A <i>B</i>");
+        assert_eq!(ld["author"][0]["@type"], "Person");
         assert_eq!(ld["keywords"][0], "x&y");
     }
 });

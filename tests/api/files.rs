@@ -44,6 +44,20 @@ on_both_backends!(
     ));
         let app = TestApp::new(db);
         let uri = "/v1/publications/with-file/variants/en/file";
+        // Its JSON-LD lists the file of each language edition that has one.
+        let ld = app
+            .get("/v1/publications/with-file/citation?format=jsonld")
+            .await
+            .json();
+        let encoding = ld["encoding"].as_array().cloned().unwrap_or_default();
+        assert_eq!(encoding.len(), 1, "{ld}");
+        assert_eq!(encoding[0]["@type"], "MediaObject");
+        assert_eq!(encoding[0]["encodingFormat"], "application/pdf");
+        assert_eq!(encoding[0]["inLanguage"], "en");
+        assert_eq!(encoding[0]["contentSize"], bytes.len().to_string());
+        assert!(encoding[0]["contentUrl"]
+            .as_str()
+            .is_some_and(|url| url.ends_with(uri)));
         // Named in the archive but not yet in the store: a 404 that says so.
         assert_problem(&app.get(uri).await, 404, "not_found");
 
