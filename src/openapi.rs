@@ -165,7 +165,7 @@ fn written(path: &str, name: &str, location: &ParameterIn) -> Option<Written> {
                 .into_iter()
                 .map(|s| s.as_str()),
         )),
-        (_, "year") => One(json!({
+        (_, "year") => List(json!({
             "type": "integer", "format": "int32", "minimum": 1000, "maximum": 9999
         })),
         (_, "format") => One(names(

@@ -70,6 +70,8 @@ pub struct Filter {
     pub project_ids: Option<Vec<String>>,
     pub event_ids: Option<Vec<String>>,
     pub languages: Option<Vec<String>>,
+    /// Published in any of these years; empty: any year.
+    pub years: Vec<i32>,
     pub published_from: Option<String>,
     pub published_to: Option<String>,
     pub updated_since: Option<String>,
@@ -111,6 +113,23 @@ fn filtered(filter: &Filter) -> Boxed {
                     .select(variants::publication_id),
             ),
         );
+    }
+    if let Some((first, rest)) = filter.years.split_first() {
+        let year = |year: &i32| {
+            publications::published_on
+                .between(format!("{year:04}-01-01"), format!("{year:04}-12-31"))
+        };
+        let mut any: Box<
+            dyn BoxableExpression<
+                publications::table,
+                Backend,
+                SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+            >,
+        > = Box::new(year(first));
+        for other in rest {
+            any = Box::new(any.or(year(other)));
+        }
+        query = query.filter(any);
     }
     if let Some(from) = &filter.published_from {
         query = query.filter(publications::published_on.ge(from.clone()));

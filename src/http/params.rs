@@ -399,9 +399,9 @@ pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>
     one(deserializer, |raw| Ok(raw.to_owned()))
 }
 
-/// Reads a four-digit year.
-pub fn year<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
-    one(deserializer, parse_year)
+/// Reads years (four digits), repeated or comma-separated.
+pub fn years<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i32>, D::Error> {
+    list(deserializer, parse_year)
 }
 
 /// Reads a page size from 1 to 100.
@@ -521,6 +521,8 @@ mod tests {
         reads_what_it_documents::<publications::PageParams>();
         reads_what_it_documents::<publications::PublicationDetailParams>();
         reads_what_it_documents::<webhooks::DeliveryParams>();
+        reads_what_it_documents::<crate::routes::search::SearchParams>();
+        reads_what_it_documents::<crate::routes::search::SuggestParams>();
     }
 
     #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -528,8 +530,12 @@ mod tests {
     struct Example {
         #[serde(deserialize_with = "keys")]
         tag: Vec<String>,
-        #[serde(deserialize_with = "year")]
+        #[serde(deserialize_with = "single_year")]
         year: Option<i32>,
+    }
+
+    fn single_year<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+        one(deserializer, parse_year)
     }
 
     fn read_pairs(pairs: &[(&str, &str)]) -> Result<Example, ApiError> {

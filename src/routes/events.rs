@@ -33,10 +33,10 @@ pub struct EventListParams {
     #[param(value_type = Option<String>, example = "dialogue-solutions-future")]
     #[serde(deserialize_with = "params::keys")]
     project: Vec<String>,
-    /// Only events that started in this year.
-    #[param(value_type = Option<i32>, example = 2024)]
-    #[serde(deserialize_with = "params::year")]
-    year: Option<i32>,
+    /// Only events that started in one of these years.
+    #[param(value_type = Option<String>, example = "2024")]
+    #[serde(deserialize_with = "params::years")]
+    year: Vec<i32>,
     /// Language to serve (overrides `Accept-Language`).
     #[param(example = "sq")]
     #[serde(deserialize_with = "params::text")]
@@ -96,7 +96,7 @@ pub async fn list_events(
         year,
         ..
     } = &read.params;
-    let year = year.map(|year| format!("{year:04}-"));
+    let years: Vec<String> = year.iter().map(|year| format!("{year:04}-")).collect();
     let catalog = &read.snapshot.catalog;
     let project_ids: Vec<String> = projects
         .iter()
@@ -114,8 +114,10 @@ pub async fn list_events(
                     .is_some_and(|id| project_ids.contains(id))
         })
         .filter(|e| {
-            year.as_ref()
-                .is_none_or(|year| e.starts_on.starts_with(year.as_str()))
+            years.is_empty()
+                || years
+                    .iter()
+                    .any(|year| e.starts_on.starts_with(year.as_str()))
         })
         .collect();
     events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on).then(a.slug.cmp(&b.slug)));

@@ -62,10 +62,10 @@ pub struct FilterParams {
     #[param(value_type = Option<String>, example = "sq")]
     #[serde(deserialize_with = "languages")]
     pub language: Vec<Vec<String>>,
-    /// Published in this year.
-    #[param(value_type = Option<i32>, example = 2024)]
-    #[serde(deserialize_with = "params::year")]
-    pub year: Option<i32>,
+    /// Published in one of these years.
+    #[param(value_type = Option<String>, example = "2023,2024")]
+    #[serde(deserialize_with = "params::years")]
+    pub year: Vec<i32>,
     /// Published on or after this date.
     #[param(value_type = Option<chrono::NaiveDate>, example = "2024-10-01")]
     #[serde(deserialize_with = "date")]
@@ -291,13 +291,9 @@ pub fn filter_of(params: &FilterParams, catalog: &Catalog) -> Filter {
     project_ids = intersect(project_ids, projects_of_orgs(funders, true));
     project_ids = intersect(project_ids, projects_of_orgs(partners, false));
 
-    let mut from = published_from.map(|d| d.to_string());
-    let mut to = published_to.map(|d| d.to_string());
-    if let Some(year) = *year {
-        let (first, last) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
-        from = Some(from.map_or(first.clone(), |f| f.max(first)));
-        to = Some(to.map_or(last.clone(), |t| t.min(last)));
-    }
+    let mut years = year.clone();
+    years.sort_unstable();
+    years.dedup();
     // `sr,sr-Latn` names the same stored tags twice; each goes in once.
     let language_tags: Vec<String> = languages
         .iter()
@@ -314,8 +310,9 @@ pub fn filter_of(params: &FilterParams, catalog: &Catalog) -> Filter {
         project_ids,
         event_ids: resolve(&catalog.events, events),
         languages: (!language_tags.is_empty()).then_some(language_tags),
-        published_from: from,
-        published_to: to,
+        years,
+        published_from: published_from.map(|d| d.to_string()),
+        published_to: published_to.map(|d| d.to_string()),
         updated_since: updated_since.map(domain::format_timestamp),
     }
 }

@@ -98,6 +98,22 @@ impl SearchIndex {
         // The index lists the tags a publication is served in, derived
         // sr-Latn included, so the list filter's tags match as they are.
         filter_on(f.language, filter.languages.as_ref());
+        if !filter.years.is_empty() {
+            let years: Vec<(Occur, Box<dyn Query>)> = filter
+                .years
+                .iter()
+                .filter_map(|year| {
+                    let first = date_number(&format!("{year:04}-01-01"))?;
+                    let last = date_number(&format!("{year:04}-12-31"))?;
+                    let range: Box<dyn Query> = Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_u64(f.published_on, first)),
+                        Bound::Included(Term::from_field_u64(f.published_on, last)),
+                    ));
+                    Some((Occur::Should, range))
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(years))));
+        }
         let from = filter.published_from.as_deref().and_then(date_number);
         let to = filter.published_to.as_deref().and_then(date_number);
         if from.is_some() || to.is_some() {

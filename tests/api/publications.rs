@@ -132,6 +132,22 @@ on_both_backends!(filters_narrow_the_list_and_the_total, |backend| {
     assert_eq!(total("/v1/publications?field=field-x").await, 8);
     assert_eq!(total("/v1/publications?language=sq").await, 6);
     assert_eq!(total("/v1/publications?year=2023").await, 8);
+    // Years repeat, or go comma-separated: any of them.
+    let (y2023, y2024) = (
+        total("/v1/publications?year=2023").await,
+        total("/v1/publications?year=2024").await,
+    );
+    assert!(y2024 > 0);
+    assert_eq!(
+        total("/v1/publications?year=2023,2024").await,
+        y2023 + y2024
+    );
+    assert_eq!(
+        total("/v1/publications?year=2024&year=2023&kind=report").await,
+        total("/v1/publications?year=2023&kind=report").await
+            + total("/v1/publications?year=2024&kind=report").await
+    );
+    assert_eq!(total("/v1/publications?year=1999,2023").await, y2023);
     assert_eq!(
         total("/v1/publications?published_from=2023-01-01&published_to=2023-06-30").await,
         4

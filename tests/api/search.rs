@@ -101,6 +101,24 @@ on_both_backends!(filters_sorts_and_paging, |backend| {
             .json()["total"],
         5
     );
+    // Years repeat: any of them, in the index as in the database.
+    let total = |uri: &'static str| {
+        let app = &app;
+        async move { app.get(uri).await.json()["total"].as_u64().unwrap_or(0) }
+    };
+    let (y2023, y2024) = (
+        total("/v1/search?q=title&year=2023").await,
+        total("/v1/search?q=title&year=2024").await,
+    );
+    assert!(y2023 > 0 && y2024 > 0, "{y2023} {y2024}");
+    assert_eq!(
+        total("/v1/search?q=title&year=2023,2024").await,
+        y2023 + y2024
+    );
+    assert_eq!(
+        total("/v1/search?q=title&year=2024&year=2023").await,
+        y2023 + y2024
+    );
     assert_eq!(
         app.get("/v1/search?q=titulli").await.json()["total"],
         8,

@@ -109,6 +109,16 @@ on_both_backends!(organisations_fields_and_events_answer, |backend| {
     );
     assert_eq!(app.get("/v1/events?kind=summit").await.json()["total"], 1);
     assert_eq!(app.get("/v1/events?year=2023").await.json()["total"], 0);
+    let in_2024 = app.get("/v1/events?year=2024").await.json()["total"].clone();
+    assert!(in_2024.as_u64().is_some_and(|n| n > 0));
+    assert_eq!(
+        app.get("/v1/events?year=2023,2024").await.json()["total"],
+        in_2024
+    );
+    assert_eq!(
+        app.get("/v1/events?year=2023&year=2024").await.json()["total"],
+        in_2024
+    );
 });
 
 on_both_backends!(health_and_readiness, |backend| {
