@@ -215,19 +215,23 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
                 ("414", too_long.as_str()),
             ] {
                 if !responses.contains_key(status) {
-                    let problem = serde_json::json!({
-                        "description": description,
-                        "content": { "application/problem+json": {
-                            "schema": { "$ref": "#/components/schemas/Problem" }
-                        } }
-                    });
-                    if let Ok(response) = serde_json::from_value(problem) {
+                    if let Ok(response) = serde_json::from_value(problem_response(description)) {
                         responses.insert(status.to_owned(), response);
                     }
                 }
             }
         }
     }
+}
+
+/// A response with a problem+json body, as the rules below add them.
+fn problem_response(description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "description": description,
+        "content": { "application/problem+json": {
+            "schema": { "$ref": "#/components/schemas/Problem" }
+        } }
+    })
 }
 
 /// Answers that many operations share, defined once under
@@ -242,15 +246,7 @@ pub fn state_parameter_rules(api: &mut utoipa::openapi::OpenApi) {
 ///
 /// A response an operation states itself is kept.
 pub fn state_shared_responses(api: &mut utoipa::openapi::OpenApi) {
-    let problem = |description: &str| {
-        serde_json::json!({
-            "description": description,
-            "content": { "application/problem+json": {
-                "schema": { "$ref": "#/components/schemas/Problem" }
-            } }
-        })
-    };
-    let mut too_many = problem(
+    let mut too_many = problem_response(
         "Past the client's requests a minute (`rate_limited`): by address without a key, by key with one",
     );
     too_many["headers"] = serde_json::json!({
@@ -260,16 +256,19 @@ pub fn state_shared_responses(api: &mut utoipa::openapi::OpenApi) {
         }
     });
     let shared = [
-        ("Unauthorized", problem("No valid key was sent")),
+        ("Unauthorized", problem_response("No valid key was sent")),
         (
             "InvalidKey",
-            problem(
+            problem_response(
                 "An Authorization header was sent that is not a valid key (none is needed here)",
             ),
         ),
-        ("NotEditor", problem("The key's role is below editor")),
-        ("NotAdmin", problem("The key is not an admin's")),
-        ("IfMatchMissing", problem("If-Match is missing")),
+        (
+            "NotEditor",
+            problem_response("The key's role is below editor"),
+        ),
+        ("NotAdmin", problem_response("The key is not an admin's")),
+        ("IfMatchMissing", problem_response("If-Match is missing")),
         ("TooManyRequests", too_many),
     ];
     let components = api.components.get_or_insert_with(Default::default);
@@ -426,13 +425,7 @@ pub fn state_body_limits(api: &mut utoipa::openapi::OpenApi, upload_limit: u64) 
                 ("413", format!("The body is larger than {size}")),
                 ("415", unsupported),
             ] {
-                let problem = serde_json::json!({
-                    "description": description,
-                    "content": { "application/problem+json": {
-                        "schema": { "$ref": "#/components/schemas/Problem" }
-                    } }
-                });
-                if let Ok(response) = serde_json::from_value(problem) {
+                if let Ok(response) = serde_json::from_value(problem_response(&description)) {
                     responses.insert(status.to_owned(), response);
                 }
             }

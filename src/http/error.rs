@@ -165,36 +165,22 @@ impl ApiError {
 
     /// A parameter with a bad value; the detail names the parameter.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self {
-            code: ErrorCode::InvalidParameter,
-            detail: format!("{field}: {message}"),
-            errors: vec![FieldError {
-                field: field.to_owned(),
-                message,
-            }],
-            allowed: None,
-            etag: None,
-            tombstone: None,
-            retry_after: None,
-        }
+        Self::of_field(ErrorCode::InvalidParameter, field, message.into())
     }
 
     /// A request body field with a bad value.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self {
-            code: ErrorCode::InvalidBody,
-            detail: format!("{field}: {message}"),
-            errors: vec![FieldError {
-                field: field.to_owned(),
-                message,
-            }],
-            allowed: None,
-            etag: None,
-            tombstone: None,
-            retry_after: None,
-        }
+        Self::of_field(ErrorCode::InvalidBody, field, message.into())
+    }
+
+    /// One field's error: the detail names the field, `errors` lists it.
+    fn of_field(code: ErrorCode, field: &str, message: String) -> Self {
+        let mut error = Self::new(code, format!("{field}: {message}"));
+        error.errors = vec![FieldError {
+            field: field.to_owned(),
+            message,
+        }];
+        error
     }
 
     /// A 503 `busy`: the work is bounded and its queue is full.
