@@ -151,6 +151,21 @@ impl LanguageRange {
     }
 }
 
+/// Returns the language of a response's labels (kinds, roles, vocabulary
+/// names) for `ranges`: the first language asked for, Latin for "Serbian in
+/// any script", else English. Unlike an item's text it never falls back,
+/// since every label exists in every tag.
+pub fn label_language(ranges: &[LanguageRange]) -> Lang {
+    ranges
+        .iter()
+        .find_map(|range| match range {
+            LanguageRange::Exact(lang) => Some(*lang),
+            LanguageRange::SerbianAnyScript => Some(Lang::SrLatn),
+            _ => None,
+        })
+        .unwrap_or(Lang::En)
+}
+
 /// Parses an `Accept-Language` header into ranges by descending q-value.
 /// Malformed entries are skipped rather than failing the request: browsers
 /// send what they send, and `en` is always a fine answer.

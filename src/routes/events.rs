@@ -55,7 +55,7 @@ fn kinds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<EventKind>, D
 
 fn event_view(render: &Render<'_>, event: &Event) -> EventView {
     let picked = render.pick(&event.title);
-    render.in_language(picked.served.lang, |render| EventView {
+    EventView {
         event: render.event_ref(event),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
@@ -69,7 +69,7 @@ fn event_view(render: &Render<'_>, event: &Event) -> EventView {
             .project_id
             .as_deref()
             .and_then(|id| render.project_ref(id)),
-    })
+    }
 }
 
 /// List events

@@ -70,10 +70,7 @@ pub fn organisation_view(render: &Render<'_>, org: &Organisation) -> Organisatio
         role_labels: org
             .roles
             .iter()
-            .map(|role| {
-                role.label(render.label_language(picked.served.lang))
-                    .to_owned()
-            })
+            .map(|role| role.label(render.labels()).to_owned())
             .collect(),
         website: org.website.clone(),
         ror: org.ror.clone(),
@@ -137,7 +134,7 @@ pub async fn find_organisation(
     let org = vocabulary::find(&catalog.organisations, &key, "organisation", &raw)?;
     let render = read.render();
     let organisation = organisation_view(&render, org);
-    let detail = render.in_language(organisation.language, |render| OrganisationDetail {
+    let detail = OrganisationDetail {
         funded_projects: catalog
             .projects
             .iter()
@@ -158,7 +155,7 @@ pub async fn find_organisation(
             .collect(),
         organisation,
         requested_languages: read.requested.tags(),
-    });
+    };
     let language = detail.organisation.language.as_str();
     respond::json_versioned(&req, &detail, &[language], &org.version)
 }

@@ -50,7 +50,7 @@ impl Localised for ProjectListParams {
 
 pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
     let picked = render.pick(&project.title);
-    render.in_language(picked.served.lang, |render| ProjectView {
+    ProjectView {
         id: project.id.clone(),
         slug: project.slug.clone(),
         title: picked.text,
@@ -64,7 +64,7 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
         funders: render.funders(project),
         partners: render.partners(project),
         fields: render.fields(&project.field_ids),
-    })
+    }
 }
 
 /// List projects
@@ -150,15 +150,13 @@ pub async fn find_project(
             };
             let (publications, publications_total) =
                 newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
-            let events = render.in_language(view.language, |render| {
-                let mut events: Vec<_> = catalog
-                    .events
-                    .iter()
-                    .filter(|e| e.project_id.as_deref() == Some(&project.id))
-                    .collect();
-                events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
-                events.into_iter().map(|e| render.event_ref(e)).collect()
-            });
+            let mut events: Vec<_> = catalog
+                .events
+                .iter()
+                .filter(|e| e.project_id.as_deref() == Some(&project.id))
+                .collect();
+            events.sort_by(|a, b| b.starts_on.cmp(&a.starts_on));
+            let events = events.into_iter().map(|e| render.event_ref(e)).collect();
             let language = view.language.as_str();
             let detail = ProjectDetail {
                 project: view,

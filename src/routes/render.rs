@@ -31,34 +31,11 @@ impl<'a> Render<'a> {
         Self { catalog, ranges }
     }
 
-    /// Renders with `lang` first, then the request's own preferences: labels
-    /// embedded in a resource follow the language the resource is served in.
-    pub fn in_language<R>(&self, lang: Lang, render: impl FnOnce(&Render<'_>) -> R) -> R {
-        let mut ranges = Vec::with_capacity(self.ranges.len() + 1);
-        ranges.push(LanguageRange::Exact(lang));
-        ranges.extend_from_slice(self.ranges);
-        render(&Render {
-            catalog: self.catalog,
-            ranges: &ranges,
-        })
-    }
-
-    /// Returns the language for fixed labels (kinds, roles), which exist in
-    /// every tag: the first one asked for, else `fallback`.
-    pub fn label_language(&self, fallback: Lang) -> Lang {
-        self.ranges
-            .iter()
-            .find_map(|range| match range {
-                LanguageRange::Exact(lang) => Some(*lang),
-                LanguageRange::SerbianAnyScript
-                    if matches!(fallback, Lang::SrLatn | Lang::SrCyrl) =>
-                {
-                    Some(fallback)
-                }
-                LanguageRange::SerbianAnyScript => Some(Lang::SrLatn),
-                _ => None,
-            })
-            .unwrap_or(fallback)
+    /// Returns the language of every label in the response (kinds, roles,
+    /// vocabulary names): the first language asked for, whatever each
+    /// item's own text fell back to, so one page never mixes two.
+    pub fn labels(&self) -> Lang {
+        crate::domain::lang::label_language(self.ranges)
     }
 
     pub fn pick(&self, texts: &LangMap) -> Picked {
@@ -122,10 +99,7 @@ impl<'a> Render<'a> {
             id: event.id.clone(),
             slug: event.slug.clone(),
             kind: event.kind,
-            kind_label: event
-                .kind
-                .label(self.label_language(picked.served.lang))
-                .to_owned(),
+            kind_label: event.kind.label(self.labels()).to_owned(),
             title: picked.text,
             starts_on: event.starts_on.clone(),
             ends_on: event.ends_on.clone(),
@@ -184,37 +158,35 @@ impl<'a> Render<'a> {
     ) -> PublicationSummary {
         let kind = row.kind;
         let status = row.status;
-        self.in_language(served.lang, |render| {
-            let project = row
-                .project_id
+        let project = row
+            .project_id
+            .as_deref()
+            .and_then(|id| self.catalog.projects.by_id(id));
+        PublicationSummary {
+            id: row.id.clone(),
+            slug: row.slug.clone(),
+            kind,
+            kind_label: kind.label(self.labels()).to_owned(),
+            status,
+            published_on: row.published_on.clone(),
+            updated_at: row.updated_at.clone(),
+            language: served.lang,
+            derived_from: served.derived_from,
+            available_languages,
+            title,
+            summary,
+            authors: serde_json::from_str(&row.authors).unwrap_or_default(),
+            keywords: serde_json::from_str(&row.keywords).unwrap_or_default(),
+            project: project.and_then(|p| self.project_ref(&p.id)),
+            funders: project.map(|p| self.funders(p)).unwrap_or_default(),
+            partners: project.map(|p| self.partners(p)).unwrap_or_default(),
+            event: row
+                .event_id
                 .as_deref()
-                .and_then(|id| render.catalog.projects.by_id(id));
-            PublicationSummary {
-                id: row.id.clone(),
-                slug: row.slug.clone(),
-                kind,
-                kind_label: kind.label(served.lang).to_owned(),
-                status,
-                published_on: row.published_on.clone(),
-                updated_at: row.updated_at.clone(),
-                language: served.lang,
-                derived_from: served.derived_from,
-                available_languages,
-                title,
-                summary,
-                authors: serde_json::from_str(&row.authors).unwrap_or_default(),
-                keywords: serde_json::from_str(&row.keywords).unwrap_or_default(),
-                project: project.and_then(|p| render.project_ref(&p.id)),
-                funders: project.map(|p| render.funders(p)).unwrap_or_default(),
-                partners: project.map(|p| render.partners(p)).unwrap_or_default(),
-                event: row
-                    .event_id
-                    .as_deref()
-                    .and_then(|id| render.catalog.events.by_id(id))
-                    .map(|e| render.event_ref(e)),
-                fields: render.fields(field_ids),
-            }
-        })
+                .and_then(|id| self.catalog.events.by_id(id))
+                .map(|e| self.event_ref(e)),
+            fields: self.fields(field_ids),
+        }
     }
 
     /// Renders a publication's detail; with `all`, every variant too.

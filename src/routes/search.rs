@@ -206,7 +206,7 @@ fn facet_values(
     counts: HashMap<String, u64>,
     render: &Render<'_>,
 ) -> Vec<FacetValue> {
-    let label_language = render.label_language(Lang::En);
+    let label_language = render.labels();
     let catalog = render.catalog;
     let mut values: Vec<FacetValue> = counts
         .into_iter()

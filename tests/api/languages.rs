@@ -1,7 +1,7 @@
 //! Language negotiation: `?lang=` over `Accept-Language` over `en`, the
 //! fallback chain, derived Latin, and the headers that say what was served.
 
-use super::{assert_problem, demo_app};
+use super::{assert_problem, demo_app, TestApp, TestDb};
 use crate::on_both_backends;
 
 const CONCLUSIONS: &str = "/v1/publications/conclusions-expert-discussion-2024-10-31";
@@ -98,6 +98,68 @@ on_both_backends!(accept_language_q_values_and_fallbacks, |backend| {
         .get("/v1/publications/media-monitoring-report-2024-q4?lang=sr-Cyrl")
         .await;
     assert_eq!(latin_only.json()["language"], "sr-Latn");
+});
+
+on_both_backends!(labels_follow_the_page_not_the_fallen_back_text, |backend| {
+    let app = TestApp::with_search(TestDb::new(backend).expect("backend").with_demo());
+    // Only English text exists; the page is Albanian: every label is too.
+    let url = "/v1/publications/conclusions-diplomats-discussion-kpds-2024?lang=sq";
+    let publication = app.get(url).await.json();
+    assert_eq!(publication["language"], "en", "the text fell back");
+    assert_eq!(publication["kind_label"], "Përfundimet e diskutimit");
+    assert_eq!(
+        publication["project"]["title"],
+        "Samiti i Kosovës për Paqe dhe Demokraci"
+    );
+    assert_eq!(
+        publication["fields"][0]["label"],
+        "Normalizimi i marrëdhënieve/dialogu"
+    );
+    assert_eq!(
+        publication["event"]["title"],
+        "Diskutim joformal me diplomatë të SHBA-së dhe të BE-së për dialogun Kosovë-Serbi"
+    );
+    let partners: Vec<&str> = publication["partners"]
+        .as_array()
+        .expect("partners")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        partners.contains(&"Qendra Kosovare për Studime të Sigurisë"),
+        "{partners:?}"
+    );
+    // The same item in a list and in a search hit carries the same labels.
+    let page = app
+        .get("/v1/publications?lang=sq&kind=discussion_conclusions&limit=100")
+        .await
+        .json();
+    let item = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["slug"] == "conclusions-diplomats-discussion-kpds-2024")
+        .cloned()
+        .expect("listed");
+    assert_eq!(item["language"], "en");
+    assert_eq!(item["kind_label"], "Përfundimet e diskutimit");
+    assert_eq!(
+        item["event"]["kind_label"],
+        publication["event"]["kind_label"]
+    );
+    let hits = app.get("/v1/search?q=diplomats&lang=sq").await.json();
+    let hit = hits["items"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["slug"] == "conclusions-diplomats-discussion-kpds-2024")
+        .cloned()
+        .expect("found");
+    assert_eq!(hit["kind_label"], "Përfundimet e diskutimit");
+    assert_eq!(
+        hit["project"]["title"],
+        "Samiti i Kosovës për Paqe dhe Demokraci"
+    );
 });
 
 on_both_backends!(
