@@ -70,6 +70,31 @@ vocabulary! {
     }
 }
 
+impl PublicationKind {
+    /// Returns the plural label, a listing's heading, in a language.
+    pub fn plural(self, lang: Lang) -> &'static str {
+        use PublicationKind::{DiscussionConclusions, MediaMonitoring, PolicyPaper, Report};
+        match (self, lang) {
+            (Report, Lang::En) => "Reports",
+            (Report, Lang::Sq) => "Raporte",
+            (Report, Lang::SrLatn) => "Izveštaji",
+            (Report, Lang::SrCyrl) => "Извештаји",
+            (PolicyPaper, Lang::En) => "Policy papers",
+            (PolicyPaper, Lang::Sq) => "Dokumente politikash",
+            (PolicyPaper, Lang::SrLatn) => "Analize politike",
+            (PolicyPaper, Lang::SrCyrl) => "Анализе политике",
+            (DiscussionConclusions, Lang::En) => "Discussion conclusions",
+            (DiscussionConclusions, Lang::Sq) => "Përfundimet e diskutimeve",
+            (DiscussionConclusions, Lang::SrLatn) => "Zaključci diskusija",
+            (DiscussionConclusions, Lang::SrCyrl) => "Закључци дискусија",
+            (MediaMonitoring, Lang::En) => "Media monitoring reports",
+            (MediaMonitoring, Lang::Sq) => "Raporte të monitorimit të medias",
+            (MediaMonitoring, Lang::SrLatn) => "Izveštaji o praćenju medija",
+            (MediaMonitoring, Lang::SrCyrl) => "Извештаји о праћењу медија",
+        }
+    }
+}
+
 vocabulary! {
     /// Where a publication is in its life: only `published` is public.
     PublicationStatus {

@@ -52,7 +52,7 @@ impl Requested {
                 }
                 return Err(ApiError::invalid(
                     "lang",
-                    "\"all\" is only accepted by a publication's detail",
+                    "\"all\" is accepted only by a publication's detail and /v1/labels",
                 ));
             }
             let range =

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod file_editing;
 pub mod files;
 pub mod health;
+pub mod labels;
 pub mod metrics;
 pub mod oai;
 pub mod organisations;
@@ -52,6 +53,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(feeds::atom_feed)
         .service(feeds::json_feed)
         .service(health::list_errors)
+        .service(labels::list_labels)
         .service(editing::create_publication)
         .service(editing::replace_publication)
         .service(editing::patch_publication)

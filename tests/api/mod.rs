@@ -16,6 +16,7 @@ mod hostile_files;
 mod http;
 mod import;
 mod keys;
+mod labels;
 mod languages;
 mod metrics;
 mod oai;
