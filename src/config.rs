@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::domain::links::{PageType, SiteLinks, SiteTemplate};
+
 /// The largest file upload, in MiB, when `ARKIV_MAX_UPLOAD_MB` is not set.
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 50;
 
@@ -85,6 +87,35 @@ pub struct Config {
     /// request headers. Defaults to `http://<bind address>`.
     #[arg(long, env = "ARKIV_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// The organisation's website page of each resource, a URL template with
+    /// `{lang}`, `{type}` (`publications`, `projects`, `organisations`,
+    /// `events`, `fields`), `{slug}` and `{id}`:
+    /// `https://example.org/{lang}/{type}/{slug}`. When set, resources carry
+    /// `links.site`, feeds, OAI-PMH and citations point at the site, and
+    /// `/sitemap.xml` lists its pages.
+    #[arg(long, env = "ARKIV_SITE_URL", global = true)]
+    pub site_url: Option<String>,
+
+    /// The site's publication pages, when their paths differ from `ARKIV_SITE_URL`.
+    #[arg(long, env = "ARKIV_SITE_URL_PUBLICATIONS", global = true)]
+    pub site_url_publications: Option<String>,
+
+    /// The site's project pages, when their paths differ from `ARKIV_SITE_URL`.
+    #[arg(long, env = "ARKIV_SITE_URL_PROJECTS", global = true)]
+    pub site_url_projects: Option<String>,
+
+    /// The site's organisation pages, when their paths differ from `ARKIV_SITE_URL`.
+    #[arg(long, env = "ARKIV_SITE_URL_ORGANISATIONS", global = true)]
+    pub site_url_organisations: Option<String>,
+
+    /// The site's event pages, when their paths differ from `ARKIV_SITE_URL`.
+    #[arg(long, env = "ARKIV_SITE_URL_EVENTS", global = true)]
+    pub site_url_events: Option<String>,
+
+    /// The site's field-of-work pages, when their paths differ from `ARKIV_SITE_URL`.
+    #[arg(long, env = "ARKIV_SITE_URL_FIELDS", global = true)]
+    pub site_url_fields: Option<String>,
 
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
@@ -291,6 +322,31 @@ impl Config {
         )
     }
 
+    /// Returns the site's page templates, checked; empty ones are unset.
+    pub fn site_links(&self) -> Result<SiteLinks, String> {
+        let parse = |name: String, raw: &Option<String>| match raw.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => SiteTemplate::parse(raw)
+                .map(Some)
+                .map_err(|error| format!("{name} {raw:?} {error}")),
+            _ => Ok(None),
+        };
+        let shared = parse("ARKIV_SITE_URL".into(), &self.site_url)?;
+        let mut overrides = Vec::new();
+        for (page, raw) in [
+            (PageType::Publications, &self.site_url_publications),
+            (PageType::Projects, &self.site_url_projects),
+            (PageType::Organisations, &self.site_url_organisations),
+            (PageType::Events, &self.site_url_events),
+            (PageType::Fields, &self.site_url_fields),
+        ] {
+            let name = format!("ARKIV_SITE_URL_{}", page.env_suffix());
+            if let Some(template) = parse(name, raw)? {
+                overrides.push((page, template));
+            }
+        }
+        Ok(SiteLinks::new(shared, overrides))
+    }
+
     /// Returns what webhooks may reach beyond the public internet, checked.
     pub fn webhook_allow(&self) -> Result<crate::domain::net::AllowList, String> {
         crate::domain::net::AllowList::parse(&self.webhook_allow)
@@ -429,7 +485,53 @@ impl std::fmt::Display for PublicUrl {
 
 #[cfg(test)]
 mod tests {
-    use super::PublicUrl;
+    use super::{Config, PublicUrl};
+    use crate::domain::links::PageType;
+    use crate::domain::Lang;
+
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        use clap::Parser;
+        let mut argv = vec!["arkiv"];
+        argv.extend_from_slice(args);
+        Flags::try_parse_from(argv).expect("flags").config
+    }
+
+    #[test]
+    fn site_urls_are_checked_and_overridden_per_type() {
+        let site = config(&[
+            "--site-url",
+            "https://nsi.example/{lang}/{type}/{slug}",
+            "--site-url-events",
+            "https://nsi.example/{lang}/ngjarje/{id}",
+            "--site-url-fields",
+            " ",
+        ])
+        .site_links()
+        .expect("valid");
+        let id = "0193a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b";
+        assert_eq!(
+            site.page(PageType::Events, Lang::Sq, "summit", id)
+                .as_deref(),
+            Some("https://nsi.example/sq/ngjarje/0193a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b")
+        );
+        assert_eq!(
+            site.page(PageType::Fields, Lang::En, "media", id)
+                .as_deref(),
+            Some("https://nsi.example/en/fields/media"),
+            "an empty override leaves the shared template"
+        );
+        let error = config(&["--site-url-projects", "https://nsi.example/{name}"])
+            .site_links()
+            .expect_err("an unknown placeholder");
+        assert!(error.starts_with("ARKIV_SITE_URL_PROJECTS"), "{error}");
+        assert!(!config(&[]).site_links().expect("unset").is_configured());
+    }
 
     #[test]
     fn public_urls_are_checked_and_trimmed() {

@@ -42,6 +42,10 @@ pub struct AppState {
     pub proxies: crate::http::proxy::TrustedProxies,
     /// Where clients reach the API: the base of every absolute link.
     pub public_url: crate::config::PublicUrl,
+    /// The organisation's website pages of each resource (`ARKIV_SITE_URL`).
+    pub site: crate::domain::links::SiteLinks,
+    /// URLs per sitemap file before `/sitemap.xml` becomes an index.
+    pub sitemap_urls: usize,
     /// Seconds HTTP caches may keep a public read.
     pub cache_max_age: u32,
     /// Request counts and latencies for `/metrics`.
@@ -80,6 +84,8 @@ impl AppState {
             ),
             proxies: crate::http::proxy::TrustedProxies::NONE,
             public_url: crate::config::PublicUrl::default(),
+            site: crate::domain::links::SiteLinks::default(),
+            sitemap_urls: crate::domain::links::MAX_SITEMAP_URLS,
             cache_max_age: 0,
             metrics: crate::http::metrics::Metrics::default(),
             extractor: crate::extract::Extractor::new(
@@ -136,6 +142,19 @@ impl AppState {
     /// Builds absolute links in answers on this URL.
     pub fn with_public_url(mut self, public_url: crate::config::PublicUrl) -> Self {
         self.public_url = public_url;
+        self
+    }
+
+    /// Splits the sitemap into an index past `urls` URLs (the protocol's
+    /// 50,000 unless a test wants a small one).
+    pub fn with_sitemap_urls(mut self, urls: usize) -> Self {
+        self.sitemap_urls = urls;
+        self
+    }
+
+    /// Links resources to the organisation's website pages.
+    pub fn with_site(mut self, site: crate::domain::links::SiteLinks) -> Self {
+        self.site = site;
         self
     }
 

@@ -84,6 +84,9 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     if config.public_url.is_none() {
         tracing::info!(%public_url, "links in answers start with this; set ARKIV_PUBLIC_URL to the address clients use");
     }
+    let site = config
+        .site_links()
+        .map_err(|error| anyhow::anyhow!(error))?;
     let webhook_allow = config
         .webhook_allow()
         .map_err(|error| anyhow::anyhow!(error))?;
@@ -117,7 +120,8 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             keyed: config.rate_limit_keyed,
         })
         .with_proxies(proxies)
-        .with_public_url(public_url);
+        .with_public_url(public_url)
+        .with_site(site);
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args

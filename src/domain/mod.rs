@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod files;
 pub mod keys;
 pub mod lang;
+pub mod links;
 pub mod net;
 pub mod records;
 pub mod text;

@@ -58,6 +58,7 @@ error_codes! {
     NotFound = "not_found", NOT_FOUND, "No resource has this id or slug";
     Withdrawn = "withdrawn", GONE, "The publication was withdrawn; the detail says why";
     RouteNotFound = "route_not_found", NOT_FOUND, "No endpoint has this path";
+    SiteNotConfigured = "site_not_configured", NOT_FOUND, "No website URL is configured (ARKIV_SITE_URL), so there is no sitemap";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
     SlugTaken = "slug_taken", CONFLICT, "Another resource already has this slug or id";
     InvalidTransition = "invalid_transition", CONFLICT, "The publication's status cannot change this way (a draft cannot be withdrawn)";

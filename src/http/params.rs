@@ -524,6 +524,7 @@ mod tests {
         reads_what_it_documents::<webhooks::DeliveryParams>();
         reads_what_it_documents::<crate::routes::search::SearchParams>();
         reads_what_it_documents::<crate::routes::search::SuggestParams>();
+        reads_what_it_documents::<crate::routes::sitemap::SitemapParams>();
     }
 
     #[derive(Debug, Default, Deserialize, PartialEq)]

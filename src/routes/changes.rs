@@ -165,7 +165,7 @@ pub async fn list_changes(
             let has_more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next_since = rows.last().map_or(since, |row| row.seq);
-            let render = Render::new(&snapshot.catalog, &requested.ranges);
+            let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
             let items: Vec<ChangeEvent> = rows
                 .into_iter()
                 .map(|row| {

@@ -12,7 +12,8 @@ use super::publications::find_public;
 use super::render::Render;
 use super::views::PublicationDetail;
 use crate::domain::catalog::Catalog;
-use crate::domain::{IdOrSlug, PublicationKind};
+use crate::domain::links::PageType;
+use crate::domain::{IdOrSlug, Lang, PublicationKind};
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::{AcceptLanguage, Requested};
 use crate::http::params;
@@ -153,7 +154,7 @@ pub async fn cite_publication(
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let full = find_public(&state, &key, &raw).await?;
     let snapshot = state.snapshot().await?;
-    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
     let detail = render.publication_detail(
         &full.row,
         &full.variants,
@@ -161,20 +162,34 @@ pub async fn cite_publication(
         requested.tags(),
         false,
     );
-    let url = format!(
-        "{}/v1/publications/{}",
-        state.public_url, detail.summary.slug
-    );
+    let summary = &detail.summary;
+    let api_url = format!("{}/v1/publications/{}", state.public_url, summary.slug);
+    // A citation points a reader at the site's page when there is one.
+    let page = |lang: Lang| {
+        state
+            .site
+            .page(PageType::Publications, lang, &summary.slug, &summary.id)
+    };
+    let url = page(summary.language).unwrap_or_else(|| api_url.clone());
     let cited = Cited {
         detail: &detail,
         url: &url,
+        translations: summary
+            .available_languages
+            .iter()
+            .filter(|lang| **lang != summary.language)
+            .map(|&lang| {
+                let url = page(lang).unwrap_or_else(|| format!("{api_url}?lang={}", lang.as_str()));
+                (lang, url)
+            })
+            .collect(),
         corporate: corporate_authors(&snapshot.catalog, &detail.summary.authors),
         files: full
             .variants
             .iter()
             .filter_map(|variant| {
                 Some(CitedFile {
-                    url: format!("{url}/variants/{}/file", variant.lang),
+                    url: format!("{api_url}/variants/{}/file", variant.lang),
                     media_type: variant.file_media_type.clone()?,
                     size: variant.file_size?,
                     language: variant.lang.clone(),
@@ -221,7 +236,10 @@ pub async fn cite_publication(
 /// URL, which of its authors are organisations, and its files.
 struct Cited<'a> {
     detail: &'a PublicationDetail,
+    /// The site's page in the served language, else the API's resource.
     url: &'a str,
+    /// The other language editions and their URLs, made the same way.
+    translations: Vec<(Lang, String)>,
     /// Per author: an organisation (the publisher, or named like one in
     /// the archive in any language), not a person.
     corporate: Vec<bool>,
@@ -427,14 +445,14 @@ fn json_ld(cited: &Cited) -> serde_json::Value {
         PublicationKind::PolicyPaper => "ScholarlyArticle",
         _ => "Report",
     };
-    let translations: Vec<serde_json::Value> = item
-        .available_languages
+    let translations: Vec<serde_json::Value> = cited
+        .translations
         .iter()
-        .filter(|lang| **lang != item.language)
-        .map(|lang| {
+        .map(|(lang, url)| {
             json!({
                 "@type": kind,
-                "@id": format!("{url}?lang={}", lang.as_str()),
+                "@id": url,
+                "url": url,
                 "inLanguage": lang.as_str(),
             })
         })

@@ -301,7 +301,7 @@ pub(super) async fn respond_with(
         })
         .await?;
     let snapshot = state.snapshot().await?;
-    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let render = Render::new(state, &snapshot.catalog, &requested.ranges);
     let detail = render.publication_detail(
         &full.row,
         &full.variants,

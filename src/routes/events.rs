@@ -102,7 +102,7 @@ pub async fn list_events(
         .iter()
         .filter_map(|key| catalog.projects.id_of(key))
         .collect();
-    let render = read.render();
+    let render = read.render(&state);
     let mut events: Vec<&Event> = catalog
         .events
         .iter()
@@ -154,7 +154,7 @@ pub async fn find_event(
     state
         .cache
         .respond(&req, &read.requested, read.snapshot.seq, async {
-            let render = read.render();
+            let render = read.render(&state);
             let view = event_view(&render, event);
             let filter = crate::db::publications::Filter {
                 event_ids: Some(vec![event.id.clone()]),

@@ -10,7 +10,8 @@ use utoipa::IntoParams;
 use super::publications::{self, filter_of, newest, published, FilterParams};
 use super::render::Render;
 use super::views::PublicationSummary;
-use crate::domain::PublicationKind;
+use crate::domain::links::PageType::Publications;
+use crate::domain::{Lang, PublicationKind};
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::{AcceptLanguage, Requested};
 use crate::http::params;
@@ -63,7 +64,7 @@ async fn entries(
         statuses: published().statuses,
         ..filter_of(&filters, &snapshot.catalog)
     };
-    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let render = Render::new(state, &snapshot.catalog, &requested.ranges);
     let (items, _) = newest(state, &render, filter, ENTRIES).await?;
     Ok((items, requested, state.public_url.to_string()))
 }
@@ -74,6 +75,16 @@ fn path_and_query(req: &HttpRequest) -> &str {
     req.uri()
         .path_and_query()
         .map_or("/", |path_and_query| path_and_query.as_str())
+}
+
+/// The languages of an item's editions, the served one first.
+fn editions(item: &PublicationSummary) -> impl Iterator<Item = Lang> + '_ {
+    std::iter::once(item.language).chain(
+        item.available_languages
+            .iter()
+            .copied()
+            .filter(move |l| *l != item.language),
+    )
 }
 
 fn detail_url(base: &str, item: &PublicationSummary, lang: &str) -> String {
@@ -167,6 +178,16 @@ pub async fn atom_feed(
                 escape(&midnight(date))
             ));
         }
+        // The reader's pages on the site first, one per language edition.
+        for edition in editions(item) {
+            if let Some(page) = state.site.page(Publications, edition, &item.slug, &item.id) {
+                xml.push_str(&format!(
+                    "<link rel=\"alternate\" type=\"text/html\" hreflang=\"{}\" href=\"{}\"/>\n",
+                    escape(edition.as_str()),
+                    escape(&page)
+                ));
+            }
+        }
         xml.push_str(&format!(
             "<link rel=\"alternate\" type=\"application/json\" hreflang=\"{}\" href=\"{}\"/>\n",
             escape(lang),
@@ -249,13 +270,20 @@ pub async fn json_feed(
                 .available_languages
                 .iter()
                 .filter(|l| **l != item.language)
-                .map(|l| json!({"language": l.as_str(), "url": detail_url(&base, item, l.as_str())}))
+                .map(|l| {
+                    json!({
+                        "language": l.as_str(),
+                        "url": detail_url(&base, item, l.as_str()),
+                        "site": state.site.page(Publications, *l, &item.slug, &item.id),
+                    })
+                })
                 .collect();
             let mut tags = vec![item.kind_label.clone()];
             tags.extend(item.fields.iter().map(|f| f.label.clone()));
             json!({
                 "id": format!("urn:uuid:{}", item.id),
-                "url": detail_url(&base, item, lang),
+                "url": item.links.site.clone().unwrap_or_else(|| detail_url(&base, item, lang)),
+                "external_url": item.links.site.is_some().then(|| detail_url(&base, item, lang)),
                 "title": item.title,
                 "summary": item.summary,
                 "content_text": if item.summary.is_empty() { &item.title } else { &item.summary },

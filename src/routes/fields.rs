@@ -7,6 +7,7 @@ use super::render::Render;
 use super::views::{FieldList, FieldView};
 use super::vocabulary::{self, VocabularyRead};
 use crate::domain::catalog::Field;
+use crate::domain::links::PageType;
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::AcceptLanguage;
 use crate::http::respond;
@@ -18,6 +19,7 @@ fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
         id: field.id.clone(),
         slug: field.slug.clone(),
         label: picked.text,
+        links: render.links(PageType::Fields, &field.slug, &field.id),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
         available_languages: picked.available,
@@ -42,7 +44,7 @@ pub async fn list_fields(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let read = VocabularyRead::<LangParams>::open(&req, &state).await?;
-    let render = read.render();
+    let render = read.render(&state);
     let items: Vec<FieldView> = read
         .snapshot
         .catalog
@@ -73,7 +75,7 @@ pub async fn find_field(
     let raw = path.into_inner();
     let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
     let field = vocabulary::find(&read.snapshot.catalog.fields, &key, "field", &raw)?;
-    let view = field_view(&read.render(), field);
+    let view = field_view(&read.render(&state), field);
     let language = view.language.as_str();
     respond::json_versioned(&req, &view, &[language], &field.version)
 }

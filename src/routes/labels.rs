@@ -161,7 +161,7 @@ impl Labels {
 /// front end can render facets and switchers without hard-coding any.
 /// Cacheable for a day; the ETag revalidates.
 #[utoipa::path(
-    tag = "service",
+    tag = "site",
     params(LabelsParams, AcceptLanguage),
     responses(
         (status = 200, description = "The labels", body = LabelsResponse, headers(("ETag" = String), ("Content-Language" = String), ("Cache-Control" = String))),

@@ -21,6 +21,7 @@ pub mod projects;
 pub mod publications;
 pub mod render;
 pub mod search;
+pub mod sitemap;
 pub mod views;
 pub mod vocabulary;
 pub mod vocabulary_editing;
@@ -98,6 +99,7 @@ pub fn service(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
+        .service(sitemap::sitemap)
         .service(oai::oai_get)
         .service(oai::oai_post);
 }

@@ -21,6 +21,8 @@ use super::feeds::escape;
 use crate::db::harvest::{self, HarvestRow, Selection};
 use crate::db::publications;
 use crate::domain::catalog::Catalog;
+use crate::domain::links::PageType::{Projects, Publications};
+use crate::domain::links::SiteLinks;
 use crate::domain::{Lang, PublicationKind, PublicationStatus};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -824,7 +826,7 @@ async fn render_records(
         xml.push_str(&head);
         if let (Some(publication), Some(listed)) = (publication, &listed) {
             xml.push_str("<metadata>");
-            dublin_core(&mut xml, catalog, base, publication, listed);
+            dublin_core(&mut xml, catalog, (base, &state.site), publication, listed);
             xml.push_str("</metadata>");
         }
         xml.push_str("</record>\n");
@@ -837,7 +839,7 @@ async fn render_records(
 fn dublin_core(
     xml: &mut String,
     catalog: &Catalog,
-    base: &str,
+    (base, site): (&str, &SiteLinks),
     row: &crate::db::models::PublicationRow,
     listed: &publications::Listed,
 ) {
@@ -894,6 +896,12 @@ fn dublin_core(
     for lang in Lang::ALL {
         element("type", Some(lang.as_str()), row.kind.label(lang));
     }
+    // The site's page first, where a reader should land; it is in the
+    // first language the publication has (English when it exists).
+    let first = variants.first().and_then(|v| Lang::from_stored(&v.lang));
+    if let Some(page) = first.and_then(|lang| site.page(Publications, lang, &row.slug, &row.id)) {
+        element("identifier", None, &page);
+    }
     element(
         "identifier",
         None,
@@ -907,10 +915,11 @@ fn dublin_core(
         .as_deref()
         .and_then(|id| catalog.projects.by_id(id))
     {
+        let page = first.and_then(|lang| site.page(Projects, lang, &project.slug, &project.id));
         element(
             "relation",
             None,
-            &format!("{base}/v1/projects/{}", project.slug),
+            &page.unwrap_or_else(|| format!("{base}/v1/projects/{}", project.slug)),
         );
     }
     xml.push_str("</oai_dc:dc>");

@@ -8,6 +8,7 @@ use super::render::Render;
 use super::views::{OrganisationDetail, OrganisationList, OrganisationView};
 use super::vocabulary::{self, Localised, VocabularyRead};
 use crate::domain::catalog::Organisation;
+use crate::domain::links::PageType;
 use crate::domain::Role;
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::AcceptLanguage;
@@ -63,6 +64,7 @@ pub fn organisation_view(render: &Render<'_>, org: &Organisation) -> Organisatio
         id: org.id.clone(),
         slug: org.slug.clone(),
         name: picked.text,
+        links: render.links(PageType::Organisations, &org.slug, &org.id),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
         available_languages: picked.available,
@@ -96,7 +98,7 @@ pub async fn list_organisations(
 ) -> Result<HttpResponse, ApiError> {
     let read = VocabularyRead::<OrganisationListParams>::open(&req, &state).await?;
     let roles = &read.params.role;
-    let render = read.render();
+    let render = read.render(&state);
     let items: Vec<OrganisationView> = read
         .snapshot
         .catalog
@@ -132,7 +134,7 @@ pub async fn find_organisation(
     let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
     let catalog = &read.snapshot.catalog;
     let org = vocabulary::find(&catalog.organisations, &key, "organisation", &raw)?;
-    let render = read.render();
+    let render = read.render(&state);
     let organisation = organisation_view(&render, org);
     let detail = OrganisationDetail {
         funded_projects: catalog

@@ -10,6 +10,7 @@ use super::render::Render;
 use super::views::{ProjectDetail, ProjectList, ProjectView};
 use super::vocabulary::{self, Localised, VocabularyRead};
 use crate::domain::catalog::Project;
+use crate::domain::links::PageType;
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::AcceptLanguage;
 use crate::http::params;
@@ -54,6 +55,7 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
         id: project.id.clone(),
         slug: project.slug.clone(),
         title: picked.text,
+        links: render.links(PageType::Projects, &project.slug, &project.id),
         description: (!project.description.is_empty())
             .then(|| render.pick(&project.description).text),
         language: picked.served.lang,
@@ -98,7 +100,7 @@ pub async fn list_projects(
     let funder_ids = ids(funders, &|key| catalog.organisations.id_of(key));
     let partner_ids = ids(partners, &|key| catalog.organisations.id_of(key));
     let field_ids = ids(fields, &|key| catalog.fields.id_of(key));
-    let render = read.render();
+    let render = read.render(&state);
     let items: Vec<ProjectView> = catalog
         .projects
         .iter()
@@ -142,7 +144,7 @@ pub async fn find_project(
     state
         .cache
         .respond(&req, &read.requested, read.snapshot.seq, async {
-            let render = read.render();
+            let render = read.render(&state);
             let view = project_view(&render, project);
             let filter = crate::db::publications::Filter {
                 project_ids: Some(vec![project.id.clone()]),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::editing;
-use super::render::Render;
+use super::render::{stored_languages, Render};
 use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
 use crate::db::models::{PublicationRow, VariantHeadRow};
 use crate::db::publications::{self, After, Filter, Full, Sort};
@@ -387,7 +387,7 @@ pub async fn list_publications(
                 .next_after
                 .as_ref()
                 .map(|after| encode_cursor(sort, after));
-            let items = page.summaries(&Render::new(catalog, &requested.ranges));
+            let items = page.summaries(&Render::new(&state, catalog, &requested.ranges));
             let languages = requested.list_languages(items.iter().map(|item| item.language));
             let page = PublicationPage {
                 items,
@@ -440,7 +440,7 @@ pub async fn find_publication(
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let snapshot = state.snapshot().await?;
     let render_detail = |full: &Full| {
-        let render = Render::new(&snapshot.catalog, &requested.ranges);
+        let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
         let detail = render.publication_detail(
             &full.row,
             &full.variants,
@@ -604,6 +604,42 @@ pub async fn newest(
     Ok((items, page.total))
 }
 
+/// A published publication as the sitemap lists it.
+pub struct Editions {
+    pub id: String,
+    pub slug: String,
+    pub updated_at: String,
+    /// Every tag it can be served in (a derived `sr-Latn` included).
+    pub languages: Vec<Lang>,
+}
+
+/// Every published publication's language editions, newest first, read a
+/// page at a time so no query holds the whole archive.
+pub async fn published_editions(state: &AppState) -> Result<Vec<Editions>, ApiError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = load_page(state, published(), Sort::PublishedDesc, after, 1000).await?;
+        for row in &page.rows {
+            let heads = page
+                .heads
+                .get(&row.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            out.push(Editions {
+                id: row.id.clone(),
+                slug: row.slug.clone(),
+                updated_at: row.updated_at.clone(),
+                languages: crate::domain::lang::available(&stored_languages(heads)),
+            });
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// The filter of everything public.
 pub fn published() -> Filter {
     Filter {
@@ -685,7 +721,7 @@ pub async fn publications_csv(
     let snapshot = state.snapshot().await?;
     let mut filter = filter_of(&filters, &snapshot.catalog);
     read_statuses(&listing.status, &caller, &mut filter)?;
-    let render = Render::new(&snapshot.catalog, &requested.ranges);
+    let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
     let base = state.public_url.as_str();
     let mut csv = String::from(
         "\u{feff}id,slug,kind,status,published_on,language,title,summary,authors,keywords,project,funders,partners,fields,event,available_languages,url\r\n",

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
 use crate::domain::catalog::{self, Catalog};
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
+use crate::domain::links::{PageType, SiteLinks};
 use crate::domain::records::LangMap;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::Lang;
+use crate::state::AppState;
 
 use super::views::*;
 
@@ -17,6 +19,10 @@ use super::views::*;
 pub struct Render<'a> {
     pub catalog: &'a Catalog,
     pub ranges: &'a [LanguageRange],
+    /// The API's public URL, the base of `links.self`.
+    api: &'a str,
+    /// The website's page templates, for `links.site`.
+    site: &'a SiteLinks,
 }
 
 /// A text picked from a per-language map, with where it came from.
@@ -27,8 +33,31 @@ pub struct Picked {
 }
 
 impl<'a> Render<'a> {
-    pub fn new(catalog: &'a Catalog, ranges: &'a [LanguageRange]) -> Self {
-        Self { catalog, ranges }
+    pub fn new(state: &'a AppState, catalog: &'a Catalog, ranges: &'a [LanguageRange]) -> Self {
+        Self {
+            catalog,
+            ranges,
+            api: state.public_url.as_str(),
+            site: &state.site,
+        }
+    }
+
+    /// The links of a resource, in the page's language.
+    pub fn links(&self, page: PageType, slug: &str, id: &str) -> Links {
+        self.links_in(self.labels(), page, slug, id)
+    }
+
+    /// The links of a resource in a given language (a language edition).
+    pub fn links_in(&self, lang: Lang, page: PageType, slug: &str, id: &str) -> Links {
+        Links {
+            self_url: format!(
+                "{}/v1/{}/{slug}?lang={}",
+                self.api,
+                page.as_str(),
+                lang.as_str()
+            ),
+            site: self.site.page(page, lang, slug, id),
+        }
     }
 
     /// Returns the language of every label in the response (kinds, roles,
@@ -71,6 +100,7 @@ impl<'a> Render<'a> {
             id: org.id.clone(),
             slug: org.slug.clone(),
             name: self.text(&org.name),
+            links: self.links(PageType::Organisations, &org.slug, &org.id),
             grant_number: grant_number.map(str::to_owned),
         })
     }
@@ -81,6 +111,7 @@ impl<'a> Render<'a> {
             id: project.id.clone(),
             slug: project.slug.clone(),
             title: self.text(&project.title),
+            links: self.links(PageType::Projects, &project.slug, &project.id),
         })
     }
 
@@ -90,6 +121,7 @@ impl<'a> Render<'a> {
             id: field.id.clone(),
             slug: field.slug.clone(),
             label: self.text(&field.label),
+            links: self.links(PageType::Fields, &field.slug, &field.id),
         })
     }
 
@@ -101,6 +133,7 @@ impl<'a> Render<'a> {
             kind: event.kind,
             kind_label: event.kind.label(self.labels()).to_owned(),
             title: picked.text,
+            links: self.links(PageType::Events, &event.slug, &event.id),
             starts_on: event.starts_on.clone(),
             ends_on: event.ends_on.clone(),
             place: event.place.clone(),
@@ -144,16 +177,46 @@ impl<'a> Render<'a> {
             Some(head) => (derived(served, &head.title), derived(served, &head.summary)),
             None => (String::new(), String::new()),
         };
-        self.summary_of(row, served, available(&stored), title, summary, field_ids)
+        let titles: Vec<(Lang, &str)> = heads
+            .iter()
+            .filter_map(|h| Some((Lang::from_stored(&h.lang)?, h.title.as_str())))
+            .collect();
+        self.summary_of(row, served, &titles, (title, summary), field_ids)
     }
 
+    /// The language editions of a publication from its stored titles: each
+    /// stored one, and Latin derived from Cyrillic when only that is stored.
+    fn alternates(&self, row: &PublicationRow, titles: &[(Lang, &str)]) -> Vec<Alternate> {
+        let stored: Vec<Lang> = titles.iter().map(|(lang, _)| *lang).collect();
+        available(&stored)
+            .into_iter()
+            .filter_map(|lang| {
+                let (source, derived) = match titles.iter().find(|(l, _)| *l == lang) {
+                    Some(found) => (found, false),
+                    None => (titles.iter().find(|(l, _)| *l == Lang::SrCyrl)?, true),
+                };
+                Some(Alternate {
+                    language: lang,
+                    title: if derived {
+                        cyrillic_to_latin(source.1)
+                    } else {
+                        source.1.to_owned()
+                    },
+                    derived,
+                    links: self.links_in(lang, PageType::Publications, &row.slug, &row.id),
+                })
+            })
+            .collect()
+    }
+
+    /// `titles` are the stored variants' titles; `text` the served title
+    /// and summary.
     fn summary_of(
         &self,
         row: &PublicationRow,
         served: Served,
-        available_languages: Vec<Lang>,
-        title: String,
-        summary: String,
+        titles: &[(Lang, &str)],
+        (title, summary): (String, String),
         field_ids: &[String],
     ) -> PublicationSummary {
         let kind = row.kind;
@@ -172,9 +235,11 @@ impl<'a> Render<'a> {
             updated_at: row.updated_at.clone(),
             language: served.lang,
             derived_from: served.derived_from,
-            available_languages,
+            available_languages: available(&titles.iter().map(|(l, _)| *l).collect::<Vec<_>>()),
             title,
             summary,
+            links: self.links(PageType::Publications, &row.slug, &row.id),
+            alternates: self.alternates(row, titles),
             authors: serde_json::from_str(&row.authors).unwrap_or_default(),
             keywords: serde_json::from_str(&row.keywords).unwrap_or_default(),
             project: project.and_then(|p| self.project_ref(&p.id)),
@@ -215,8 +280,11 @@ impl<'a> Render<'a> {
             ),
             None => Default::default(),
         };
-        let summary_view =
-            self.summary_of(row, served, available(&stored), title, summary, field_ids);
+        let titles: Vec<(Lang, &str)> = variants
+            .iter()
+            .filter_map(|v| Some((Lang::from_stored(&v.lang)?, v.title.as_str())))
+            .collect();
+        let summary_view = self.summary_of(row, served, &titles, (title, summary), field_ids);
         let variants_view = all.then(|| {
             let mut map = BTreeMap::new();
             for v in variants {

@@ -398,7 +398,7 @@ pub async fn search_publications(
         .cache
         .respond(&req, &requested, seq, async {
             let outcome = searcher.search(request).await?;
-            let render = Render::new(&snapshot.catalog, &requested.ranges);
+            let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
             render_results(outcome, &render, &requested, offset, limit)
         })
         .await
@@ -497,7 +497,7 @@ pub async fn suggest_titles(
                     limit: suggest.limit.unwrap_or(DEFAULT_SUGGESTIONS),
                 })
                 .await?;
-            let render = Render::new(&snapshot.catalog, &requested.ranges);
+            let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
             let items: Vec<Suggestion> = listings
                 .iter()
                 .map(|listing| {

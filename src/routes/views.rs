@@ -8,6 +8,25 @@ use utoipa::ToSchema;
 
 use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role};
 
+/// Where a resource lives: in the API and on the organisation's website,
+/// both in the language of the page that embeds it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Links {
+    /// The resource in this API.
+    #[serde(rename = "self")]
+    #[schema(
+        example = "https://archive.example.org/v1/publications/conclusions-expert-discussion-2024-10-31?lang=sq"
+    )]
+    pub self_url: String,
+    /// The page a reader should open on the organisation's website; null
+    /// when no site URL is configured for this type (`ARKIV_SITE_URL`).
+    #[schema(
+        required = true,
+        example = "https://example.org/sq/publications/conclusions-expert-discussion-2024-10-31"
+    )]
+    pub site: Option<String>,
+}
+
 /// An organisation as other resources embed it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganisationRef {
@@ -18,6 +37,7 @@ pub struct OrganisationRef {
     /// The name in the served language.
     #[schema(example = "German Federal Foreign Office")]
     pub name: String,
+    pub links: Links,
     /// For funders of a project: the grant number, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_number: Option<String>,
@@ -31,6 +51,7 @@ pub struct ProjectRef {
     pub slug: String,
     #[schema(example = "Dialogue, Solutions Future")]
     pub title: String,
+    pub links: Links,
 }
 
 /// An event as other resources embed it.
@@ -45,6 +66,7 @@ pub struct EventRef {
     pub kind_label: String,
     #[schema(example = "Challenges and opportunities in the Kosovo-Serbia normalization process")]
     pub title: String,
+    pub links: Links,
     #[schema(example = "2024-10-31")]
     pub starts_on: String,
     pub ends_on: Option<String>,
@@ -60,6 +82,21 @@ pub struct FieldRef {
     pub slug: String,
     #[schema(example = "Normalization of relations/dialogue")]
     pub label: String,
+    pub links: Links,
+}
+
+/// One language edition of a publication, for a language switcher and
+/// `hreflang` tags.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Alternate {
+    #[schema(example = "sq")]
+    pub language: Lang,
+    /// The title in that language.
+    pub title: String,
+    /// True when the edition is transliterated from the other script.
+    pub derived: bool,
+    /// The edition in this API and on the site.
+    pub links: Links,
 }
 
 /// A publication in a list: everything a card or a search hit shows.
@@ -90,6 +127,10 @@ pub struct PublicationSummary {
     pub available_languages: Vec<Lang>,
     pub title: String,
     pub summary: String,
+    pub links: Links,
+    /// Every language edition, this one included, in the order of
+    /// `available_languages`.
+    pub alternates: Vec<Alternate>,
     #[schema(example = json!(["New Social Initiative"]))]
     pub authors: Vec<String>,
     #[schema(example = json!(["dialogue", "normalization"]))]
@@ -178,6 +219,7 @@ pub struct OrganisationView {
     pub slug: String,
     #[schema(example = "Institute for Social Policy Musine Kokalari")]
     pub name: String,
+    pub links: Links,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Lang>,
@@ -209,6 +251,7 @@ pub struct FieldView {
     pub slug: String,
     #[schema(example = "Citizen participation")]
     pub label: String,
+    pub links: Links,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Lang>,
@@ -223,6 +266,7 @@ pub struct ProjectView {
     pub slug: String,
     #[schema(example = "Dialogue, Solutions Future")]
     pub title: String,
+    pub links: Links,
     pub description: Option<String>,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]

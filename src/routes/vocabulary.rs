@@ -78,8 +78,8 @@ where
     }
 
     /// Renders in the language asked for.
-    pub fn render(&self) -> Render<'_> {
-        Render::new(&self.snapshot.catalog, &self.requested.ranges)
+    pub fn render<'s>(&'s self, state: &'s AppState) -> Render<'s> {
+        Render::new(state, &self.snapshot.catalog, &self.requested.ranges)
     }
 
     /// Answers every item of a list, with its `Content-Language`.

@@ -26,6 +26,7 @@ mod properties;
 mod publications;
 mod relevance;
 mod search;
+mod site;
 mod vocabulary;
 mod vocabulary_editing;
 mod webhooks;
