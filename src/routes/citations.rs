@@ -150,11 +150,66 @@ pub async fn cite_publication(
             .and_then(Format::from_accept)
             .unwrap_or(Format::Bibtex),
     };
-    let raw = path.into_inner();
-    let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
-    let full = find_public(&state, &key, &raw).await?;
+    cite(
+        &req,
+        &state,
+        &path.into_inner(),
+        &requested,
+        format,
+        Delivery::Download,
+    )
+    .await
+}
+
+/// How a citation is sent: as a file to save, or as the publication's own
+/// URL answering `Accept: application/ld+json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Download,
+    Representation,
+}
+
+/// Returns true when `Accept` prefers schema.org JSON-LD to plain JSON: its
+/// q-value is higher, or equal and it is listed first.
+pub fn prefers_json_ld(req: &HttpRequest) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let mut best: Option<(&str, f32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim();
+        if !matches!(media, "application/ld+json" | "application/json") {
+            continue;
+        }
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > 0.0 && best.is_none_or(|(_, top)| q > top) {
+            best = Some((media, q));
+        }
+    }
+    best.is_some_and(|(media, _)| media == "application/ld+json")
+}
+
+/// Answers with a publication's citation in `format`.
+pub async fn cite(
+    req: &HttpRequest,
+    state: &AppState,
+    raw: &str,
+    requested: &Requested,
+    format: Format,
+    delivery: Delivery,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdOrSlug::parse(raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
+    let full = find_public(state, &key, raw).await?;
     let snapshot = state.snapshot().await?;
-    let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
+    let render = Render::new(state, &snapshot.catalog, &requested.ranges);
     let detail = render.publication_detail(
         &full.row,
         &full.variants,
@@ -213,11 +268,14 @@ pub async fn cite_publication(
         Format::Ris => "application/x-research-info-systems; charset=utf-8",
         other => other.media_type(),
     });
-    let mut response = respond::send(&req, &encoded);
+    let mut response = respond::send(req, &encoded);
     response.headers_mut().insert(
         header::VARY,
         header::HeaderValue::from_static("Accept, Accept-Language"),
     );
+    if delivery == Delivery::Representation {
+        return Ok(response);
+    }
     // The slug is letters, digits and hyphens: nothing to quote.
     let disposition = format!(
         "attachment; filename=\"{}.{}\"",

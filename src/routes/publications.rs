@@ -9,6 +9,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
+use super::citations::{self, Delivery};
 use super::editing;
 use super::render::{stored_languages, Render};
 use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
@@ -410,7 +411,10 @@ pub async fn list_publications(
 /// its project, funders, partners, event and fields embedded, so one request
 /// renders a detail page. `?lang=all` adds every variant. A Serbian text
 /// stored only in Cyrillic is served as `sr-Latn` by transliteration, with
-/// `derived_from: "sr-Cyrl"`. A withdrawn publication answers 410.
+/// `derived_from: "sr-Cyrl"`. A withdrawn publication answers 410. Asked
+/// for with `Accept: application/ld+json` (preferred to `application/json`),
+/// the same URL answers with the schema.org JSON-LD of its citation, for
+/// linked-data clients.
 #[utoipa::path(
     tag = "publications",
     params(
@@ -419,8 +423,10 @@ pub async fn list_publications(
         AcceptLanguage,
     ),
     responses(
-        (status = 200, description = "The publication", body = PublicationDetail,
-            headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 200, description = "The publication", content(
+            (PublicationDetail = "application/json"),
+            (Object = "application/ld+json"),
+        ), headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 400, description = "A malformed id, slug or parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published publication has this id or slug", body = Problem, content_type = "application/problem+json"),
@@ -435,8 +441,26 @@ pub async fn find_publication(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query: PublicationDetailParams = params::read(&req)?;
-    let requested = Requested::new(&req, query.lang.as_deref(), true)?;
     let raw = path.into_inner();
+    if citations::prefers_json_ld(&req) {
+        let requested = Requested::new(&req, query.lang.as_deref(), false)?;
+        let format = citations::Format::JsonLd;
+        let mut response = citations::cite(
+            &req,
+            &state,
+            &raw,
+            &requested,
+            format,
+            Delivery::Representation,
+        )
+        .await?;
+        response.headers_mut().insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept, Accept-Language"),
+        );
+        return Ok(response);
+    }
+    let requested = Requested::new(&req, query.lang.as_deref(), true)?;
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let snapshot = state.snapshot().await?;
     let render_detail = |full: &Full| {
@@ -469,15 +493,24 @@ pub async fn find_publication(
             })
             .await?;
         let full = found.ok_or_else(|| ApiError::not_found("publication", &raw))?;
-        return Ok(respond::send(&req, &render_detail(&full)?));
+        let mut response = respond::send(&req, &render_detail(&full)?);
+        response
+            .headers_mut()
+            .append(header::VARY, header::HeaderValue::from_static("Accept"));
+        return Ok(response);
     }
-    state
+    let mut response = state
         .cache
         .respond(&req, &requested, snapshot.seq, async {
             let full = find_public(&state, &key, &raw).await?;
             render_detail(&full)
         })
-        .await
+        .await?;
+    // The same URL answers JSON-LD to those who ask (above).
+    response
+        .headers_mut()
+        .append(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
 }
 
 /// One page of publications as loaded: rows with their variant heads and

@@ -223,3 +223,62 @@ on_both_backends!(json_ld_can_be_pasted_into_a_script_element, |backend| {
         assert_eq!(ld["keywords"][0], "x&y");
     }
 });
+
+on_both_backends!(a_publication_url_answers_json_ld_when_asked, |backend| {
+    let app = demo_app(backend);
+    let uri = "/v1/publications/conclusions-expert-discussion-2024-10-31";
+    let citation = app
+        .get(&format!("{uri}/citation?format=jsonld&lang=sq"))
+        .await
+        .json();
+    for accept in [
+        "application/ld+json",
+        "application/json;q=0.5, application/ld+json",
+        "text/html, application/ld+json;q=0.9, */*;q=0.1",
+    ] {
+        let reply = app
+            .get_with(&format!("{uri}?lang=sq"), &[("Accept", accept)])
+            .await;
+        assert_eq!(reply.status, 200, "{accept}");
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/ld+json"),
+            "{accept}"
+        );
+        assert_eq!(reply.header("content-disposition"), None, "not a download");
+        assert!(reply
+            .header("vary")
+            .is_some_and(|vary| vary.contains("Accept,") || vary.ends_with("Accept")));
+        assert_eq!(reply.json(), citation, "{accept}");
+    }
+    // Plain JSON wins a tie it is listed first in, and by default; both
+    // answers say that they vary on Accept.
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("application/json, application/ld+json"),
+        Some("application/ld+json;q=0.2, application/json"),
+    ] {
+        let headers: Vec<(&str, &str)> = accept.iter().map(|a| ("Accept", *a)).collect();
+        let reply = app.get_with(uri, &headers).await;
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        assert!(reply.json()["slug"].is_string(), "{accept:?}");
+        let vary = reply.header("vary").unwrap_or_default();
+        assert!(
+            vary.split(", ").any(|name| name == "Accept"),
+            "{accept:?}: {vary}"
+        );
+    }
+    assert_problem(
+        &app.get_with(
+            &format!("{uri}?lang=all"),
+            &[("Accept", "application/ld+json")],
+        )
+        .await,
+        400,
+        "invalid_parameter",
+    );
+});

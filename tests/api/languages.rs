@@ -17,7 +17,8 @@ on_both_backends!(the_demo_archive_answers_in_all_four_tags, |backend| {
         assert_eq!(reply.header("content-language").as_deref(), Some(tag));
         assert_eq!(
             reply.header("vary").as_deref(),
-            Some("Accept-Language, Accept-Encoding")
+            Some("Accept-Language, Accept, Accept-Encoding"),
+            "the same URL answers JSON-LD to Accept"
         );
         assert_eq!(publication["requested_languages"], serde_json::json!([tag]));
         assert_eq!(
