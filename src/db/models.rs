@@ -58,6 +58,14 @@ pub struct ProjectPartnerRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = project_implementers)]
+pub struct ProjectImplementerRow {
+    pub project_id: String,
+    pub organisation_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = project_fields)]
 pub struct ProjectFieldRow {
     pub project_id: String,

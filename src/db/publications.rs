@@ -148,6 +148,20 @@ pub fn count(conn: &mut AnyConnection, filter: &Filter) -> QueryResult<i64> {
     filtered(filter).count().get_result(conn)
 }
 
+/// Counts the published publications of each project that has any.
+pub fn published_by_project(conn: &mut AnyConnection) -> QueryResult<HashMap<String, i64>> {
+    let rows: Vec<(Option<String>, i64)> = publications::table
+        .filter(publications::status.eq(PublicationStatus::Published))
+        .filter(publications::project_id.is_not_null())
+        .group_by(publications::project_id)
+        .select((publications::project_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(project, count)| Some((project?, count)))
+        .collect())
+}
+
 /// Loads one page: at most `limit` rows after `after`, plus one more row
 /// when there is a next page.
 pub fn page(

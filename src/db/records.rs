@@ -89,6 +89,11 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
                 .iter()
                 .map(|id| org_slug(id))
                 .collect::<Result<_, _>>()?,
+            implementers: project
+                .implementer_ids
+                .iter()
+                .map(|id| org_slug(id))
+                .collect::<Result<_, _>>()?,
             fields: project
                 .field_ids
                 .iter()

@@ -56,6 +56,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    project_implementers (project_id, organisation_id) {
+        project_id -> Text,
+        organisation_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
     project_fields (project_id, field_id) {
         project_id -> Text,
         field_id -> Text,
@@ -220,6 +228,8 @@ diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));
 diesel::joinable!(project_partners -> organisations (organisation_id));
+diesel::joinable!(project_implementers -> projects (project_id));
+diesel::joinable!(project_implementers -> organisations (organisation_id));
 diesel::joinable!(project_fields -> projects (project_id));
 diesel::joinable!(project_fields -> fields (field_id));
 diesel::joinable!(events -> projects (project_id));
@@ -237,6 +247,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     projects,
     project_funders,
     project_partners,
+    project_implementers,
     project_fields,
     events,
     event_organisers,

@@ -103,6 +103,20 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 .or_default()
                 .push(row.organisation_id);
         }
+        let mut implementers: HashMap<String, Vec<String>> = HashMap::new();
+        for row in project_implementers::table
+            .select(ProjectImplementerRow::as_select())
+            .order((
+                project_implementers::project_id,
+                project_implementers::position,
+            ))
+            .load(conn)?
+        {
+            implementers
+                .entry(row.project_id)
+                .or_default()
+                .push(row.organisation_id);
+        }
         let mut project_field_ids: HashMap<String, Vec<String>> = HashMap::new();
         for row in project_fields::table
             .select(ProjectFieldRow::as_select())
@@ -120,6 +134,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 description: take(&mut texts, &row.id, "description"),
                 funders: funders.remove(&row.id).unwrap_or_default(),
                 partner_ids: partners.remove(&row.id).unwrap_or_default(),
+                implementer_ids: implementers.remove(&row.id).unwrap_or_default(),
                 field_ids: project_field_ids.remove(&row.id).unwrap_or_default(),
                 id: row.id.clone(),
                 slug: row.slug.clone(),

@@ -242,6 +242,8 @@ pub fn write_project(
         .execute(conn)?;
     diesel::delete(project_partners::table.filter(project_partners::project_id.eq(id)))
         .execute(conn)?;
+    diesel::delete(project_implementers::table.filter(project_implementers::project_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(project_fields::table.filter(project_fields::project_id.eq(id)))
         .execute(conn)?;
     for (position, funder) in (0..).zip(&record.funders) {
@@ -259,6 +261,15 @@ pub fn write_project(
             .values(ProjectPartnerRow {
                 project_id: id.to_owned(),
                 organisation_id: lookup(&ids.organisations, partner.as_str())?,
+                position,
+            })
+            .execute(conn)?;
+    }
+    for (position, implementer) in (0..).zip(&record.implementers) {
+        diesel::insert_into(project_implementers::table)
+            .values(ProjectImplementerRow {
+                project_id: id.to_owned(),
+                organisation_id: lookup(&ids.organisations, implementer.as_str())?,
                 position,
             })
             .execute(conn)?;

@@ -46,6 +46,7 @@ pub struct Project {
     pub ends_on: Option<String>,
     pub funders: Vec<Funding>,
     pub partner_ids: Vec<String>,
+    pub implementer_ids: Vec<String>,
     pub field_ids: Vec<String>,
     pub version: String,
 }

@@ -224,6 +224,10 @@ pub struct ProjectRecord {
     pub funders: Vec<FunderRef>,
     #[serde(default)]
     pub partners: Vec<Slug>,
+    /// The organisations that carry the project out (the archive's own,
+    /// usually). Left out of exports when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implementers: Vec<Slug>,
     #[serde(default)]
     pub fields: Vec<Slug>,
 }
@@ -463,6 +467,7 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                 &mut problems,
             );
             check_unique("partners", project.partners.iter(), &mut problems);
+            check_unique("implementers", project.implementers.iter(), &mut problems);
             check_unique("fields", project.fields.iter(), &mut problems);
         }
         Record::Event(event) => {
@@ -585,6 +590,12 @@ pub fn references(record: &Record) -> Vec<(String, Entity, &str)> {
                 "partners",
                 Entity::Organisation,
                 project.partners.iter(),
+            );
+            list(
+                &mut refs,
+                "implementers",
+                Entity::Organisation,
+                project.implementers.iter(),
             );
             list(&mut refs, "fields", Entity::Field, project.fields.iter());
         }

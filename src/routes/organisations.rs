@@ -5,9 +5,10 @@ use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::render::Render;
-use super::views::{OrganisationDetail, OrganisationList, OrganisationView};
+use super::views::{OrganisationDetail, OrganisationList, OrganisationProject, OrganisationView};
 use super::vocabulary::{self, Localised, VocabularyRead};
-use crate::domain::catalog::Organisation;
+use crate::db::publications;
+use crate::domain::catalog::{Organisation, Project};
 use crate::domain::links::PageType;
 use crate::domain::Role;
 use crate::http::error::{ApiError, Problem};
@@ -134,21 +135,29 @@ pub async fn find_organisation(
     let (read, key) = VocabularyRead::<LangParams>::open_one(&req, &state, &raw).await?;
     let catalog = &read.snapshot.catalog;
     let org = vocabulary::find(&catalog.organisations, &key, "organisation", &raw)?;
+    let counts = state
+        .db
+        .run(|conn| -> Result<_, ApiError> { Ok(publications::published_by_project(conn)?) })
+        .await?;
     let render = read.render(&state);
     let organisation = organisation_view(&render, org);
+    let projects = |role: fn(&Project, &str) -> bool| -> Vec<OrganisationProject> {
+        catalog
+            .projects
+            .iter()
+            .filter(|p| role(p, &org.id))
+            .filter_map(|p| {
+                Some(OrganisationProject {
+                    project: render.project_ref(&p.id)?,
+                    publications_total: counts.get(&p.id).copied().unwrap_or(0),
+                })
+            })
+            .collect()
+    };
     let detail = OrganisationDetail {
-        funded_projects: catalog
-            .projects
-            .iter()
-            .filter(|p| p.funders.iter().any(|f| f.organisation_id == org.id))
-            .filter_map(|p| render.project_ref(&p.id))
-            .collect(),
-        partner_projects: catalog
-            .projects
-            .iter()
-            .filter(|p| p.partner_ids.contains(&org.id))
-            .filter_map(|p| render.project_ref(&p.id))
-            .collect(),
+        funded_projects: projects(|p, org| p.funders.iter().any(|f| f.organisation_id == org)),
+        partner_projects: projects(|p, org| p.partner_ids.iter().any(|id| id == org)),
+        implemented_projects: projects(|p, org| p.implementer_ids.iter().any(|id| id == org)),
         organised_events: catalog
             .events
             .iter()

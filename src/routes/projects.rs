@@ -65,6 +65,7 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
         ends_on: project.ends_on.clone(),
         funders: render.funders(project),
         partners: render.partners(project),
+        implementers: render.implementers(project),
         fields: render.fields(&project.field_ids),
     }
 }

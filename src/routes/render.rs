@@ -156,6 +156,14 @@ impl<'a> Render<'a> {
             .collect()
     }
 
+    pub fn implementers(&self, project: &catalog::Project) -> Vec<OrganisationRef> {
+        project
+            .implementer_ids
+            .iter()
+            .filter_map(|id| self.organisation_ref(id, None))
+            .collect()
+    }
+
     pub fn fields(&self, ids: &[String]) -> Vec<FieldRef> {
         ids.iter().filter_map(|id| self.field_ref(id)).collect()
     }

@@ -232,13 +232,27 @@ pub struct OrganisationView {
     pub ror: Option<String>,
 }
 
-/// An organisation with the projects it funds and implements.
+/// A project on an organisation's page, with how much came of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationProject {
+    #[serde(flatten)]
+    pub project: ProjectRef,
+    /// How many published publications the project has.
+    #[schema(example = 4)]
+    pub publications_total: i64,
+}
+
+/// An organisation with its projects by role and the events it organised.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganisationDetail {
     #[serde(flatten)]
     pub organisation: OrganisationView,
-    pub funded_projects: Vec<ProjectRef>,
-    pub partner_projects: Vec<ProjectRef>,
+    /// Projects it funds.
+    pub funded_projects: Vec<OrganisationProject>,
+    /// Projects it is a partner in.
+    pub partner_projects: Vec<OrganisationProject>,
+    /// Projects it carries out.
+    pub implemented_projects: Vec<OrganisationProject>,
     pub organised_events: Vec<EventRef>,
     pub requested_languages: Vec<String>,
 }
@@ -277,6 +291,8 @@ pub struct ProjectView {
     pub ends_on: Option<String>,
     pub funders: Vec<OrganisationRef>,
     pub partners: Vec<OrganisationRef>,
+    /// The organisations that carry the project out.
+    pub implementers: Vec<OrganisationRef>,
     pub fields: Vec<FieldRef>,
 }
 

@@ -79,6 +79,37 @@ on_both_backends!(organisations_fields_and_events_answer, |backend| {
         .as_array()
         .is_some_and(|e| !e.is_empty()));
 
+    // An organisation's projects by role, each with its published count,
+    // the same the project's own page gives.
+    let nsi = app
+        .get("/v1/organisations/new-social-initiative")
+        .await
+        .json();
+    let implemented = nsi["implemented_projects"].as_array().expect("projects");
+    assert_eq!(implemented.len(), 3, "{nsi}");
+    let mut counted = 0;
+    for project in implemented {
+        let slug = project["slug"].as_str().expect("slug");
+        let detail = app.get(&format!("/v1/projects/{slug}")).await.json();
+        assert_eq!(
+            project["publications_total"], detail["publications_total"],
+            "{slug}"
+        );
+        assert_eq!(detail["implementers"][0]["slug"], "new-social-initiative");
+        counted += project["publications_total"].as_i64().unwrap_or_default();
+    }
+    assert!(counted > 0);
+    assert_eq!(nsi["funded_projects"], serde_json::json!([]));
+    let ned = app
+        .get("/v1/organisations/national-endowment-for-democracy")
+        .await
+        .json();
+    assert_eq!(
+        ned["funded_projects"][0]["slug"],
+        "strengthening-youth-civic-participation"
+    );
+    assert!(ned["funded_projects"][0]["publications_total"].is_i64());
+
     let fields = app.get("/v1/fields").await.json();
     assert_eq!(fields["total"], 4);
     let field = app

@@ -49,7 +49,7 @@ on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
         ),
         (
             "/v1/projects",
-            json!({"slug": "water-dialogue", "title": {"en": "Water dialogue"}, "funders": ["national-endowment-for-democracy"], "partners": ["kosovo-water-forum"], "fields": ["water"]}),
+            json!({"slug": "water-dialogue", "title": {"en": "Water dialogue"}, "funders": ["national-endowment-for-democracy"], "partners": ["kosovo-water-forum"], "implementers": ["new-social-initiative"], "fields": ["water"]}),
             "title",
         ),
         (
@@ -142,12 +142,46 @@ on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
         "validation_failed",
     );
     assert!(problem.to_string().contains("nobody-at-all"));
-    // The new project lists its partner, the event its project.
+    // The new project lists its partner and implementer.
     let project = app.get("/v1/projects/water-dialogue").await.json();
     assert_eq!(
         project["partners"][0]["slug"], "kosovo-water-forum",
         "{project}"
     );
+    assert_eq!(project["implementers"][0]["slug"], "new-social-initiative");
+    let implementer = app
+        .get("/v1/organisations/new-social-initiative")
+        .await
+        .json();
+    let implemented: Vec<&str> = implementer["implemented_projects"]
+        .as_array()
+        .expect("implemented projects")
+        .iter()
+        .filter_map(|p| p["slug"].as_str())
+        .collect();
+    assert!(implemented.contains(&"water-dialogue"), "{implemented:?}");
+    // An implementer that is no organisation, or named twice, is named.
+    for (implementers, named) in [
+        (json!(["nobody-at-all"]), "nobody-at-all"),
+        (json!(["kcss", "kcss"]), "implementers"),
+    ] {
+        let body =
+            json!({"slug": "another", "title": {"en": "Another"}, "implementers": implementers});
+        let problem = assert_problem(
+            &send(
+                &app,
+                Method::POST,
+                "/v1/projects",
+                &editor,
+                None,
+                Some(&body),
+            )
+            .await,
+            422,
+            "validation_failed",
+        );
+        assert!(problem["errors"].to_string().contains(named), "{problem}");
+    }
 
     // Deleting: admins only; refused while referred to; then allowed, last first.
     let (event, event_tag) = &made[3];
