@@ -166,6 +166,14 @@ pub struct VariantHeadRow {
     pub lang: String,
     pub title: String,
     pub summary: String,
+    /// The start of the body, read only when there is no summary: what a
+    /// list item's excerpt is made of then.
+    #[diesel(select_expression = diesel::dsl::sql::<diesel::sql_types::Text>(
+        "CASE WHEN variants.summary = '' THEN substr(variants.body, 1, 1200) ELSE '' END"
+    ))]
+    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Text>)]
+    #[serde(default)]
+    pub body_start: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

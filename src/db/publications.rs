@@ -406,6 +406,11 @@ impl Listing {
                     lang: variant.lang.clone(),
                     title: variant.title.clone(),
                     summary: variant.summary.clone(),
+                    body_start: if variant.summary.is_empty() {
+                        variant.body.chars().take(1200).collect()
+                    } else {
+                        String::new()
+                    },
                 })
                 .collect(),
             field_ids: full.field_ids.clone(),

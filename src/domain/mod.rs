@@ -7,6 +7,7 @@ pub mod keys;
 pub mod lang;
 pub mod links;
 pub mod net;
+pub mod reading;
 pub mod records;
 pub mod text;
 pub mod translit;

@@ -7,6 +7,7 @@ use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
 use crate::domain::catalog::{self, Catalog};
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
 use crate::domain::links::{PageType, SiteLinks};
+use crate::domain::reading::{excerpt, reading_minutes};
 use crate::domain::records::LangMap;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::translit::cyrillic_to_latin;
@@ -181,15 +182,19 @@ impl<'a> Render<'a> {
             derived_from: None,
         });
         let head = heads.iter().find(|h| h.lang == served.source().as_str());
-        let (title, summary) = match head {
-            Some(head) => (derived(served, &head.title), derived(served, &head.summary)),
-            None => (String::new(), String::new()),
+        let text = match head {
+            Some(head) => {
+                let summary = derived(served, &head.summary);
+                let excerpt = excerpt(&summary, &derived(served, &head.body_start));
+                (derived(served, &head.title), summary, excerpt)
+            }
+            None => Default::default(),
         };
         let titles: Vec<(Lang, &str)> = heads
             .iter()
             .filter_map(|h| Some((Lang::from_stored(&h.lang)?, h.title.as_str())))
             .collect();
-        self.summary_of(row, served, &titles, (title, summary), field_ids)
+        self.summary_of(row, served, &titles, text, field_ids)
     }
 
     /// The language editions of a publication from its stored titles: each
@@ -217,14 +222,14 @@ impl<'a> Render<'a> {
             .collect()
     }
 
-    /// `titles` are the stored variants' titles; `text` the served title
-    /// and summary.
+    /// `titles` are the stored variants' titles; `text` the served title,
+    /// summary and excerpt.
     fn summary_of(
         &self,
         row: &PublicationRow,
         served: Served,
         titles: &[(Lang, &str)],
-        (title, summary): (String, String),
+        (title, summary, excerpt): (String, String, String),
         field_ids: &[String],
     ) -> PublicationSummary {
         let kind = row.kind;
@@ -246,6 +251,7 @@ impl<'a> Render<'a> {
             available_languages: available(&titles.iter().map(|(l, _)| *l).collect::<Vec<_>>()),
             title,
             summary,
+            excerpt,
             links: self.links(PageType::Publications, &row.slug, &row.id),
             alternates: self.alternates(row, titles),
             authors: serde_json::from_str(&row.authors).unwrap_or_default(),
@@ -292,7 +298,9 @@ impl<'a> Render<'a> {
             .iter()
             .filter_map(|v| Some((Lang::from_stored(&v.lang)?, v.title.as_str())))
             .collect();
-        let summary_view = self.summary_of(row, served, &titles, (title, summary), field_ids);
+        let excerpt = excerpt(&summary, &body);
+        let summary_view =
+            self.summary_of(row, served, &titles, (title, summary, excerpt), field_ids);
         let variants_view = all.then(|| {
             let mut map = BTreeMap::new();
             for v in variants {
@@ -310,6 +318,7 @@ impl<'a> Render<'a> {
         });
         PublicationDetail {
             summary: summary_view,
+            reading_minutes: reading_minutes(&body),
             body,
             created_at: row.created_at.clone(),
             file: variant.and_then(file_view),

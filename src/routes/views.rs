@@ -127,6 +127,10 @@ pub struct PublicationSummary {
     pub available_languages: Vec<Lang>,
     pub title: String,
     pub summary: String,
+    /// Plain text for a card: the summary, else the start of the body;
+    /// at most 300 characters, cut at a word (with `…`).
+    #[schema(example = "The informal discussion brought together diplomats…")]
+    pub excerpt: String,
     pub links: Links,
     /// Every language edition, this one included, in the order of
     /// `available_languages`.
@@ -185,6 +189,10 @@ pub struct PublicationDetail {
     pub summary: PublicationSummary,
     /// The full text in the served language.
     pub body: String,
+    /// Minutes the body takes to read (200 words a minute, rounded up);
+    /// 0 when there is no body.
+    #[schema(example = 4)]
+    pub reading_minutes: u32,
     pub created_at: String,
     /// The file of the served variant, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]

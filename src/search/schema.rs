@@ -59,7 +59,10 @@ pub(super) fn schema() -> (Schema, Fields) {
     let body = per_language("body");
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED),
-        listing: builder.add_text_field("listing", STORED),
+        // Named for the shape of the JSON it holds: a new shape is a new
+        // name, so an index holding the old one is rebuilt at start.
+        // (v2: heads carry the body's start, for excerpts.)
+        listing: builder.add_text_field("listing_v2", STORED),
         title,
         summary,
         body,

@@ -286,3 +286,74 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(cards_get_an_excerpt_and_details_a_reading_time, |backend| {
+    let db = TestDb::new(backend).expect("backend").with_demo();
+    // No summary, a long body, stored only in Cyrillic.
+    let words: Vec<String> = (0..450).map(|i| format!("реч{i}")).collect();
+    let body = words.join(" \n ");
+    let record = serde_json::json!({
+        "type": "publication", "slug": "a-long-read", "kind": "report",
+        "status": "published", "published_on": "2026-01-10",
+        "variants": {"sr-Cyrl": {"title": "Дуго читање", "body": body}}
+    });
+    db.import(&record.to_string());
+    let app = TestApp::with_search(db);
+    let detail = app
+        .get("/v1/publications/a-long-read?lang=sr-Latn")
+        .await
+        .json();
+    assert_eq!(detail["reading_minutes"], 3, "450 words at 200 a minute");
+    let excerpt = detail["excerpt"].as_str().expect("excerpt");
+    assert!(excerpt.chars().count() <= 300, "{excerpt}");
+    assert!(excerpt.ends_with('…'), "{excerpt}");
+    assert!(
+        excerpt.starts_with("reč0 reč1 reč2"),
+        "transliterated: {excerpt}"
+    );
+    let latin_body = detail["body"].as_str().expect("body");
+    let collapsed: Vec<&str> = latin_body.split_whitespace().collect();
+    assert!(collapsed
+        .join(" ")
+        .starts_with(excerpt.trim_end_matches('…')));
+
+    // The list and a search hit carry the same excerpt.
+    let listed = app
+        .get("/v1/publications?lang=sr-Latn&limit=100")
+        .await
+        .json();
+    let item = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["slug"] == "a-long-read")
+        .cloned()
+        .expect("listed");
+    assert_eq!(item["excerpt"], detail["excerpt"]);
+    assert!(item.get("reading_minutes").is_none(), "only on the detail");
+    let hits = app.get("/v1/search?q=re%C4%8D1&lang=sr-Latn").await.json();
+    let hit = hits["items"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["slug"] == "a-long-read")
+        .cloned()
+        .expect("found");
+    assert_eq!(hit["excerpt"], detail["excerpt"]);
+
+    // With a summary, the summary is the excerpt.
+    let with_summary = app
+        .get("/v1/publications/conclusions-expert-discussion-2024-10-31?lang=en")
+        .await
+        .json();
+    let summary: Vec<&str> = with_summary["summary"]
+        .as_str()
+        .expect("summary")
+        .split_whitespace()
+        .collect();
+    let excerpt = with_summary["excerpt"].as_str().expect("excerpt");
+    assert!(summary.join(" ").starts_with(excerpt.trim_end_matches('…')));
+    assert!(with_summary["reading_minutes"]
+        .as_u64()
+        .is_some_and(|m| m > 0));
+});
