@@ -47,6 +47,7 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
             id: uuid(&org.id),
             slug: slug(&org.slug)?,
             name: org.name.clone(),
+            description: org.description.clone(),
             roles: org.roles.clone(),
             website: org.website.clone(),
             ror: org.ror.clone(),
@@ -57,6 +58,7 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
             id: uuid(&field.id),
             slug: slug(&field.slug)?,
             label: field.label.clone(),
+            description: field.description.clone(),
         }));
     }
     let org_slug = |id: &str| slug_of(&catalog.organisations, id, |o| &o.slug);
@@ -107,6 +109,7 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
             slug: slug(&event.slug)?,
             kind: event.kind,
             title: event.title.clone(),
+            description: event.description.clone(),
             starts_on: date(Some(&event.starts_on))?
                 .ok_or_else(|| Corrupt("event without a date".into()))?,
             ends_on: date(event.ends_on.as_deref())?,

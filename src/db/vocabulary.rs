@@ -53,6 +53,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 .filter_map(|role| Role::parse(role).ok())
                 .collect();
             let name = take(&mut texts, &row.id, "name");
+            let description = take(&mut texts, &row.id, "description");
             catalog.organisations.insert(
                 row.id.clone(),
                 row.slug.clone(),
@@ -60,6 +61,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                     id: row.id,
                     slug: row.slug,
                     name,
+                    description,
                     roles,
                     website: row.website,
                     ror: row.ror,
@@ -69,6 +71,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
         }
         for row in fields::table.select(FieldRow::as_select()).load(conn)? {
             let label = take(&mut texts, &row.id, "label");
+            let description = take(&mut texts, &row.id, "description");
             catalog.fields.insert(
                 row.id.clone(),
                 row.slug.clone(),
@@ -76,6 +79,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                     id: row.id,
                     slug: row.slug,
                     label,
+                    description,
                     version: row.content_hash,
                 },
             );
@@ -160,6 +164,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
             let kind = row.kind;
             let event = Event {
                 title: take(&mut texts, &row.id, "title"),
+                description: take(&mut texts, &row.id, "description"),
                 organiser_ids: organisers.remove(&row.id).unwrap_or_default(),
                 id: row.id.clone(),
                 slug: row.slug.clone(),

@@ -182,7 +182,11 @@ pub fn write_organisation(
         updated_at: now.to_owned(),
     };
     upsert_row!(conn, organisations, row, stamp.outcome, id);
-    replace_texts(conn, id, &[("name", &record.name)])?;
+    replace_texts(
+        conn,
+        id,
+        &[("name", &record.name), ("description", &record.description)],
+    )?;
     changes::record(conn, "organisation", id, Operation::Upsert, now)?;
     Ok(stamp.outcome)
 }
@@ -207,7 +211,14 @@ pub fn write_field(
         updated_at: now.to_owned(),
     };
     upsert_row!(conn, fields, row, stamp.outcome, id);
-    replace_texts(conn, id, &[("label", &record.label)])?;
+    replace_texts(
+        conn,
+        id,
+        &[
+            ("label", &record.label),
+            ("description", &record.description),
+        ],
+    )?;
     changes::record(conn, "field", id, Operation::Upsert, now)?;
     if stamp.outcome == Outcome::Updated {
         harvest::touch_set(conn, &format!("field:{id}"))?;
@@ -339,7 +350,14 @@ pub fn write_event(
             })
             .execute(conn)?;
     }
-    replace_texts(conn, id, &[("title", &record.title)])?;
+    replace_texts(
+        conn,
+        id,
+        &[
+            ("title", &record.title),
+            ("description", &record.description),
+        ],
+    )?;
     changes::record(conn, "event", id, Operation::Upsert, now)?;
     Ok(stamp.outcome)
 }

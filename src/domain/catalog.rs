@@ -15,6 +15,7 @@ pub struct Organisation {
     pub id: String,
     pub slug: String,
     pub name: LangMap,
+    pub description: LangMap,
     pub roles: Vec<Role>,
     pub website: Option<String>,
     pub ror: Option<String>,
@@ -27,6 +28,7 @@ pub struct Field {
     pub id: String,
     pub slug: String,
     pub label: LangMap,
+    pub description: LangMap,
     pub version: String,
 }
 
@@ -57,6 +59,7 @@ pub struct Event {
     pub slug: String,
     pub kind: EventKind,
     pub title: LangMap,
+    pub description: LangMap,
     pub starts_on: String,
     pub ends_on: Option<String>,
     pub place: Option<String>,

@@ -153,6 +153,11 @@ pub struct OrganisationRecord {
     pub slug: Slug,
     #[schema(schema_with = names)]
     pub name: LangMap,
+    /// A text about it per language, for its page; left out of exports
+    /// when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = texts)]
+    pub description: LangMap,
     #[serde(default)]
     pub roles: Vec<Role>,
     /// An http:// or https:// URL.
@@ -171,6 +176,11 @@ pub struct FieldRecord {
     pub slug: Slug,
     #[schema(schema_with = names)]
     pub label: LangMap,
+    /// A text about it per language, for its page; left out of exports
+    /// when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = texts)]
+    pub description: LangMap,
 }
 
 /// A funder of a project: a slug, or a slug with the grant number.
@@ -241,6 +251,11 @@ pub struct EventRecord {
     pub kind: EventKind,
     #[schema(schema_with = names)]
     pub title: LangMap,
+    /// A text about it per language, for its page; left out of exports
+    /// when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = texts)]
+    pub description: LangMap,
     #[serde(with = "date")]
     pub starts_on: NaiveDate,
     #[serde(default, with = "optional_date")]
@@ -448,6 +463,7 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
     match record {
         Record::Organisation(org) => {
             check_texts("name", &org.name, true, &mut problems);
+            check_texts("description", &org.description, false, &mut problems);
             if let Some(website) = &org.website {
                 if !(website.starts_with("https://") || website.starts_with("http://")) {
                     problems.push((
@@ -457,9 +473,13 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                 }
             }
         }
-        Record::Field(field) => check_texts("label", &field.label, true, &mut problems),
+        Record::Field(field) => {
+            check_texts("label", &field.label, true, &mut problems);
+            check_texts("description", &field.description, false, &mut problems);
+        }
         Record::Project(project) => {
             check_texts("title", &project.title, true, &mut problems);
+            check_texts("description", &project.description, false, &mut problems);
             check_dates(project.starts_on, project.ends_on, &mut problems);
             check_unique(
                 "funders",
@@ -472,6 +492,7 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
         }
         Record::Event(event) => {
             check_texts("title", &event.title, true, &mut problems);
+            check_texts("description", &event.description, false, &mut problems);
             check_dates(Some(event.starts_on), event.ends_on, &mut problems);
             check_unique("organisers", event.organisers.iter(), &mut problems);
         }

@@ -57,6 +57,7 @@ fn event_view(render: &Render<'_>, event: &Event) -> EventView {
     let picked = render.pick(&event.title);
     EventView {
         event: render.event_ref(event),
+        description: render.description(&event.description),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
         available_languages: picked.available,

@@ -20,6 +20,7 @@ fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
         slug: field.slug.clone(),
         label: picked.text,
         links: render.links(PageType::Fields, &field.slug, &field.id),
+        description: render.description(&field.description),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
         available_languages: picked.available,

@@ -56,8 +56,7 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
         slug: project.slug.clone(),
         title: picked.text,
         links: render.links(PageType::Projects, &project.slug, &project.id),
-        description: (!project.description.is_empty())
-            .then(|| render.pick(&project.description).text),
+        description: render.description(&project.description),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
         available_languages: picked.available,

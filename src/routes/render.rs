@@ -87,6 +87,11 @@ impl<'a> Render<'a> {
         }
     }
 
+    /// A description in the best language it has; `None` when it has none.
+    pub fn description(&self, texts: &LangMap) -> Option<String> {
+        (!texts.is_empty()).then(|| self.pick(texts).text)
+    }
+
     fn text(&self, texts: &LangMap) -> String {
         self.pick(texts).text
     }

@@ -228,6 +228,9 @@ pub struct OrganisationView {
     #[schema(example = "Institute for Social Policy Musine Kokalari")]
     pub name: String,
     pub links: Links,
+    /// Its description in the best language it has; null when it has none.
+    #[schema(required = true)]
+    pub description: Option<String>,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Lang>,
@@ -274,6 +277,9 @@ pub struct FieldView {
     #[schema(example = "Citizen participation")]
     pub label: String,
     pub links: Links,
+    /// Its description in the best language it has; null when it has none.
+    #[schema(required = true)]
+    pub description: Option<String>,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Lang>,
@@ -289,6 +295,8 @@ pub struct ProjectView {
     #[schema(example = "Dialogue, Solutions Future")]
     pub title: String,
     pub links: Links,
+    /// Its description in the best language it has; null when it has none.
+    #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -323,6 +331,9 @@ pub struct ProjectDetail {
 pub struct EventView {
     #[serde(flatten)]
     pub event: EventRef,
+    /// Its description in the best language it has; null when it has none.
+    #[schema(required = true)]
+    pub description: Option<String>,
     pub language: Lang,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Lang>,

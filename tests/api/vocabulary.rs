@@ -110,6 +110,33 @@ on_both_backends!(organisations_fields_and_events_answer, |backend| {
     );
     assert!(ned["funded_projects"][0]["publications_total"].is_i64());
 
+    // Descriptions come in the page's language where they exist, else
+    // through the fallback chain, and are null where there is none.
+    let field = app
+        .get("/v1/fields/normalization-dialogue?lang=sq")
+        .await
+        .json();
+    assert!(field["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("NSI lehtëson")));
+    assert!(app
+        .get("/v1/organisations/new-social-initiative?lang=sr-Cyrl")
+        .await
+        .json()["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("A think tank")));
+    let kcss = app.get("/v1/organisations/kcss").await.json();
+    assert!(kcss
+        .get("description")
+        .is_some_and(serde_json::Value::is_null));
+    let event = app
+        .get("/v1/events/diplomats-discussion-kpds-2024")
+        .await
+        .json();
+    assert!(event
+        .get("description")
+        .is_some_and(serde_json::Value::is_null));
+
     let fields = app.get("/v1/fields").await.json();
     assert_eq!(fields["total"], 4);
     let field = app

@@ -39,7 +39,7 @@ on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
     let cases = [
         (
             "/v1/organisations",
-            json!({"slug": "kosovo-water-forum", "name": {"en": "Kosovo Water Forum", "sq": "Forumi i Ujit"}, "roles": ["partner"]}),
+            json!({"slug": "kosovo-water-forum", "name": {"en": "Kosovo Water Forum", "sq": "Forumi i Ujit"}, "description": {"en": "Keeps rivers on the agenda."}, "roles": ["partner"]}),
             "name",
         ),
         (
@@ -54,7 +54,7 @@ on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
         ),
         (
             "/v1/events",
-            json!({"slug": "water-roundtable-2026", "kind": "focus_group", "title": {"en": "Water roundtable"}, "starts_on": "2026-12-01", "project": "water-dialogue", "organisers": ["kosovo-water-forum"]}),
+            json!({"slug": "water-roundtable-2026", "kind": "focus_group", "title": {"en": "Water roundtable"}, "description": {"sq": "Tryezë për ujin."}, "starts_on": "2026-12-01", "project": "water-dialogue", "organisers": ["kosovo-water-forum"]}),
             "title",
         ),
     ];
@@ -160,6 +160,32 @@ on_both_backends!(editors_write_every_kind_of_vocabulary, |backend| {
         .filter_map(|p| p["slug"].as_str())
         .collect();
     assert!(implemented.contains(&"water-dialogue"), "{implemented:?}");
+    // Descriptions are stored, served and patched like any text.
+    let forum = app.get("/v1/organisations/kosovo-water-forum").await.json();
+    assert_eq!(forum["description"], "Keeps rivers on the agenda.");
+    let roundtable = app
+        .get("/v1/events/water-roundtable-2026?lang=sq")
+        .await
+        .json();
+    assert_eq!(roundtable["description"], "Tryezë për ujin.");
+    let blank = json!({"slug": "blank", "label": {"en": "Blank"}, "description": {"en": "  "}});
+    let problem = assert_problem(
+        &send(
+            &app,
+            Method::POST,
+            "/v1/fields",
+            &editor,
+            None,
+            Some(&blank),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert!(
+        problem["errors"].to_string().contains("description"),
+        "{problem}"
+    );
     // An implementer that is no organisation, or named twice, is named.
     for (implementers, named) in [
         (json!(["nobody-at-all"]), "nobody-at-all"),
