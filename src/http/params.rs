@@ -513,6 +513,7 @@ mod tests {
         reads_what_it_documents::<citations::CitationParams>();
         reads_what_it_documents::<events::EventListParams>();
         reads_what_it_documents::<feeds::FeedParams>();
+        reads_what_it_documents::<crate::routes::fields::FieldListParams>();
         reads_what_it_documents::<crate::routes::labels::LabelsParams>();
         reads_what_it_documents::<organisations::LangParams>();
         reads_what_it_documents::<organisations::OrganisationListParams>();

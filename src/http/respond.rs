@@ -60,6 +60,24 @@ pub fn encode_bytes(bytes: Vec<u8>, languages: &[&str]) -> Result<Encoded, ApiEr
     })
 }
 
+/// `Link: <…>; rel="next"` to this request with `cursor` in place of its
+/// own: the other parameters as the client sent them.
+pub fn next_link(req: &HttpRequest, cursor: &str) -> Option<HeaderValue> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if name != "cursor" {
+            query.append_pair(&name, &value);
+        }
+    }
+    query.append_pair("cursor", cursor);
+    HeaderValue::from_str(&format!(
+        "<{}?{}>; rel=\"next\"",
+        req.path(),
+        query.finish()
+    ))
+    .ok()
+}
+
 /// Answers with an encoded body, or with 304 when the client's copy is current.
 pub fn send(req: &HttpRequest, encoded: &Encoded) -> HttpResponse {
     let not_modified = req

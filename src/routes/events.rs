@@ -8,7 +8,7 @@ use super::organisations::LangParams;
 use super::publications::{newest, published};
 use super::render::Render;
 use super::views::{EventDetail, EventList, EventView};
-use super::vocabulary::{self, Localised, VocabularyRead};
+use super::vocabulary::{self, Localised, Paged, VocabularyRead};
 use crate::domain::catalog::Event;
 use crate::domain::EventKind;
 use crate::http::error::{ApiError, Problem};
@@ -41,11 +41,28 @@ pub struct EventListParams {
     #[param(example = "sq")]
     #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+    /// Page size, 1 to 100 (default 100, so most vocabularies come whole).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(deserialize_with = "params::text")]
+    cursor: Option<String>,
 }
 
 impl Localised for EventListParams {
     fn lang(&self) -> Option<&str> {
         self.lang.as_deref()
+    }
+}
+
+impl Paged for EventListParams {
+    fn limit(&self) -> Option<i64> {
+        self.limit
+    }
+
+    fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
     }
 }
 

@@ -1,17 +1,54 @@
 //! `/v1/fields`: the fields of work.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::organisations::LangParams;
 use super::render::Render;
 use super::views::{FieldList, FieldView};
-use super::vocabulary::{self, VocabularyRead};
+use super::vocabulary::{self, Localised, Paged, VocabularyRead};
 use crate::domain::catalog::Field;
 use crate::domain::links::PageType;
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::AcceptLanguage;
+use crate::http::params;
 use crate::http::respond;
 use crate::state::AppState;
+
+/// Query parameters of the list of fields.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct FieldListParams {
+    /// Language to serve (overrides `Accept-Language`): `en`, `sq`, `sr`, `sr-Latn`, `sr-Cyrl`.
+    #[param(example = "sq")]
+    #[serde(deserialize_with = "params::text")]
+    lang: Option<String>,
+    /// Page size, 1 to 100 (default 100, so most vocabularies come whole).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(deserialize_with = "params::text")]
+    cursor: Option<String>,
+}
+
+impl Localised for FieldListParams {
+    fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
+}
+
+impl Paged for FieldListParams {
+    fn limit(&self) -> Option<i64> {
+        self.limit
+    }
+
+    fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
 
 fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
     let picked = render.pick(&field.label);
@@ -32,7 +69,7 @@ fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
 /// Every field of work, labels in the negotiated language.
 #[utoipa::path(
     tag = "fields",
-    params(LangParams, AcceptLanguage),
+    params(FieldListParams, AcceptLanguage),
     responses(
         (status = 200, description = "The fields of work", body = FieldList, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
@@ -44,7 +81,7 @@ pub async fn list_fields(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let read = VocabularyRead::<LangParams>::open(&req, &state).await?;
+    let read = VocabularyRead::<FieldListParams>::open(&req, &state).await?;
     let render = read.render(&state);
     let items: Vec<FieldView> = read
         .snapshot

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::render::Render;
 use super::views::{OrganisationDetail, OrganisationList, OrganisationProject, OrganisationView};
-use super::vocabulary::{self, Localised, VocabularyRead};
+use super::vocabulary::{self, Localised, Paged, VocabularyRead};
 use crate::db::publications;
 use crate::domain::catalog::{Organisation, Project};
 use crate::domain::links::PageType;
@@ -30,11 +30,28 @@ pub struct OrganisationListParams {
     #[param(example = "sq")]
     #[serde(deserialize_with = "params::text")]
     lang: Option<String>,
+    /// Page size, 1 to 100 (default 100, so most vocabularies come whole).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+    #[serde(deserialize_with = "params::limit")]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(deserialize_with = "params::text")]
+    cursor: Option<String>,
 }
 
 impl Localised for OrganisationListParams {
     fn lang(&self) -> Option<&str> {
         self.lang.as_deref()
+    }
+}
+
+impl Paged for OrganisationListParams {
+    fn limit(&self) -> Option<i64> {
+        self.limit
+    }
+
+    fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
     }
 }
 

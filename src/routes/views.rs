@@ -358,9 +358,9 @@ macro_rules! list_envelope {
         #[derive(Debug, Clone, Serialize, ToSchema)]
         pub struct $name {
             pub items: Vec<$item>,
-            /// How many items match.
+            /// How many items match, over all pages.
             pub total: i64,
-            /// Always null: these lists are short enough to come whole.
+            /// Pass as `cursor` to get the next page; null on the last page.
             #[schema(required = true)]
             pub next_cursor: Option<String>,
             pub requested_languages: Vec<String>,
@@ -369,11 +369,16 @@ macro_rules! list_envelope {
         impl super::vocabulary::Envelope for $name {
             type Item = $item;
 
-            fn new(items: Vec<$item>, requested_languages: Vec<String>) -> Self {
+            fn new(
+                items: Vec<$item>,
+                total: usize,
+                next_cursor: Option<String>,
+                requested_languages: Vec<String>,
+            ) -> Self {
                 Self {
-                    total: items.len() as i64,
+                    total: i64::try_from(total).unwrap_or(i64::MAX),
                     items,
-                    next_cursor: None,
+                    next_cursor,
                     requested_languages,
                 }
             }

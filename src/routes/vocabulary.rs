@@ -11,7 +11,9 @@ use utoipa::IntoParams;
 use super::render::Render;
 use crate::domain::catalog::Table;
 use crate::domain::Lang;
-use crate::http::error::ApiError;
+use base64::Engine as _;
+
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::negotiate::Requested;
 use crate::http::params;
 use crate::http::respond;
@@ -28,10 +30,43 @@ pub trait Served {
     fn language(&self) -> Lang;
 }
 
-/// A list envelope (`ProjectList`, …): every matching item, with no next page.
+/// A list parameter struct's `limit` and `cursor`.
+pub trait Paged {
+    fn limit(&self) -> Option<i64>;
+    fn cursor(&self) -> Option<&str>;
+}
+
+/// The page size of a vocabulary list when `limit` is not given: most
+/// vocabularies come whole.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// A list envelope (`ProjectList`, …): one page of the matching items.
 pub trait Envelope: Serialize {
     type Item: Served;
-    fn new(items: Vec<Self::Item>, requested_languages: Vec<String>) -> Self;
+    fn new(
+        page: Vec<Self::Item>,
+        total: usize,
+        next_cursor: Option<String>,
+        requested_languages: Vec<String>,
+    ) -> Self;
+}
+
+/// The cursor of the page that starts at `offset`: opaque to clients.
+fn cursor_at(offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+/// Reads a cursor this list issued: where its page starts.
+fn offset_of(cursor: &str) -> Result<usize, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("o:")?.parse().ok())
+        .ok_or_else(|| ApiError {
+            code: ErrorCode::InvalidCursor,
+            ..ApiError::invalid("cursor", "is not a cursor this list issued")
+        })
 }
 
 /// A read of the vocabulary, once its query is read and the snapshot taken.
@@ -81,17 +116,38 @@ where
     pub fn render<'s>(&'s self, state: &'s AppState) -> Render<'s> {
         Render::new(state, &self.snapshot.catalog, &self.requested.ranges)
     }
+}
 
-    /// Answers every item of a list, with its `Content-Language`.
+impl<P: Paged> VocabularyRead<P> {
+    /// Answers the page of `items` that `limit` and `cursor` ask for, with
+    /// `Link: rel="next"` when there is more, and its `Content-Language`.
     pub fn list<L: Envelope>(
         &self,
         req: &HttpRequest,
         items: Vec<L::Item>,
     ) -> Result<HttpResponse, ApiError> {
+        let limit = self
+            .params
+            .limit()
+            .and_then(|limit| usize::try_from(limit).ok())
+            .unwrap_or(DEFAULT_LIMIT);
+        let offset = self
+            .params
+            .cursor()
+            .map(offset_of)
+            .transpose()?
+            .unwrap_or(0);
+        let total = items.len();
+        let page: Vec<L::Item> = items.into_iter().skip(offset).take(limit).collect();
+        let end = offset.saturating_add(limit);
+        let next_cursor = (end < total).then(|| cursor_at(end));
         let languages = self
             .requested
-            .list_languages(items.iter().map(Served::language));
-        respond::json(req, &L::new(items, self.requested.tags()), &languages)
+            .list_languages(page.iter().map(Served::language));
+        let body = L::new(page, total, next_cursor.clone(), self.requested.tags());
+        let mut encoded = respond::encode(&body, &languages)?;
+        encoded.link = next_cursor.and_then(|cursor| respond::next_link(req, &cursor));
+        Ok(respond::send(req, &encoded))
     }
 }
 

@@ -168,11 +168,12 @@ on_both_backends!(malformed_requests_are_4xx_problems, |backend| {
         ("/v1/events/no-event", 404, "not_found", ""),
         ("/v1/fields/no-field", 404, "not_found", ""),
         (
-            "/v1/fields?limit=5",
+            "/v1/fields?offset=5",
             400,
             "unknown_query_parameter",
-            "limit",
+            "offset",
         ),
+        ("/v1/fields?limit=500", 400, "invalid_parameter", "limit"),
         ("/v1/nothing-here", 404, "route_not_found", ""),
         ("/nothing", 404, "route_not_found", ""),
     ];

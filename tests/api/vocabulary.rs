@@ -195,3 +195,68 @@ on_both_backends!(health_and_readiness, |backend| {
         "Swagger UI is served"
     );
 });
+
+on_both_backends!(every_vocabulary_list_pages_with_a_cursor, |backend| {
+    let app = demo_app(backend);
+    for collection in ["organisations", "projects", "fields", "events"] {
+        let whole = app.get(&format!("/v1/{collection}?lang=sq")).await.json();
+        let all: Vec<serde_json::Value> = whole["items"].as_array().expect("items").clone();
+        assert!(
+            whole["next_cursor"].is_null(),
+            "{collection} comes whole by default"
+        );
+        assert_eq!(whole["total"], all.len());
+        // Two at a time, following Link until it stops.
+        let mut uri = format!("/v1/{collection}?lang=sq&limit=2");
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let reply = app.get(&uri).await;
+            assert_eq!(reply.status, 200, "{uri}");
+            let page = reply.json();
+            assert_eq!(page["total"], all.len(), "{uri}");
+            let items = page["items"].as_array().expect("items");
+            assert!(items.len() <= 2);
+            seen.extend(items.iter().cloned());
+            pages += 1;
+            match (page["next_cursor"].as_str(), reply.header("link")) {
+                (Some(cursor), Some(link)) => {
+                    assert!(link.contains(&format!("cursor={cursor}")), "{link}");
+                    assert!(
+                        link.contains("lang=sq") && link.contains("limit=2"),
+                        "{link}"
+                    );
+                    uri = link
+                        .trim_start_matches('<')
+                        .split_once('>')
+                        .map(|(target, _)| target.to_owned())
+                        .expect("a target");
+                }
+                (None, None) => break,
+                other => panic!("{uri}: cursor and Link disagree: {other:?}"),
+            }
+            assert!(pages < 50);
+        }
+        assert_eq!(seen, all, "{collection}: every item once, in order");
+        assert_eq!(pages, all.len().div_ceil(2).max(1));
+        assert_problem(
+            &app.get(&format!("/v1/{collection}?cursor=bm90LWEtY3Vyc29y"))
+                .await,
+            400,
+            "invalid_cursor",
+        );
+        assert_problem(
+            &app.get(&format!("/v1/{collection}?limit=0")).await,
+            400,
+            "invalid_parameter",
+        );
+        // A cursor past the end (or at the end of usize) is an empty page.
+        let far = "bzoxODQ0Njc0NDA3MzcwOTU1MTYxNQ"; // "o:18446744073709551615"
+        let empty = app
+            .get(&format!("/v1/{collection}?cursor={far}"))
+            .await
+            .json();
+        assert_eq!(empty["items"], serde_json::json!([]));
+        assert!(empty["next_cursor"].is_null());
+    }
+});
