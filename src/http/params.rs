@@ -443,6 +443,32 @@ pub fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
     probe.0.unwrap_or_default()
 }
 
+/// The cursor of a list page that starts at `offset`, for lists read in a
+/// fixed order (the vocabulary, search): opaque to clients.
+pub fn cursor_at(offset: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+/// Reads a cursor [`cursor_at`] issued: where its page starts.
+pub fn offset_of(cursor: &str) -> Result<usize, ApiError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("o:")?.parse().ok())
+        .ok_or_else(|| invalid_cursor("is not a cursor this list issued"))
+}
+
+/// A 400 `invalid_cursor` saying what is wrong with the cursor.
+pub fn invalid_cursor(why: &str) -> ApiError {
+    ApiError {
+        code: ErrorCode::InvalidCursor,
+        ..ApiError::invalid("cursor", why)
+    }
+}
+
 /// Parses a whole number written in plain digits (no sign) within `min..=max`.
 pub fn parse_bounded(raw: &str, min: u64, max: u64) -> Result<u64, String> {
     match raw.parse::<u64>() {

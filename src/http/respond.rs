@@ -61,11 +61,12 @@ pub fn encode_bytes(bytes: Vec<u8>, languages: &[&str]) -> Result<Encoded, ApiEr
 }
 
 /// `Link: <…>; rel="next"` to this request with `cursor` in place of its
-/// own: the other parameters as the client sent them.
-pub fn next_link(req: &HttpRequest, cursor: &str) -> Option<HeaderValue> {
+/// own (and without the parameters `replaced`, such as an `offset`): the
+/// other parameters as the client sent them.
+pub fn next_link(req: &HttpRequest, cursor: &str, replaced: &[&str]) -> Option<HeaderValue> {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        if name != "cursor" {
+        if name != "cursor" && !replaced.contains(&name.as_ref()) {
             query.append_pair(&name, &value);
         }
     }

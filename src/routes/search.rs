@@ -61,7 +61,11 @@ pub struct SearchParams {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     #[serde(deserialize_with = "params::limit")]
     limit: Option<i64>,
-    /// How many hits to skip, 0 to 10,000.
+    /// The `next_cursor` of the previous page.
+    #[serde(deserialize_with = "params::text")]
+    cursor: Option<String>,
+    /// How many hits to skip, 0 to 10,000: the older way to page, kept for
+    /// clients that use it (not together with `cursor`).
     #[param(value_type = Option<i64>, minimum = 0, maximum = 10000, example = 0)]
     #[serde(deserialize_with = "offset")]
     offset: Option<usize>,
@@ -79,7 +83,24 @@ pub struct SearchParams {
 impl SearchParams {
     /// The search these parameters ask for: by relevance when there is a
     /// text, newest first when there is none.
-    fn into_request(self, filter: Filter, requested: &Requested) -> SearchRequest {
+    fn into_request(
+        self,
+        filter: Filter,
+        requested: &Requested,
+    ) -> Result<SearchRequest, ApiError> {
+        let offset = match (self.offset, self.cursor.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "cursor",
+                    "give cursor or offset, not both",
+                ))
+            }
+            (_, Some(cursor)) => match params::offset_of(cursor)? {
+                offset if offset <= MAX_OFFSET => offset,
+                _ => return Err(params::invalid_cursor("is past the last page a search has")),
+            },
+            (offset, None) => offset.unwrap_or(0),
+        };
         let text = self.q.unwrap_or_default();
         let default_order = if text.trim().is_empty() {
             SearchOrder::PublishedDesc
@@ -89,16 +110,16 @@ impl SearchParams {
         let mut facets = self.facets;
         facets.sort();
         facets.dedup();
-        SearchRequest {
+        Ok(SearchRequest {
             order: self.sort.unwrap_or(default_order),
             text,
             filter,
             limit: self.limit.map_or(DEFAULT_LIMIT, |limit| limit as usize),
-            offset: self.offset.unwrap_or(0),
+            offset,
             facets,
             highlight: self.highlight.unwrap_or(true),
             languages: requested.ranges.clone(),
-        }
+        })
     }
 }
 
@@ -182,6 +203,10 @@ pub struct SearchResults {
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
+    /// Pass as `cursor` to get the next page; null on the last page (or
+    /// past 10,000 hits, as far as a search pages).
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
     /// True when nothing matched as typed and these results allow one typo
     /// in each word of five letters or more, though not in its first letter.
     pub fuzzy: bool,
@@ -317,6 +342,7 @@ fn searcher(state: &AppState) -> Result<Searcher, ApiError> {
 
 /// A search's outcome as the wire shows it, in the served language.
 fn render_results(
+    req: &HttpRequest,
     outcome: SearchOutcome,
     render: &Render<'_>,
     requested: &Requested,
@@ -350,16 +376,21 @@ fn render_results(
             )
         })
         .collect();
+    let end = offset.saturating_add(limit);
+    let next_cursor = (end < outcome.total && end <= MAX_OFFSET).then(|| params::cursor_at(end));
     let results = SearchResults {
         items,
         total: outcome.total,
         offset,
         limit,
+        next_cursor: next_cursor.clone(),
         fuzzy: outcome.fuzzy,
         facets,
         requested_languages: requested.tags(),
     };
-    respond::encode(&results, &languages)
+    let mut encoded = respond::encode(&results, &languages)?;
+    encoded.link = next_cursor.and_then(|cursor| respond::next_link(req, &cursor, &["offset"]));
+    Ok(encoded)
 }
 
 /// Search publications
@@ -389,7 +420,7 @@ pub async fn search_publications(
     let searcher = searcher(&state)?;
     let snapshot = state.snapshot().await?;
     let filter = filter_of(&filter, &snapshot.catalog);
-    let request = search.into_request(filter, &requested);
+    let request = search.into_request(filter, &requested)?;
     let (offset, limit) = (request.offset, request.limit);
     // Hits come from the index, which follows the database a moment behind:
     // cached results live as long as the index stays where it is.
@@ -399,7 +430,7 @@ pub async fn search_publications(
         .respond(&req, &requested, seq, async {
             let outcome = searcher.search(request).await?;
             let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
-            render_results(outcome, &render, &requested, offset, limit)
+            render_results(&req, outcome, &render, &requested, offset, limit)
         })
         .await
 }

@@ -11,11 +11,10 @@ use utoipa::IntoParams;
 use super::render::Render;
 use crate::domain::catalog::Table;
 use crate::domain::Lang;
-use base64::Engine as _;
-
-use crate::http::error::{ApiError, ErrorCode};
+use crate::http::error::ApiError;
 use crate::http::negotiate::Requested;
 use crate::http::params;
+use crate::http::params::{cursor_at, offset_of};
 use crate::http::respond;
 use crate::state::{AppState, Snapshot};
 
@@ -49,24 +48,6 @@ pub trait Envelope: Serialize {
         next_cursor: Option<String>,
         requested_languages: Vec<String>,
     ) -> Self;
-}
-
-/// The cursor of the page that starts at `offset`: opaque to clients.
-fn cursor_at(offset: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
-}
-
-/// Reads a cursor this list issued: where its page starts.
-fn offset_of(cursor: &str) -> Result<usize, ApiError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("o:")?.parse().ok())
-        .ok_or_else(|| ApiError {
-            code: ErrorCode::InvalidCursor,
-            ..ApiError::invalid("cursor", "is not a cursor this list issued")
-        })
 }
 
 /// A read of the vocabulary, once its query is read and the snapshot taken.
@@ -146,7 +127,7 @@ impl<P: Paged> VocabularyRead<P> {
             .list_languages(page.iter().map(Served::language));
         let body = L::new(page, total, next_cursor.clone(), self.requested.tags());
         let mut encoded = respond::encode(&body, &languages)?;
-        encoded.link = next_cursor.and_then(|cursor| respond::next_link(req, &cursor));
+        encoded.link = next_cursor.and_then(|cursor| respond::next_link(req, &cursor, &[]));
         Ok(respond::send(req, &encoded))
     }
 }

@@ -1092,3 +1092,80 @@ on_both_backends!(a_burst_of_searches_is_refused_not_queued, |backend| {
     assert_eq!(app.get("/v1/search?q=dialogue").await.status, 200);
     assert_eq!(app.get("/v1/search/suggest?q=dial").await.status, 200);
 });
+
+on_both_backends!(
+    search_pages_with_a_cursor_and_still_takes_offset,
+    |backend| {
+        let db = TestDb::new(backend).expect("backend");
+        db.import(&fixture(23));
+        let app = TestApp::with_search(db);
+        let slugs_of = |page: &serde_json::Value| -> Vec<String> {
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|hit| hit["slug"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let whole = app
+            .get("/v1/search?q=title&limit=100&highlight=false")
+            .await
+            .json();
+        let all = slugs_of(&whole);
+        assert_eq!(all.len(), 23);
+        assert!(whole["next_cursor"].is_null());
+        // Pages of 10 by following Link, which keeps the other parameters.
+        let mut uri = "/v1/search?q=title&limit=10&highlight=false".to_owned();
+        let mut seen = Vec::new();
+        for page_number in 0.. {
+            assert!(page_number < 5, "too many pages");
+            let reply = app.get(&uri).await;
+            assert_eq!(reply.status, 200, "{uri}");
+            let page = reply.json();
+            seen.extend(slugs_of(&page));
+            match (page["next_cursor"].as_str(), reply.header("link")) {
+                (Some(cursor), Some(link)) => {
+                    assert!(link.contains(&format!("cursor={cursor}")), "{link}");
+                    assert!(
+                        link.contains("q=title") && !link.contains("offset="),
+                        "{link}"
+                    );
+                    uri = link
+                        .trim_start_matches('<')
+                        .split_once('>')
+                        .map(|(target, _)| target.to_owned())
+                        .expect("target");
+                }
+                (None, None) => break,
+                other => panic!("cursor and Link disagree: {other:?}"),
+            }
+        }
+        assert_eq!(seen, all);
+        // Offset still pages as before, and its next page is a cursor.
+        let by_offset = app
+            .get("/v1/search?q=title&limit=10&offset=20&highlight=false")
+            .await
+            .json();
+        assert_eq!(slugs_of(&by_offset), all[20..].to_vec());
+        assert!(by_offset["next_cursor"].is_null());
+        let middle = app.get("/v1/search?q=title&limit=10&offset=5").await.json();
+        assert!(middle["next_cursor"].is_string());
+        assert_problem(
+            &app.get("/v1/search?q=title&offset=10&cursor=bzoxMA").await,
+            400,
+            "invalid_parameter",
+        );
+        assert_problem(
+            &app.get("/v1/search?q=title&cursor=garbage").await,
+            400,
+            "invalid_cursor",
+        );
+        // "o:18446744073709551615": beyond where a search pages.
+        assert_problem(
+            &app.get("/v1/search?q=title&cursor=bzoxODQ0Njc0NDA3MzcwOTU1MTYxNQ")
+                .await,
+            400,
+            "invalid_cursor",
+        );
+    }
+);
