@@ -8,7 +8,7 @@ use super::organisations::LangParams;
 use super::publications::{newest, published};
 use super::render::Render;
 use super::views::{EventDetail, EventList, EventView};
-use super::vocabulary::{self, Localised, Paged, VocabularyRead};
+use super::vocabulary::{self, VocabularyRead};
 use crate::domain::catalog::Event;
 use crate::domain::EventKind;
 use crate::http::error::{ApiError, Problem};
@@ -50,21 +50,7 @@ pub struct EventListParams {
     cursor: Option<String>,
 }
 
-impl Localised for EventListParams {
-    fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
-}
-
-impl Paged for EventListParams {
-    fn limit(&self) -> Option<i64> {
-        self.limit
-    }
-
-    fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref()
-    }
-}
+vocabulary::list_params!(EventListParams);
 
 fn kinds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<EventKind>, D::Error> {
     params::list(deserializer, EventKind::parse)

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use super::organisations::LangParams;
 use super::render::Render;
 use super::views::{FieldList, FieldView};
-use super::vocabulary::{self, Localised, Paged, VocabularyRead};
+use super::vocabulary::{self, VocabularyRead};
 use crate::domain::catalog::Field;
 use crate::domain::links::PageType;
 use crate::http::error::{ApiError, Problem};
@@ -34,21 +34,7 @@ pub struct FieldListParams {
     cursor: Option<String>,
 }
 
-impl Localised for FieldListParams {
-    fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
-}
-
-impl Paged for FieldListParams {
-    fn limit(&self) -> Option<i64> {
-        self.limit
-    }
-
-    fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref()
-    }
-}
+vocabulary::list_params!(FieldListParams);
 
 fn field_view(render: &Render<'_>, field: &Field) -> FieldView {
     let picked = render.pick(&field.label);

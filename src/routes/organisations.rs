@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::render::Render;
 use super::views::{OrganisationDetail, OrganisationList, OrganisationProject, OrganisationView};
-use super::vocabulary::{self, Localised, Paged, VocabularyRead};
+use super::vocabulary::{self, Localised, VocabularyRead};
 use crate::db::publications;
 use crate::domain::catalog::{Organisation, Project};
 use crate::domain::links::PageType;
@@ -39,21 +39,7 @@ pub struct OrganisationListParams {
     cursor: Option<String>,
 }
 
-impl Localised for OrganisationListParams {
-    fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
-}
-
-impl Paged for OrganisationListParams {
-    fn limit(&self) -> Option<i64> {
-        self.limit
-    }
-
-    fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref()
-    }
-}
+vocabulary::list_params!(OrganisationListParams);
 
 fn roles<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Role>, D::Error> {
     params::list(deserializer, Role::parse)

@@ -8,7 +8,7 @@ use super::organisations::LangParams;
 use super::publications::{newest, published};
 use super::render::Render;
 use super::views::{ProjectDetail, ProjectList, ProjectView};
-use super::vocabulary::{self, Localised, Paged, VocabularyRead};
+use super::vocabulary::{self, VocabularyRead};
 use crate::domain::catalog::Project;
 use crate::domain::links::PageType;
 use crate::http::error::{ApiError, Problem};
@@ -50,21 +50,7 @@ pub struct ProjectListParams {
     cursor: Option<String>,
 }
 
-impl Localised for ProjectListParams {
-    fn lang(&self) -> Option<&str> {
-        self.lang.as_deref()
-    }
-}
-
-impl Paged for ProjectListParams {
-    fn limit(&self) -> Option<i64> {
-        self.limit
-    }
-
-    fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref()
-    }
-}
+vocabulary::list_params!(ProjectListParams);
 
 pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
     let picked = render.pick(&project.title);

@@ -35,6 +35,29 @@ pub trait Paged {
     fn cursor(&self) -> Option<&str>;
 }
 
+/// Implements [`Localised`] and [`Paged`] for a list's parameter struct,
+/// whose `lang`, `limit` and `cursor` fields they read.
+macro_rules! list_params {
+    ($name:ident) => {
+        impl $crate::routes::vocabulary::Localised for $name {
+            fn lang(&self) -> Option<&str> {
+                self.lang.as_deref()
+            }
+        }
+
+        impl $crate::routes::vocabulary::Paged for $name {
+            fn limit(&self) -> Option<i64> {
+                self.limit
+            }
+
+            fn cursor(&self) -> Option<&str> {
+                self.cursor.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use list_params;
+
 /// The page size of a vocabulary list when `limit` is not given: most
 /// vocabularies come whole.
 pub const DEFAULT_LIMIT: usize = 100;
