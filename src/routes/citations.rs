@@ -10,9 +10,8 @@ use utoipa::IntoParams;
 
 use super::publications::find_public;
 use super::render::Render;
-use super::views::PublicationDetail;
+use super::views::{Alternate, PublicationDetail};
 use crate::domain::catalog::Catalog;
-use crate::domain::links::PageType;
 use crate::domain::{IdOrSlug, Lang, PublicationKind};
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::{AcceptLanguage, Requested};
@@ -220,22 +219,23 @@ pub async fn cite(
     let summary = &detail.summary;
     let api_url = format!("{}/v1/publications/{}", state.public_url, summary.slug);
     // A citation points a reader at the site's page when there is one.
-    let page = |lang: Lang| {
-        state
-            .site
-            .page(PageType::Publications, lang, &summary.slug, &summary.id)
-    };
-    let url = page(summary.language).unwrap_or_else(|| api_url.clone());
+    let (served, others): (Vec<&Alternate>, Vec<&Alternate>) = summary
+        .alternates
+        .iter()
+        .partition(|edition| edition.language == summary.language);
+    let url = served
+        .first()
+        .and_then(|edition| edition.links.site.clone())
+        .unwrap_or_else(|| api_url.clone());
     let cited = Cited {
         detail: &detail,
         url: &url,
-        translations: summary
-            .available_languages
-            .iter()
-            .filter(|lang| **lang != summary.language)
-            .map(|&lang| {
-                let url = page(lang).unwrap_or_else(|| format!("{api_url}?lang={}", lang.as_str()));
-                (lang, url)
+        translations: others
+            .into_iter()
+            .map(|edition| {
+                let links = &edition.links;
+                let url = links.site.as_ref().unwrap_or(&links.self_url);
+                (edition.language, url.clone())
             })
             .collect(),
         corporate: corporate_authors(&snapshot.catalog, &detail.summary.authors),

@@ -9,9 +9,8 @@ use utoipa::IntoParams;
 
 use super::publications::{self, filter_of, newest, published, FilterParams};
 use super::render::Render;
-use super::views::PublicationSummary;
-use crate::domain::links::PageType::Publications;
-use crate::domain::{Lang, PublicationKind};
+use super::views::{Alternate, PublicationSummary};
+use crate::domain::PublicationKind;
 use crate::http::error::{ApiError, Problem};
 use crate::http::negotiate::{AcceptLanguage, Requested};
 use crate::http::params;
@@ -77,18 +76,17 @@ fn path_and_query(req: &HttpRequest) -> &str {
         .map_or("/", |path_and_query| path_and_query.as_str())
 }
 
-/// The languages of an item's editions, the served one first.
-fn editions(item: &PublicationSummary) -> impl Iterator<Item = Lang> + '_ {
-    std::iter::once(item.language).chain(
-        item.available_languages
+/// An item's language editions with their links, the served one first.
+fn editions(item: &PublicationSummary) -> impl Iterator<Item = &Alternate> {
+    let served = item
+        .alternates
+        .iter()
+        .filter(|a| a.language == item.language);
+    served.chain(
+        item.alternates
             .iter()
-            .copied()
-            .filter(move |l| *l != item.language),
+            .filter(|a| a.language != item.language),
     )
-}
-
-fn detail_url(base: &str, item: &PublicationSummary, lang: &str) -> String {
-    format!("{base}/v1/publications/{}?lang={lang}", item.slug)
 }
 
 /// `YYYY-MM-DD` as the RFC 3339 instant of its midnight UTC.
@@ -178,30 +176,22 @@ pub async fn atom_feed(
                 escape(&midnight(date))
             ));
         }
-        // The reader's pages on the site first, one per language edition.
+        // The reader's pages on the site first, then the API's, one per
+        // language edition.
         for edition in editions(item) {
-            if let Some(page) = state.site.page(Publications, edition, &item.slug, &item.id) {
+            if let Some(page) = &edition.links.site {
                 xml.push_str(&format!(
                     "<link rel=\"alternate\" type=\"text/html\" hreflang=\"{}\" href=\"{}\"/>\n",
-                    escape(edition.as_str()),
-                    escape(&page)
+                    escape(edition.language.as_str()),
+                    escape(page)
                 ));
             }
         }
-        xml.push_str(&format!(
-            "<link rel=\"alternate\" type=\"application/json\" hreflang=\"{}\" href=\"{}\"/>\n",
-            escape(lang),
-            escape(&detail_url(&base, item, lang))
-        ));
-        for other in item
-            .available_languages
-            .iter()
-            .filter(|l| **l != item.language)
-        {
+        for edition in editions(item) {
             xml.push_str(&format!(
                 "<link rel=\"alternate\" type=\"application/json\" hreflang=\"{}\" href=\"{}\"/>\n",
-                escape(other.as_str()),
-                escape(&detail_url(&base, item, other.as_str()))
+                escape(edition.language.as_str()),
+                escape(&edition.links.self_url)
             ));
         }
         for author in &item.authors {
@@ -266,15 +256,17 @@ pub async fn json_feed(
         .iter()
         .map(|item| {
             let lang = item.language.as_str();
-            let alternates: Vec<serde_json::Value> = item
-                .available_languages
-                .iter()
-                .filter(|l| **l != item.language)
-                .map(|l| {
+            let mut editions = editions(item);
+            let api_url = editions
+                .next()
+                .map(|served| served.links.self_url.clone())
+                .unwrap_or_default();
+            let alternates: Vec<serde_json::Value> = editions
+                .map(|edition| {
                     json!({
-                        "language": l.as_str(),
-                        "url": detail_url(&base, item, l.as_str()),
-                        "site": state.site.page(Publications, *l, &item.slug, &item.id),
+                        "language": edition.language.as_str(),
+                        "url": edition.links.self_url,
+                        "site": edition.links.site,
                     })
                 })
                 .collect();
@@ -282,8 +274,8 @@ pub async fn json_feed(
             tags.extend(item.fields.iter().map(|f| f.label.clone()));
             json!({
                 "id": format!("urn:uuid:{}", item.id),
-                "url": item.links.site.clone().unwrap_or_else(|| detail_url(&base, item, lang)),
-                "external_url": item.links.site.is_some().then(|| detail_url(&base, item, lang)),
+                "url": item.links.site.as_ref().unwrap_or(&api_url),
+                "external_url": item.links.site.is_some().then_some(&api_url),
                 "title": item.title,
                 "summary": item.summary,
                 "content_text": if item.summary.is_empty() { &item.title } else { &item.summary },
