@@ -158,6 +158,10 @@ pub struct VariantRow {
     pub file_text_error: Option<String>,
 }
 
+/// How much of a body [`VariantHeadRow::body_start`] holds, in characters:
+/// the figure in its select expression, which takes only a literal.
+pub const BODY_START_CHARS: usize = 1200;
+
 /// A variant without its body and file text: what lists need.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = variants)]

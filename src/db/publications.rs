@@ -407,7 +407,7 @@ impl Listing {
                     title: variant.title.clone(),
                     summary: variant.summary.clone(),
                     body_start: if variant.summary.is_empty() {
-                        variant.body.chars().take(1200).collect()
+                        variant.body.chars().take(BODY_START_CHARS).collect()
                     } else {
                         String::new()
                     },

@@ -64,11 +64,7 @@ fn event_view(render: &Render<'_>, event: &Event) -> EventView {
         language: picked.served.lang,
         derived_from: picked.served.derived_from,
         available_languages: picked.available,
-        organisers: event
-            .organiser_ids
-            .iter()
-            .filter_map(|id| render.organisation_ref(id, None))
-            .collect(),
+        organisers: render.organisations(&event.organiser_ids),
         project: event
             .project_id
             .as_deref()

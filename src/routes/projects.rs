@@ -66,8 +66,8 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
         starts_on: project.starts_on.clone(),
         ends_on: project.ends_on.clone(),
         funders: render.funders(project),
-        partners: render.partners(project),
-        implementers: render.implementers(project),
+        partners: render.organisations(&project.partner_ids),
+        implementers: render.organisations(&project.implementer_ids),
         fields: render.fields(&project.field_ids),
     }
 }

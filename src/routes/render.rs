@@ -154,18 +154,10 @@ impl<'a> Render<'a> {
             .collect()
     }
 
-    pub fn partners(&self, project: &catalog::Project) -> Vec<OrganisationRef> {
-        project
-            .partner_ids
-            .iter()
-            .filter_map(|id| self.organisation_ref(id, None))
-            .collect()
-    }
-
-    pub fn implementers(&self, project: &catalog::Project) -> Vec<OrganisationRef> {
-        project
-            .implementer_ids
-            .iter()
+    /// The organisations these ids name, in order (partners, implementers,
+    /// organisers), skipping any no longer in the catalog.
+    pub fn organisations(&self, ids: &[String]) -> Vec<OrganisationRef> {
+        ids.iter()
             .filter_map(|id| self.organisation_ref(id, None))
             .collect()
     }
@@ -204,11 +196,15 @@ impl<'a> Render<'a> {
 
     /// The language editions of a publication from its stored titles: each
     /// stored one, and Latin derived from Cyrillic when only that is stored.
-    fn alternates(&self, row: &PublicationRow, titles: &[(Lang, &str)]) -> Vec<Alternate> {
-        let stored: Vec<Lang> = titles.iter().map(|(lang, _)| *lang).collect();
-        available(&stored)
-            .into_iter()
-            .filter_map(|lang| {
+    fn alternates(
+        &self,
+        row: &PublicationRow,
+        titles: &[(Lang, &str)],
+        languages: &[Lang],
+    ) -> Vec<Alternate> {
+        languages
+            .iter()
+            .filter_map(|&lang| {
                 let (source, derived) = match titles.iter().find(|(l, _)| *l == lang) {
                     Some(found) => (found, false),
                     None => (titles.iter().find(|(l, _)| *l == Lang::SrCyrl)?, true),
@@ -239,6 +235,8 @@ impl<'a> Render<'a> {
     ) -> PublicationSummary {
         let kind = row.kind;
         let status = row.status;
+        let stored: Vec<Lang> = titles.iter().map(|(lang, _)| *lang).collect();
+        let available_languages = available(&stored);
         let project = row
             .project_id
             .as_deref()
@@ -253,17 +251,19 @@ impl<'a> Render<'a> {
             updated_at: row.updated_at.clone(),
             language: served.lang,
             derived_from: served.derived_from,
-            available_languages: available(&titles.iter().map(|(l, _)| *l).collect::<Vec<_>>()),
+            alternates: self.alternates(row, titles, &available_languages),
+            available_languages,
             title,
             summary,
             excerpt,
             links: self.links(PageType::Publications, &row.slug, &row.id),
-            alternates: self.alternates(row, titles),
             authors: serde_json::from_str(&row.authors).unwrap_or_default(),
             keywords: serde_json::from_str(&row.keywords).unwrap_or_default(),
             project: project.and_then(|p| self.project_ref(&p.id)),
             funders: project.map(|p| self.funders(p)).unwrap_or_default(),
-            partners: project.map(|p| self.partners(p)).unwrap_or_default(),
+            partners: project
+                .map(|p| self.organisations(&p.partner_ids))
+                .unwrap_or_default(),
             event: row
                 .event_id
                 .as_deref()
