@@ -33,6 +33,13 @@ impl FileStore {
         Self { root }
     }
 
+    /// The store's directory. Image renditions are kept in `renditions/`
+    /// inside it (see `images::ImageStore`); the store's own garbage
+    /// collection leaves that alone, as it holds no file named by a hash.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Returns where the file with this SHA-256 lives. The caller checks
     /// that `sha256` is one (see [`is_sha256`]).
     pub fn path_of(&self, sha256: &str) -> PathBuf {

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod extract;
 pub mod files;
 pub mod http;
+pub mod images;
 pub mod import;
 
 pub mod openapi;

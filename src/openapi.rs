@@ -389,7 +389,7 @@ fn restate(parameter: &mut Parameter, rule: Written) {
 /// the handler reads up to), the 413 answer past it, and the 415 answer to
 /// a compressed body (see [`crate::routes::body::check_declared`]). The
 /// PDF upload's limit is a setting: `upload_limit` is the one this server
-/// enforces.
+/// enforces (and the image uploads', when smaller than theirs).
 pub fn state_body_limits(api: &mut utoipa::openapi::OpenApi, upload_limit: u64) {
     use crate::routes::body::{size_text, LIMIT_EXTENSION};
     for item in api.paths.paths.values_mut() {
@@ -401,6 +401,10 @@ pub fn state_body_limits(api: &mut utoipa::openapi::OpenApi, upload_limit: u64) 
             let extensions = body.extensions.get_or_insert_with(Default::default);
             if body.content.contains_key("application/pdf") {
                 extensions.insert(LIMIT_EXTENSION.to_owned(), upload_limit.into());
+            }
+            if body.content.contains_key("image/*") {
+                let limit = crate::routes::images::image_limit(upload_limit);
+                extensions.insert(LIMIT_EXTENSION.to_owned(), limit.into());
             }
             let Some(limit) = extensions
                 .get(LIMIT_EXTENSION)

@@ -28,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub cache: ResponseCache,
     pub files: FileStore,
+    /// Image renditions, beside the files.
+    pub images: crate::images::ImageStore,
     /// The search index, when this process serves search.
     pub search: Option<Arc<SearchIndex>>,
     /// Which browser origins may call the API.
@@ -74,6 +76,7 @@ impl AppState {
         Ok(Self {
             db,
             cache: ResponseCache::new(cache_bytes),
+            images: crate::images::ImageStore::of(&files),
             files,
             search: None,
             cors: crate::http::cors::CorsSettings::default(),

@@ -16,7 +16,7 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 # Lowest first; a file may import its own layer and those below it.
 LAYERS = [
     ("domain", ["domain", "bounded", "progress"]),
-    ("storage", ["db", "files", "extract"]),
+    ("storage", ["db", "files", "extract", "images"]),
     ("services", ["search", "write", "import", "webhooks"]),
     ("http and state", ["http", "state", "config"]),
     ("routes", ["routes", "http::middleware"]),

@@ -86,6 +86,21 @@ pub enum Command {
         /// The PDF.
         file: PathBuf,
     },
+    /// Make the WebP renditions of one image under limits: the server's
+    /// child process, not a command for people.
+    #[command(hide = true)]
+    RenderImage {
+        /// Address space the renderer may use, in MiB.
+        #[arg(long, default_value_t = 512)]
+        memory_mb: u64,
+        /// CPU seconds the renderer may use.
+        #[arg(long, default_value_t = 30)]
+        cpu_seconds: u64,
+        /// The source image.
+        source: PathBuf,
+        /// The directory to write `<width>.webp` files into.
+        out_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +166,20 @@ pub fn main(cli: Cli) -> std::process::ExitCode {
             max_text_bytes: *max_text_bytes,
         };
         return crate::extract::child::run(file, limits);
+    }
+    if let Some(Command::RenderImage {
+        memory_mb,
+        cpu_seconds,
+        source,
+        out_dir,
+    }) = &cli.command
+    {
+        return crate::images::child::run(
+            source,
+            out_dir,
+            memory_mb.saturating_mul(1 << 20),
+            *cpu_seconds,
+        );
     }
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -220,8 +249,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             std::io::stdout().write_all(crate::openapi::spec_json().as_bytes())?;
             Ok(())
         }
-        Command::ExtractText { .. } => {
-            anyhow::bail!("extract-text runs only as the server's child (see cli::main)")
+        Command::ExtractText { .. } | Command::RenderImage { .. } => {
+            anyhow::bail!("this command runs only as the server's child (see cli::main)")
         }
     }
 }
@@ -237,6 +266,14 @@ pub fn collect_garbage(
 ) -> anyhow::Result<crate::files::GcReport> {
     let referenced = crate::db::publications::referenced_files(&mut *db.conn()?)?;
     let report = files.collect_garbage(&referenced, min_age)?;
+    let sources = crate::db::images::referenced_sources(&mut *db.conn()?)?;
+    let renditions = crate::images::ImageStore::of(files).collect_garbage(&sources, min_age)?;
+    if renditions > 0 {
+        tracing::info!(
+            images = renditions,
+            "removed the renditions of images no object names"
+        );
+    }
     if !report.orphans.is_empty() || !report.temporaries.is_empty() {
         tracing::info!(
             orphans = report.orphans.len(),

@@ -128,6 +128,11 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let extractor = Arc::clone(&state.extractor);
+    let restore = (
+        state.db.clone(),
+        state.files.clone(),
+        Arc::clone(&extractor),
+    );
     let metrics_bind = args.metrics_bind.clone().filter(|bind| !bind.is_empty());
     actix_web::rt::System::new().block_on(async move {
         let metrics_server = match metrics_bind {
@@ -169,6 +174,10 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             for handle in handles {
                 handle.stop(true).await;
             }
+        });
+        actix_web::rt::spawn(async move {
+            let (db, files, extractor) = restore;
+            crate::images::restore_missing(db, files, extractor).await;
         });
         tracing::info!(address = %bind, "serving; API docs at /docs/");
         match metrics_server {

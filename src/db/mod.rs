@@ -21,6 +21,7 @@ macro_rules! insert_many {
 pub mod audit;
 pub mod changes;
 pub mod harvest;
+pub mod images;
 pub mod keys;
 pub mod models;
 pub mod publications;

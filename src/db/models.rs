@@ -6,7 +6,7 @@ use super::schema::*;
 use crate::domain::{EventKind, PublicationKind, PublicationStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = organisations)]
+#[diesel(table_name = organisations, treat_none_as_null = true)]
 pub struct OrganisationRow {
     pub id: String,
     pub slug: String,
@@ -16,6 +16,8 @@ pub struct OrganisationRow {
     pub content_hash: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The image as JSON ([`crate::domain::images::ImageRecord`]).
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -38,6 +40,8 @@ pub struct ProjectRow {
     pub content_hash: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The image as JSON ([`crate::domain::images::ImageRecord`]).
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -86,6 +90,8 @@ pub struct EventRow {
     pub content_hash: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The image as JSON ([`crate::domain::images::ImageRecord`]).
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -131,6 +137,10 @@ pub struct PublicationRow {
     pub content_hash: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The image as JSON ([`crate::domain::images::ImageRecord`]); absent
+    /// from search listings stored before images existed.
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -463,7 +463,8 @@ pub fn variant_texts(
     query.load(conn)
 }
 
-/// Every file hash a variant names: what the file store must keep.
+/// Every file hash a variant or an image names: what the file store must
+/// keep.
 pub fn referenced_files(
     conn: &mut AnyConnection,
 ) -> QueryResult<std::collections::HashSet<String>> {
@@ -472,5 +473,7 @@ pub fn referenced_files(
         .filter(variants::file_sha256.is_not_null())
         .distinct()
         .load(conn)?;
-    Ok(hashes.into_iter().flatten().collect())
+    let mut referenced: std::collections::HashSet<String> = hashes.into_iter().flatten().collect();
+    referenced.extend(super::images::referenced_sources(conn)?);
+    Ok(referenced)
 }

@@ -51,6 +51,7 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
             roles: org.roles.clone(),
             website: org.website.clone(),
             ror: org.ror.clone(),
+            image: org.image.clone(),
         }));
     }
     for field in catalog.fields.iter() {
@@ -101,6 +102,7 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
                 .iter()
                 .map(|id| field_slug(id))
                 .collect::<Result<_, _>>()?,
+            image: project.image.clone(),
         }));
     }
     for event in catalog.events.iter() {
@@ -124,6 +126,7 @@ pub fn catalog_records(catalog: &Catalog) -> Result<Vec<Record>, Corrupt> {
                 .as_deref()
                 .map(|id| slug_of(&catalog.projects, id, |p| &p.slug))
                 .transpose()?,
+            image: event.image.clone(),
         }));
     }
     Ok(records)
@@ -227,5 +230,7 @@ pub fn publication_record_with(
         authors: serde_json::from_str(&row.authors).map_err(|e| corrupt(e.to_string()))?,
         keywords: serde_json::from_str(&row.keywords).map_err(|e| corrupt(e.to_string()))?,
         variants: variant_records,
+        image: crate::domain::records::ImageRecord::from_stored(row.image.as_deref())
+            .map_err(|e| corrupt(format!("image: {e}")))?,
     })
 }

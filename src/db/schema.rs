@@ -13,6 +13,7 @@ diesel::table! {
         content_hash -> Text,
         created_at -> Text,
         updated_at -> Text,
+        image -> Nullable<Text>,
     }
 }
 
@@ -35,6 +36,7 @@ diesel::table! {
         content_hash -> Text,
         created_at -> Text,
         updated_at -> Text,
+        image -> Nullable<Text>,
     }
 }
 
@@ -83,6 +85,7 @@ diesel::table! {
         content_hash -> Text,
         created_at -> Text,
         updated_at -> Text,
+        image -> Nullable<Text>,
     }
 }
 
@@ -119,6 +122,7 @@ diesel::table! {
         content_hash -> Text,
         created_at -> Text,
         updated_at -> Text,
+        image -> Nullable<Text>,
     }
 }
 

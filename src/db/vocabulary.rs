@@ -8,7 +8,7 @@ use super::models::*;
 use super::schema::*;
 use super::AnyConnection;
 use crate::domain::catalog::{Catalog, Event, Field, Funding, Organisation, Project};
-use crate::domain::records::LangMap;
+use crate::domain::records::{ImageRecord, LangMap};
 use crate::domain::{Lang, Role};
 
 /// Texts of every owner: owner id → attribute → language → text.
@@ -37,6 +37,15 @@ fn take(texts: &mut Texts, owner_id: &str, attribute: &str) -> LangMap {
         .unwrap_or_default()
 }
 
+/// Reads a stored image; one that cannot be read is logged and left out
+/// (the row itself stays readable).
+pub fn stored_image(stored: Option<&str>, owner_id: &str) -> Option<ImageRecord> {
+    ImageRecord::from_stored(stored).unwrap_or_else(|error| {
+        tracing::warn!(%error, owner_id, "a stored image cannot be read; it is left out");
+        None
+    })
+}
+
 /// Loads the whole catalog in a handful of queries.
 pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
     conn.transaction(|conn| {
@@ -54,6 +63,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 .collect();
             let name = take(&mut texts, &row.id, "name");
             let description = take(&mut texts, &row.id, "description");
+            let image = stored_image(row.image.as_deref(), &row.id);
             catalog.organisations.insert(
                 row.id.clone(),
                 row.slug.clone(),
@@ -65,6 +75,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                     roles,
                     website: row.website,
                     ror: row.ror,
+                    image,
                     version: row.content_hash,
                 },
             );
@@ -144,6 +155,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 slug: row.slug.clone(),
                 starts_on: row.starts_on,
                 ends_on: row.ends_on,
+                image: stored_image(row.image.as_deref(), &row.id),
                 version: row.content_hash,
             };
             catalog.projects.insert(row.id, row.slug, project);
@@ -173,6 +185,7 @@ pub fn load_catalog(conn: &mut AnyConnection) -> QueryResult<Catalog> {
                 ends_on: row.ends_on,
                 place: row.place,
                 project_id: row.project_id,
+                image: stored_image(row.image.as_deref(), &row.id),
                 version: row.content_hash,
             };
             catalog.events.insert(row.id, row.slug, event);

@@ -14,7 +14,8 @@ use super::models::*;
 use super::schema::*;
 use super::AnyConnection;
 use crate::domain::records::{
-    Entity, EventRecord, FieldRecord, LangMap, OrganisationRecord, ProjectRecord, PublicationRecord,
+    Entity, EventRecord, FieldRecord, ImageRecord, LangMap, OrganisationRecord, ProjectRecord,
+    PublicationRecord,
 };
 use crate::domain::translit::sort_key;
 use crate::domain::Lang;
@@ -180,6 +181,7 @@ pub fn write_organisation(
         content_hash: hash,
         created_at: stamp.created_at,
         updated_at: now.to_owned(),
+        image: ImageRecord::to_stored(record.image.as_ref()),
     };
     upsert_row!(conn, organisations, row, stamp.outcome, id);
     replace_texts(
@@ -247,6 +249,7 @@ pub fn write_project(
         content_hash: hash,
         created_at: stamp.created_at,
         updated_at: now.to_owned(),
+        image: ImageRecord::to_stored(record.image.as_ref()),
     };
     upsert_row!(conn, projects, row, stamp.outcome, id);
     diesel::delete(project_funders::table.filter(project_funders::project_id.eq(id)))
@@ -337,6 +340,7 @@ pub fn write_event(
         content_hash: hash,
         created_at: stamp.created_at,
         updated_at: now.to_owned(),
+        image: ImageRecord::to_stored(record.image.as_ref()),
     };
     upsert_row!(conn, events, row, stamp.outcome, id);
     diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
@@ -431,6 +435,7 @@ pub fn write_publications(
             content_hash: hash,
             created_at: stamp.created_at,
             updated_at: now.to_owned(),
+            image: ImageRecord::to_stored(record.image.as_ref()),
         };
         let project_id = row.project_id.clone();
         match stamp.outcome {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::domain::records::LangMap;
+use crate::domain::records::{ImageRecord, LangMap};
 use crate::domain::{EventKind, Role};
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,7 @@ pub struct Organisation {
     pub roles: Vec<Role>,
     pub website: Option<String>,
     pub ror: Option<String>,
+    pub image: Option<ImageRecord>,
     /// The stored version (content hash): the first part of its ETag.
     pub version: String,
 }
@@ -50,6 +51,7 @@ pub struct Project {
     pub partner_ids: Vec<String>,
     pub implementer_ids: Vec<String>,
     pub field_ids: Vec<String>,
+    pub image: Option<ImageRecord>,
     pub version: String,
 }
 
@@ -65,6 +67,7 @@ pub struct Event {
     pub place: Option<String>,
     pub organiser_ids: Vec<String>,
     pub project_id: Option<String>,
+    pub image: Option<ImageRecord>,
     pub version: String,
 }
 

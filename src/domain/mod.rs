@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod files;
+pub mod images;
 pub mod keys;
 pub mod lang;
 pub mod links;

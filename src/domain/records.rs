@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::domain::images::ImageRecord;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role, Slug};
 
@@ -111,6 +112,31 @@ impl Record {
         *slot = Some(id);
     }
 
+    /// The record's image, if it has one (fields have none).
+    pub fn image(&self) -> Option<&ImageRecord> {
+        match self {
+            Record::Organisation(r) => r.image.as_ref(),
+            Record::Field(_) => None,
+            Record::Project(r) => r.image.as_ref(),
+            Record::Event(r) => r.image.as_ref(),
+            Record::Publication(r) => r.image.as_ref(),
+        }
+    }
+
+    /// Sets or removes the record's image; false for a field (which has
+    /// none).
+    pub fn set_image(&mut self, image: Option<ImageRecord>) -> bool {
+        let slot = match self {
+            Record::Organisation(r) => &mut r.image,
+            Record::Field(_) => return false,
+            Record::Project(r) => &mut r.image,
+            Record::Event(r) => &mut r.image,
+            Record::Publication(r) => &mut r.image,
+        };
+        *slot = image;
+        true
+    }
+
     /// The kind of entity the record is.
     pub fn entity(&self) -> Entity {
         match self {
@@ -166,6 +192,10 @@ pub struct OrganisationRecord {
     pub website: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ror: Option<String>,
+    /// Its image (a cover, a logo): set by uploading one (`PUT …/image`);
+    /// `alt` and `credit` are edited here. Left out when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -240,6 +270,10 @@ pub struct ProjectRecord {
     pub implementers: Vec<Slug>,
     #[serde(default)]
     pub fields: Vec<Slug>,
+    /// Its image (a cover, a logo): set by uploading one (`PUT …/image`);
+    /// `alt` and `credit` are edited here. Left out when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -266,6 +300,10 @@ pub struct EventRecord {
     pub organisers: Vec<Slug>,
     #[serde(default)]
     pub project: Option<Slug>,
+    /// Its image (a cover, a logo): set by uploading one (`PUT …/image`);
+    /// `alt` and `credit` are edited here. Left out when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -296,6 +334,10 @@ pub struct PublicationRecord {
     pub keywords: Vec<String>,
     #[schema(schema_with = variants)]
     pub variants: BTreeMap<Lang, VariantRecord>,
+    /// Its cover image: set by uploading one (`PUT …/image`);
+    /// `alt` and `credit` are edited here. Left out when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -371,8 +413,8 @@ fn names() -> utoipa::openapi::Object {
     per_language("The text in each language it exists in", title(), true)
 }
 
-/// Longer texts (descriptions), in any of the languages.
-fn texts() -> utoipa::openapi::Object {
+/// Longer texts (descriptions, alt texts), in any of the languages.
+pub(crate) fn texts() -> utoipa::openapi::Object {
     use utoipa::openapi::{schema::Type, ObjectBuilder};
     let text = ObjectBuilder::new().schema_type(Type::String);
     per_language("The text in each language it exists in", text, false)
@@ -580,6 +622,9 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                 }
             }
         }
+    }
+    if let Some(image) = record.image() {
+        problems.extend(image.problems());
     }
     problems
 }

@@ -74,14 +74,12 @@ fn limit(resource: Resource, soft: u64, hard: u64) -> std::io::Result<()> {
     .map_err(std::io::Error::from)
 }
 
-/// Sets the limits: no parsing happens without them.
-fn confine(limits: ChildLimits) -> std::io::Result<()> {
-    limit(Resource::As, limits.memory_bytes, limits.memory_bytes)?;
-    limit(
-        Resource::Cpu,
-        limits.cpu_seconds,
-        limits.cpu_seconds.saturating_add(1),
-    )?;
+/// Caps this process's address space and CPU time and forbids core
+/// files: no untrusted byte is parsed before. Shared by every confined
+/// child (PDF text, image renditions).
+pub(crate) fn confine(memory_bytes: u64, cpu_seconds: u64) -> std::io::Result<()> {
+    limit(Resource::As, memory_bytes, memory_bytes)?;
+    limit(Resource::Cpu, cpu_seconds, cpu_seconds.saturating_add(1))?;
     // No core file from a crash.
     limit(Resource::Core, 0, 0)?;
     Ok(())
@@ -112,7 +110,7 @@ impl Write for Capped {
 
 /// Runs the extraction of `path` under `limits`; the exit code says how it went.
 pub fn run(path: &Path, limits: ChildLimits) -> ExitCode {
-    if let Err(error) = confine(limits) {
+    if let Err(error) = confine(limits.memory_bytes, limits.cpu_seconds) {
         eprintln!("cannot set the extractor's limits: {error}");
         return ExitKind::NoLimits.into();
     }

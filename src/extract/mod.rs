@@ -86,12 +86,12 @@ pub struct Extractor {
 
 /// What a child left behind: its exit, what it wrote, and whether we
 /// stopped it.
-struct Finished {
-    status: Option<std::process::ExitStatus>,
-    stdout: Vec<u8>,
-    stdout_overflowed: bool,
-    stderr: Vec<u8>,
-    timed_out: bool,
+pub(crate) struct Finished {
+    pub status: Option<std::process::ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stdout_overflowed: bool,
+    pub stderr: Vec<u8>,
+    pub timed_out: bool,
 }
 
 /// How much of the child's standard error is kept for the log.
@@ -172,17 +172,36 @@ impl Extractor {
 
     async fn run_child(&self, path: &Path) -> std::io::Result<Finished> {
         let settings = &self.settings;
-        let cpu_seconds = settings.timeout.as_secs().max(1);
+        let args = [
+            "extract-text".into(),
+            "--memory-mb".into(),
+            settings.memory_mb.to_string().into(),
+            "--cpu-seconds".into(),
+            self.cpu_seconds().to_string().into(),
+            "--max-text-bytes".into(),
+            settings.max_text_bytes.to_string().into(),
+            "--".into(),
+            path.as_os_str().to_owned(),
+        ];
+        self.run_confined(&args, settings.max_text_bytes).await
+    }
+
+    /// CPU seconds a child may use: its wall time.
+    pub fn cpu_seconds(&self) -> u64 {
+        self.settings.timeout.as_secs().max(1)
+    }
+
+    /// Runs this executable with `args` as a child that confines itself
+    /// (see [`child::confine`]), within the wall-time limit and until the
+    /// server stops, keeping at most `stdout_cap` bytes of its output.
+    pub(crate) async fn run_confined(
+        &self,
+        args: &[std::ffi::OsString],
+        stdout_cap: usize,
+    ) -> std::io::Result<Finished> {
+        let settings = &self.settings;
         let mut child = tokio::process::Command::new(&settings.program)
-            .arg("extract-text")
-            .arg("--memory-mb")
-            .arg(settings.memory_mb.to_string())
-            .arg("--cpu-seconds")
-            .arg(cpu_seconds.to_string())
-            .arg("--max-text-bytes")
-            .arg(settings.max_text_bytes.to_string())
-            .arg("--")
-            .arg(path)
+            .args(args)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -191,7 +210,7 @@ impl Extractor {
             .spawn()?;
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
-        let cap = settings.max_text_bytes;
+        let cap = stdout_cap;
         let mut stopping = self.stopping.subscribe();
         let run = async {
             let (out, err, status) = tokio::join!(

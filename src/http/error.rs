@@ -72,6 +72,8 @@ error_codes! {
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests in this minute; Retry-After says when to go on (an API key has a higher limit)";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
     FieldReadOnly = "field_read_only", UNPROCESSABLE_ENTITY, "The body changes a field the server sets (a file's media type, hash or size, its extracted text); each is listed";
+    ImageInvalid = "image_invalid", UNPROCESSABLE_ENTITY, "The upload starts like a PNG, JPEG or WebP image but cannot be decoded (truncated, corrupt)";
+    ImageTooLarge = "image_too_large", UNPROCESSABLE_ENTITY, "The image is past the limits on pixels (40 million), sides (20,000), decoder memory or time; scale it down first";
     Busy = "busy", SERVICE_UNAVAILABLE, "The server is at its limit for this kind of work (PDF text extraction, search); Retry-After says when to try again";
     Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
     Internal = "internal", INTERNAL_SERVER_ERROR, "Something failed inside the server; it has been logged";

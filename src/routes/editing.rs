@@ -237,6 +237,16 @@ fn keep_server_fields(
         file.text_error = stored_file.text_error;
         variant.file_text = stored_text.cloned();
     }
+    problems.extend(crate::domain::images::read_only_problems(
+        stored.and_then(|record| record.image.as_ref()),
+        next.image.as_ref(),
+    ));
+    read_only(problems)
+}
+
+/// A 422 `field_read_only` listing each field a body may not set; Ok when
+/// there is none.
+pub(crate) fn read_only(problems: Vec<(String, String)>) -> Result<(), ApiError> {
     if problems.is_empty() {
         return Ok(());
     }

@@ -22,14 +22,35 @@ use crate::http::negotiate::Requested;
 use crate::http::params::Params;
 use crate::state::AppState;
 
+/// What an upload may be, told by its first bytes.
+pub(super) struct Accepted {
+    /// How many first bytes decide.
+    pub magic_len: usize,
+    /// Whether the first bytes so far can still become an accepted file.
+    pub may_become: fn(&[u8]) -> bool,
+    /// The media type the first bytes show, if accepted.
+    pub sniff: fn(&[u8]) -> Option<&'static str>,
+    /// The answer to anything else.
+    pub refused: fn() -> ApiError,
+}
+
+/// Variant files: PDFs.
+const PDF: Accepted = Accepted {
+    magic_len: crate::domain::files::MAGIC_LEN,
+    may_become: crate::domain::files::may_become_allowed,
+    sniff: crate::domain::files::sniff,
+    refused: not_allowed,
+};
+
 /// Streams an upload into the file store: at most `limit` bytes, hashed
-/// on the way, accepted only if its first bytes show an allowed media
-/// type. Returns its SHA-256, size and media type. A rejected or
-/// broken-off upload leaves nothing behind.
-async fn store_upload(
+/// on the way, accepted only if its first bytes show a media type that
+/// `accepted` allows. Returns its SHA-256, size and media type. A rejected
+/// or broken-off upload leaves nothing behind.
+pub(super) async fn store_upload(
     state: &AppState,
     mut payload: web::Payload,
     limit: u64,
+    accepted: &Accepted,
 ) -> Result<(String, i64, &'static str), ApiError> {
     use futures_util::StreamExt as _;
     use sha2::Digest as _;
@@ -40,24 +61,24 @@ async fn store_upload(
         let mut file = std::fs::File::create(&temporary).map_err(ApiError::internal)?;
         let mut hasher = sha2::Sha256::new();
         let mut size = 0u64;
-        let mut head = Vec::with_capacity(crate::domain::files::MAGIC_LEN);
+        let mut head = Vec::with_capacity(accepted.magic_len);
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(body::broke_off)?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(body::too_large(limit));
             }
-            if head.len() < crate::domain::files::MAGIC_LEN {
-                let missing = crate::domain::files::MAGIC_LEN - head.len();
+            if head.len() < accepted.magic_len {
+                let missing = accepted.magic_len - head.len();
                 head.extend_from_slice(&chunk[..chunk.len().min(missing)]);
-                if !crate::domain::files::may_become_allowed(&head) {
-                    return Err(not_allowed());
+                if !(accepted.may_become)(&head) {
+                    return Err((accepted.refused)());
                 }
             }
             hasher.update(&chunk);
             file.write_all(&chunk).map_err(ApiError::internal)?;
         }
-        let media_type = crate::domain::files::sniff(&head).ok_or_else(not_allowed)?;
+        let media_type = (accepted.sniff)(&head).ok_or_else(accepted.refused)?;
         let sha256: String = hasher
             .finalize()
             .iter()
@@ -228,7 +249,7 @@ pub async fn upload_variant_file(
     )?;
     let ticket = state.extractor.admit().map_err(busy(&state))?;
     let name = declared_name(&req, &format!("{}-{}.pdf", current.row.slug, lang.as_str()));
-    let (sha256, size, media_type) = store_upload(&state, payload, limit).await?;
+    let (sha256, size, media_type) = store_upload(&state, payload, limit, &PDF).await?;
     let outcome = extract(&state, &ticket, &sha256).await;
     drop(ticket);
     let blob = sha256.clone();

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod file_editing;
 pub mod files;
 pub mod health;
+pub mod images;
 pub mod labels;
 pub mod metrics;
 pub mod oai;
@@ -64,6 +65,15 @@ pub fn v1(cfg: &mut ServiceConfig) {
         .service(file_editing::upload_variant_file)
         .service(file_editing::extract_variant_file)
         .service(file_editing::delete_variant_file)
+        .service(images::get_rendition)
+        .service(images::put_publication_image)
+        .service(images::delete_publication_image)
+        .service(images::put_organisation_image)
+        .service(images::delete_organisation_image)
+        .service(images::put_project_image)
+        .service(images::delete_project_image)
+        .service(images::put_event_image)
+        .service(images::delete_event_image)
         .service(vocabulary_editing::create_organisation)
         .service(vocabulary_editing::replace_organisation)
         .service(vocabulary_editing::patch_organisation)

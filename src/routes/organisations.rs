@@ -69,6 +69,7 @@ pub fn organisation_view(render: &Render<'_>, org: &Organisation) -> Organisatio
         slug: org.slug.clone(),
         name: picked.text,
         links: render.links(PageType::Organisations, &org.slug, &org.id),
+        image: render.image(org.image.as_ref()),
         description: render.description(&org.description),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,

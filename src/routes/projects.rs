@@ -59,6 +59,7 @@ pub fn project_view(render: &Render<'_>, project: &Project) -> ProjectView {
         slug: project.slug.clone(),
         title: picked.text,
         links: render.links(PageType::Projects, &project.slug, &project.id),
+        image: render.image(project.image.as_ref()),
         description: render.description(&project.description),
         language: picked.served.lang,
         derived_from: picked.served.derived_from,

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use crate::db::models::{PublicationRow, VariantHeadRow, VariantRow};
 use crate::domain::catalog::{self, Catalog};
+use crate::domain::images::RENDITION_MEDIA_TYPE;
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
 use crate::domain::links::{PageType, SiteLinks};
 use crate::domain::reading::{excerpt, reading_minutes};
-use crate::domain::records::LangMap;
+use crate::domain::records::{ImageRecord, LangMap};
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::Lang;
@@ -92,6 +93,36 @@ impl<'a> Render<'a> {
         (!texts.is_empty()).then(|| self.pick(texts).text)
     }
 
+    /// An image as objects carry it, its alt text in the best language.
+    pub fn image(&self, image: Option<&ImageRecord>) -> Option<ImageView> {
+        let image = image?;
+        Some(ImageView {
+            alt: self.description(&image.alt),
+            credit: image.credit.clone(),
+            width: image.width,
+            height: image.height,
+            renditions: image
+                .renditions
+                .iter()
+                .map(|size| RenditionView {
+                    width: size.width,
+                    height: size.height,
+                    url: format!(
+                        "{}/v1/images/{}/{}.webp",
+                        self.api, image.sha256, size.width
+                    ),
+                    media_type: RENDITION_MEDIA_TYPE.to_owned(),
+                })
+                .collect(),
+        })
+    }
+
+    /// A publication's cover, from its row.
+    fn cover(&self, row: &PublicationRow) -> Option<ImageView> {
+        let image = crate::db::vocabulary::stored_image(row.image.as_deref(), &row.id);
+        self.image(image.as_ref())
+    }
+
     fn text(&self, texts: &LangMap) -> String {
         self.pick(texts).text
     }
@@ -107,6 +138,7 @@ impl<'a> Render<'a> {
             slug: org.slug.clone(),
             name: self.text(&org.name),
             links: self.links(PageType::Organisations, &org.slug, &org.id),
+            image: self.image(org.image.as_ref()),
             grant_number: grant_number.map(str::to_owned),
         })
     }
@@ -118,6 +150,7 @@ impl<'a> Render<'a> {
             slug: project.slug.clone(),
             title: self.text(&project.title),
             links: self.links(PageType::Projects, &project.slug, &project.id),
+            image: self.image(project.image.as_ref()),
         })
     }
 
@@ -140,6 +173,7 @@ impl<'a> Render<'a> {
             kind_label: event.kind.label(self.labels()).to_owned(),
             title: picked.text,
             links: self.links(PageType::Events, &event.slug, &event.id),
+            image: self.image(event.image.as_ref()),
             starts_on: event.starts_on.clone(),
             ends_on: event.ends_on.clone(),
             place: event.place.clone(),
@@ -257,6 +291,7 @@ impl<'a> Render<'a> {
             summary,
             excerpt,
             links: self.links(PageType::Publications, &row.slug, &row.id),
+            image: self.cover(row),
             authors: serde_json::from_str(&row.authors).unwrap_or_default(),
             keywords: serde_json::from_str(&row.keywords).unwrap_or_default(),
             project: project.and_then(|p| self.project_ref(&p.id)),

@@ -27,6 +27,43 @@ pub struct Links {
     pub site: Option<String>,
 }
 
+/// An image (a cover, a logo) with everything `<img srcset>` needs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImageView {
+    /// The alt text in the best language it has (the page's, when it
+    /// exists); null for a decorative image.
+    #[schema(
+        required = true,
+        example = "Participants of the expert discussion in Pristina"
+    )]
+    pub alt: Option<String>,
+    /// Whom to credit, printed under the image; null when none is owed.
+    #[schema(required = true, example = "Photo: NSI photo archive")]
+    pub credit: Option<String>,
+    /// The source's size in pixels (upright).
+    #[schema(example = 2400)]
+    pub width: u32,
+    #[schema(example = 1600)]
+    pub height: u32,
+    /// WebP renditions, narrowest first, none wider than the source.
+    pub renditions: Vec<RenditionView>,
+}
+
+/// One rendition of an image: immutable, cacheable for a year.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RenditionView {
+    #[schema(example = 800)]
+    pub width: u32,
+    #[schema(example = 533)]
+    pub height: u32,
+    #[schema(
+        example = "https://archive.example.org/v1/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/800.webp"
+    )]
+    pub url: String,
+    #[schema(example = "image/webp")]
+    pub media_type: String,
+}
+
 /// An organisation as other resources embed it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganisationRef {
@@ -38,6 +75,9 @@ pub struct OrganisationRef {
     #[schema(example = "German Federal Foreign Office")]
     pub name: String,
     pub links: Links,
+    /// Its logo, ready for `<img srcset>`; null when it has none.
+    #[schema(required = true)]
+    pub image: Option<ImageView>,
     /// For funders of a project: the grant number, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_number: Option<String>,
@@ -52,6 +92,9 @@ pub struct ProjectRef {
     #[schema(example = "Dialogue, Solutions Future")]
     pub title: String,
     pub links: Links,
+    /// Its image, ready for `<img srcset>`; null when it has none.
+    #[schema(required = true)]
+    pub image: Option<ImageView>,
 }
 
 /// An event as other resources embed it.
@@ -67,6 +110,9 @@ pub struct EventRef {
     #[schema(example = "Challenges and opportunities in the Kosovo-Serbia normalization process")]
     pub title: String,
     pub links: Links,
+    /// Its image, ready for `<img srcset>`; null when it has none.
+    #[schema(required = true)]
+    pub image: Option<ImageView>,
     #[schema(example = "2024-10-31")]
     pub starts_on: String,
     pub ends_on: Option<String>,
@@ -132,6 +178,10 @@ pub struct PublicationSummary {
     #[schema(example = "The informal discussion brought together diplomats…")]
     pub excerpt: String,
     pub links: Links,
+    /// Its cover, ready for `<img srcset>`; null when it has none.
+    #[schema(required = true)]
+    pub image: Option<ImageView>,
+
     /// Every language edition, this one included, in the order of
     /// `available_languages`.
     pub alternates: Vec<Alternate>,
@@ -228,6 +278,10 @@ pub struct OrganisationView {
     #[schema(example = "Institute for Social Policy Musine Kokalari")]
     pub name: String,
     pub links: Links,
+    /// Its logo, ready for `<img srcset>`; null when it has none.
+    #[schema(required = true)]
+    pub image: Option<ImageView>,
+
     /// Its description in the best language it has; null when it has none.
     #[schema(required = true)]
     pub description: Option<String>,
@@ -295,6 +349,9 @@ pub struct ProjectView {
     #[schema(example = "Dialogue, Solutions Future")]
     pub title: String,
     pub links: Links,
+    /// Its image, ready for `<img srcset>`; null when it has none.
+    #[schema(required = true)]
+    pub image: Option<ImageView>,
     /// Its description in the best language it has; null when it has none.
     #[schema(required = true)]
     pub description: Option<String>,

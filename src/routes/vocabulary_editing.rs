@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::body;
 use super::editing::{
-    claim_version, log_write, merge_patch, parse_key, save_record, validation_failed,
+    claim_version, log_write, merge_patch, parse_key, read_only, save_record, validation_failed,
 };
 use crate::db::{audit, vocabulary, write, AnyConnection};
 use crate::domain::keys::Role;
@@ -23,7 +23,7 @@ use crate::http::params::Params;
 use crate::state::AppState;
 
 /// The collection path of an entity under `/v1`.
-fn collection(entity: Entity) -> &'static str {
+pub(super) fn collection(entity: Entity) -> &'static str {
     match entity {
         Entity::Organisation => "organisations",
         Entity::Field => "fields",
@@ -94,7 +94,7 @@ fn resolve(
 }
 
 /// Answers with the stored record, its version ETag and Location.
-fn answer(
+pub(super) fn answer(
     entity: Entity,
     mut record: Record,
     id: &str,
@@ -137,6 +137,10 @@ async fn create(
         Some(_) => return Err(ApiError::invalid_field("id", "must be a UUID")),
     };
     let mut record = record_of(value, entity)?;
+    read_only(crate::domain::images::read_only_problems(
+        None,
+        record.image(),
+    ))?;
     let id = given.unwrap_or_else(uuid::Uuid::now_v7);
     record.set_id(id);
     let id = id.hyphenated().to_string();
@@ -191,7 +195,6 @@ async fn change(
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
     let holder = caller.require(Role::Editor)?.clone();
-    let key = parse_key(&raw)?;
     let value: Value = body::json(&req, payload, body::VOCABULARY_BODY_LIMIT).await?;
     if merge && !value.is_object() {
         return Err(ApiError::new(
@@ -199,9 +202,53 @@ async fn change(
             "a merge patch must be a JSON object",
         ));
     }
+    let operation = if merge { "patch" } else { "replace" };
+    let edit = VocabularyEdit {
+        entity,
+        holder: holder.clone(),
+        operation,
+    };
+    let (id, stored, version) = edit_vocabulary(&state, &req, raw, edit, move |stored| {
+        let value = if merge {
+            let mut base = serde_json::to_value(stored).map_err(ApiError::internal)?;
+            merge_patch(&mut base, value);
+            base
+        } else {
+            value
+        };
+        let record = record_of(value, entity)?;
+        read_only(crate::domain::images::read_only_problems(
+            stored.image(),
+            record.image(),
+        ))?;
+        Ok(record)
+    })
+    .await?;
+    log_write(&state, &holder, operation, &id);
+    answer(entity, stored, &id, &version, false)
+}
+
+/// Who changes which kind of entity, and how (for the audit log).
+pub(super) struct VocabularyEdit {
+    pub entity: Entity,
+    pub holder: crate::domain::keys::KeyHolder,
+    pub operation: &'static str,
+}
+
+/// Replaces the entity `raw` names with what `make` makes of its stored
+/// record, if it is still at the version `If-Match` names (required).
+/// Returns its id, the record as stored, and its new version.
+pub(super) async fn edit_vocabulary(
+    state: &AppState,
+    req: &HttpRequest,
+    raw: String,
+    edit: VocabularyEdit,
+    make: impl FnOnce(&Record) -> Result<Record, ApiError> + Send + 'static,
+) -> Result<(String, Record, String), ApiError> {
+    let key = parse_key(&raw)?;
     let if_match = req.headers().get(header::IF_MATCH).cloned();
-    let auditor = holder.clone();
-    let (id, stored, version) = state
+    let entity = edit.entity;
+    state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             write::write_transaction(conn, |conn| {
@@ -209,15 +256,8 @@ async fn change(
                 let current = write::version_of(conn, entity, &id)?
                     .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))?;
                 claim_version(conn, (entity, &id, &raw), &current, if_match.as_ref(), true)?;
-                let value = if merge {
-                    let mut base = serde_json::to_value(current_record(conn, entity, &id)?)
-                        .map_err(ApiError::internal)?;
-                    merge_patch(&mut base, value);
-                    base
-                } else {
-                    value
-                };
-                let mut record = record_of(value, entity)?;
+                let stored = current_record(conn, entity, &id)?;
+                let mut record = make(&stored)?;
                 record.set_id(uuid::Uuid::parse_str(&id).map_err(ApiError::internal)?);
                 if let Some(other) = write::id_by_slug(conn, entity, record.slug().as_str())? {
                     if other != id {
@@ -232,27 +272,38 @@ async fn change(
                     }
                 }
                 save_record(conn, &record)?;
-                let operation = if merge { "patch" } else { "replace" };
                 audit::record(
                     conn,
-                    &auditor,
+                    &edit.holder,
                     entity.as_str(),
                     &id,
-                    operation,
+                    edit.operation,
                     &now_timestamp(),
                 )?;
                 let version = write::version_of(conn, entity, &id)?.unwrap_or_default();
                 Ok((id, record, version))
             })
         })
-        .await?;
-    log_write(
-        &state,
-        &holder,
-        if merge { "patch" } else { "replace" },
-        &id,
-    );
-    answer(entity, stored, &id, &version, false)
+        .await
+}
+
+/// The id of the entity `raw` names, and its current version, outside
+/// any transaction (to refuse an upload before reading it).
+pub(super) async fn current_version(
+    state: &AppState,
+    entity: Entity,
+    raw: &str,
+) -> Result<String, ApiError> {
+    let key = parse_key(raw)?;
+    let raw = raw.to_owned();
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let id = resolve(conn, entity, &key, &raw)?;
+            write::version_of(conn, entity, &id)?
+                .ok_or_else(|| ApiError::not_found(entity.as_str(), &raw))
+        })
+        .await
 }
 
 async fn remove(

@@ -660,6 +660,7 @@ on_both_backends!(the_frameworks_own_errors_are_problems_too, |backend| {
 fn body_of(media_type: &str, size: usize) -> Vec<u8> {
     let (head, tail): (&[u8], &[u8]) = match media_type {
         "application/pdf" => (b"%PDF-1.4\n", b""),
+        "image/*" => (b"\x89PNG\r\n\x1a\n", b""),
         "application/x-www-form-urlencoded" => (b"padding=", b""),
         _ => (br#"{"padding":""#, br#""}"#),
     };
@@ -697,6 +698,11 @@ const LIMITS: &[(&str, &str, u64)] = &[
         "/v1/publications/{id_or_slug}/variants/{lang}/file",
         1 << 20,
     ),
+    // Images: 20 MiB, or the upload limit when smaller, as here.
+    ("put", "/v1/publications/{id_or_slug}/image", 1 << 20),
+    ("put", "/v1/organisations/{id_or_slug}/image", 1 << 20),
+    ("put", "/v1/projects/{id_or_slug}/image", 1 << 20),
+    ("put", "/v1/events/{id_or_slug}/image", 1 << 20),
 ];
 
 /// Every operation with a request body states its limit in the served
@@ -795,7 +801,7 @@ async fn each_body_limit_is_stated_and_enforced_to_the_byte() {
                 // Refused for what it says: the body was read and parsed.
                 let problem: Value = at.json();
                 assert!(
-                    ["invalid_body", "validation_failed"]
+                    ["invalid_body", "validation_failed", "image_invalid"]
                         .contains(&problem["code"].as_str().unwrap_or_default()),
                     "{what} at its limit: {problem}"
                 );

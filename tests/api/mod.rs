@@ -14,6 +14,7 @@ mod files;
 mod headers;
 mod hostile_files;
 mod http;
+mod images;
 mod import;
 mod keys;
 mod labels;
