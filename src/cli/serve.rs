@@ -92,7 +92,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!(error))?;
     let db = super::open_database(config)?;
     if !args.no_demo && crate::demo::database_is_empty(&mut *db.conn()?)? {
-        let report = crate::demo::load(&mut *db.conn()?)?;
+        let report = crate::demo::load(&mut *db.conn()?, Some(&config.file_store()))?;
         tracing::info!(
             publications = report
                 .created

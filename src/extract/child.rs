@@ -157,7 +157,7 @@ fn holds_a_bomb(document: &pdf_extract::Document, budget: u64) -> bool {
 
 /// Extracts the text of a PDF in memory to `out`, whitespace collapsed,
 /// refusing one with a stream that inflates past `inflate_budget` bytes.
-fn extract(
+pub(crate) fn extract(
     bytes: &[u8],
     inflate_budget: u64,
     max_text_bytes: usize,

@@ -232,6 +232,22 @@ impl ImageStore {
         }
     }
 
+    /// Renders an image this program made itself (the demo archive's) in
+    /// this process, and puts the renditions in place. Never for uploads:
+    /// those go through [`ImageStore::render`]'s child.
+    pub fn render_own(&self, bytes: &[u8], sha256: &str) -> std::io::Result<Rendered> {
+        let work = self.root.join("tmp").join(uuid::Uuid::now_v7().to_string());
+        std::fs::create_dir_all(&work)?;
+        let rendered = child::render(bytes, 256 << 20, |size, webp| {
+            std::fs::write(work.join(format!("{}.webp", size.width)), webp)
+        })
+        .map_err(|failure| std::io::Error::other(failure.reason));
+        let installed =
+            rendered.and_then(|rendered| self.install(&work, sha256).map(|()| rendered));
+        let _ = std::fs::remove_dir_all(&work);
+        installed
+    }
+
     /// Moves a finished set of renditions into place. The same source
     /// always renders the same, so one already in place is kept.
     fn install(&self, work: &Path, sha256: &str) -> std::io::Result<()> {

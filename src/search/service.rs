@@ -511,7 +511,7 @@ mod tests {
         let db = Db::connect(&url, 2).expect("database");
         db.migrate().expect("migrations");
         let mut conn = db.conn().expect("connection");
-        crate::demo::load(&mut conn).expect("demo archive");
+        crate::demo::load(&mut conn, None).expect("demo archive");
         let index = SearchIndex::open(&dir.path().join("index")).expect("index");
         super::super::sync::catch_up(&mut conn, &index).expect("indexed");
         Demo {

@@ -423,3 +423,69 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     found
 }
+
+on_both_backends!(the_demo_archive_comes_with_files_and_pictures, |backend| {
+    let mut app = TestApp::new(crate::api::TestDb::new(backend).expect("backend"));
+    let store = arkiv::files::FileStore::new(app.files.path().to_owned());
+    arkiv::demo::load(&mut app.db.db.conn().expect("connection"), Some(&store)).expect("demo");
+    app.restart(|state| state);
+
+    // A PDF of each kind, served, its text extracted.
+    let list = app.get("/v1/publications?limit=100&lang=en").await.json();
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    let mut kinds_with_files = std::collections::BTreeSet::new();
+    let mut covers = 0;
+    for item in &items {
+        let slug = item["slug"].as_str().unwrap_or_default();
+        let detail = app
+            .get(&format!("/v1/publications/{slug}?lang=en"))
+            .await
+            .json();
+        if !detail["image"].is_null() {
+            covers += 1;
+            let first = &detail["image"]["renditions"][0];
+            let served = app
+                .get(&path_of(first["url"].as_str().unwrap_or_default()))
+                .await;
+            assert_eq!(served.status, 200, "{slug}");
+            assert_eq!(
+                detail["image"]["credit"],
+                "Illustration: arkiv demo archive"
+            );
+            assert!(detail["image"]["alt"].is_string(), "{slug}");
+        }
+        if detail["file"].is_null() {
+            continue;
+        }
+        assert_eq!(detail["file"]["text_status"], "extracted", "{slug}");
+        let pdf = app
+            .get(&format!("/v1/publications/{slug}/variants/en/file"))
+            .await;
+        assert_eq!(pdf.status, 200);
+        assert!(pdf.body.starts_with(b"%PDF-1.4"), "{slug}");
+        kinds_with_files.insert(detail["kind"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        kinds_with_files.into_iter().collect::<Vec<_>>(),
+        [
+            "discussion_conclusions",
+            "media_monitoring",
+            "policy_paper",
+            "report"
+        ]
+    );
+    assert!(covers >= 4, "{covers} covers");
+
+    // Logos on organisations, in the page's language.
+    let organisation = app.get(&format!("{ORGANISATION}?lang=sq")).await.json();
+    assert_eq!(
+        organisation["image"]["alt"],
+        "Logoja e Iniciativa e Re Sociale"
+    );
+    assert_eq!(widths(&organisation["image"]), [320, 480]);
+    let event = app
+        .get("/v1/events/kosovo-peace-and-democracy-summit-2024")
+        .await
+        .json();
+    assert_eq!(widths(&event["image"]), [320, 800, 1600]);
+});

@@ -161,7 +161,7 @@ impl TestDb {
     }
 
     pub fn with_demo(self) -> Self {
-        arkiv::demo::load(&mut self.db.conn().expect("connection"))
+        arkiv::demo::load(&mut self.db.conn().expect("connection"), None)
             .unwrap_or_else(|e| panic!("{e}"));
         self
     }
