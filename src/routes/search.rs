@@ -69,7 +69,7 @@ pub struct SearchParams {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 10000, example = 0)]
     #[serde(deserialize_with = "offset")]
     offset: Option<usize>,
-    /// `false` leaves out the `highlights` (faster); default `true`.
+    /// `false` answers `highlights: null` (faster); default `true`.
     #[param(value_type = Option<bool>, example = true)]
     #[serde(deserialize_with = "boolean")]
     highlight: Option<bool>,
@@ -176,8 +176,10 @@ pub struct SearchHit {
     /// Relevance (BM25 over every language's fields); 0 when sorted by date.
     #[schema(example = 12.7)]
     pub score: f32,
-    /// What matched, from the served language's variant when it matched.
-    pub highlights: Highlights,
+    /// What matched, from the served language's variant when it matched;
+    /// null with `highlight=false`.
+    #[schema(required = true)]
+    pub highlights: Option<Highlights>,
 }
 
 /// What matched, marked with `<mark>`; the rest of the text is HTML-escaped.
@@ -346,8 +348,7 @@ fn render_results(
     outcome: SearchOutcome,
     render: &Render<'_>,
     requested: &Requested,
-    offset: usize,
-    limit: usize,
+    (offset, limit, highlighted): (usize, usize, bool),
 ) -> Result<respond::Encoded, ApiError> {
     let items: Vec<SearchHit> = outcome
         .hits
@@ -361,7 +362,7 @@ fn render_results(
                     &listing.field_ids,
                 ),
                 score: hit.score,
-                highlights: hit.highlight.into(),
+                highlights: highlighted.then(|| hit.highlight.into()),
             }
         })
         .collect();
@@ -421,7 +422,7 @@ pub async fn search_publications(
     let snapshot = state.snapshot().await?;
     let filter = filter_of(&filter, &snapshot.catalog);
     let request = search.into_request(filter, &requested)?;
-    let (offset, limit) = (request.offset, request.limit);
+    let (offset, limit, highlighted) = (request.offset, request.limit, request.highlight);
     // Hits come from the index, which follows the database a moment behind:
     // cached results live as long as the index stays where it is.
     let seq = searcher.applied_seq() as i64;
@@ -430,7 +431,8 @@ pub async fn search_publications(
         .respond(&req, &requested, seq, async {
             let outcome = searcher.search(request).await?;
             let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
-            render_results(&req, outcome, &render, &requested, offset, limit)
+            let page = (offset, limit, highlighted);
+            render_results(&req, outcome, &render, &requested, page)
         })
         .await
 }

@@ -1114,6 +1114,15 @@ on_both_backends!(
         let all = slugs_of(&whole);
         assert_eq!(all.len(), 23);
         assert!(whole["next_cursor"].is_null());
+        // Without highlighting, every hit says so with null; with it, an object.
+        assert!(whole["items"]
+            .as_array()
+            .is_some_and(|hits| hits.iter().all(|hit| hit["highlights"].is_null())));
+        let marked = app.get("/v1/search?q=title&limit=3").await.json();
+        assert!(
+            marked["items"][0]["highlights"]["body"].is_array(),
+            "{marked}"
+        );
         // Pages of 10 by following Link, which keeps the other parameters.
         let mut uri = "/v1/search?q=title&limit=10&highlight=false".to_owned();
         let mut seen = Vec::new();
