@@ -116,6 +116,14 @@ pub fn publications_changed_after(
 }
 
 /// The entries after `since`, oldest first, at most `limit`.
+/// How many changes come after `since`.
+pub fn count_after(conn: &mut AnyConnection, since: i64) -> QueryResult<i64> {
+    changes::table
+        .filter(changes::seq.gt(since))
+        .count()
+        .get_result(conn)
+}
+
 pub fn after(
     conn: &mut AnyConnection,
     since: i64,

@@ -286,6 +286,14 @@ pub fn resend(
         .optional()
 }
 
+/// How many deliveries a webhook has.
+pub fn count_deliveries(conn: &mut AnyConnection, webhook_id: &str) -> QueryResult<i64> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .count()
+        .get_result(conn)
+}
+
 /// A webhook's deliveries, newest first, before the delivery `before`.
 pub fn deliveries(
     conn: &mut AnyConnection,

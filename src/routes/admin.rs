@@ -259,7 +259,9 @@ pub struct AuditPage {
     pub items: Vec<AuditEntry>,
     /// How many entries there are, over all pages.
     pub total: i64,
-    /// Pass as `cursor` for the next page; null on the last one.
+    /// Pass as `cursor` for the next page (or follow `Link`); null on the
+    /// last one.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -302,7 +304,7 @@ fn audit_cursor<'de, D: serde::Deserializer<'de>>(
     security(("bearer" = ["admin"])),
     params(AuditParams),
     responses(
-        (status = 200, description = "A page of writes", body = AuditPage),
+        (status = 200, description = "A page of writes", body = AuditPage, headers(("Link" = String, description = "rel=\"next\": the next page, when there is one"))),
         (status = 400, description = "A malformed cursor or limit", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -335,10 +337,17 @@ pub async fn read_audit(
     } else {
         None
     };
+    let link = next_cursor
+        .as_deref()
+        .and_then(|cursor| crate::http::respond::next_link(&req, cursor, &[]));
     let page = AuditPage {
         total,
         items,
         next_cursor,
     };
-    Ok(HttpResponse::Ok().json(page))
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = link {
+        response.insert_header((actix_web::http::header::LINK, link));
+    }
+    Ok(response.json(page))
 }

@@ -34,6 +34,11 @@ pub struct ChangeParams {
     #[param(value_type = Option<i64>, minimum = 0, example = 0)]
     #[serde(deserialize_with = "since")]
     since: Option<i64>,
+    /// The `next_cursor` of the previous page, as every list takes it (the
+    /// same position as `since`; give one or the other).
+    #[param(value_type = Option<String>)]
+    #[serde(deserialize_with = "since")]
+    cursor: Option<i64>,
     /// Events per page, 1 to 1,000 (default 100).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, example = 100)]
     #[serde(deserialize_with = "limit")]
@@ -108,6 +113,13 @@ pub struct ChangePage {
     pub next_since: i64,
     /// Whether more events were waiting when this page was made.
     pub has_more: bool,
+    /// Pass as `cursor` for the next page; null on the last page (poll
+    /// with `next_since` for what comes later).
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// How many events follow the requested position, this page included.
+    #[schema(example = 42)]
+    pub total: i64,
 }
 
 /// Follow changes
@@ -134,17 +146,24 @@ pub async fn list_changes(
 ) -> Result<HttpResponse, ApiError> {
     let query: ChangeParams = params::read(&req)?;
     let requested = Requested::new(&req, query.lang.as_deref(), false)?;
-    let since = query.since.unwrap_or(0);
+    if query.since.is_some() && query.cursor.is_some() {
+        return Err(ApiError::invalid(
+            "cursor",
+            "give since or cursor, not both (they name the same position)",
+        ));
+    }
+    let since = query.since.or(query.cursor).unwrap_or(0);
     let limit = query.limit.unwrap_or(100);
     let embed = query.include.unwrap_or(false);
     let snapshot = state.snapshot().await?;
     state
         .cache
         .respond(&req, &requested, snapshot.seq, async {
-            let (mut rows, found) = state
+            let (mut rows, found, total) = state
                 .db
                 .run(move |conn| -> Result<_, ApiError> {
                     let rows = changes::after(conn, since, limit + 1)?;
+                    let total = changes::count_after(conn, since)?;
                     let ids: Vec<String> = rows
                         .iter()
                         .filter(|row| row.entity == "publication")
@@ -159,7 +178,7 @@ pub async fn list_changes(
                             found.insert(id, full);
                         }
                     }
-                    Ok((rows, found))
+                    Ok((rows, found, total))
                 })
                 .await?;
             let has_more = rows.len() as i64 > limit;
@@ -187,6 +206,8 @@ pub async fn list_changes(
                 items,
                 next_since,
                 has_more,
+                next_cursor: has_more.then(|| next_since.to_string()),
+                total,
             };
             let mut encoded = respond::encode(&page, &languages)?;
             let mut next = format!("/v1/changes?since={next_since}&limit={limit}");

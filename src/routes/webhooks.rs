@@ -94,7 +94,15 @@ pub struct WebhookList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryPage {
     pub items: Vec<DeliveryRow>,
-    /// Pass as `before` for older deliveries; null on the last page.
+    /// How many deliveries the webhook has, over all pages.
+    pub total: i64,
+    /// Pass as `cursor` for older deliveries (or follow `Link`); null on
+    /// the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// The same position as `next_cursor`, for `before` (kept for older
+    /// clients).
+    #[schema(required = true)]
     pub next_before: Option<i64>,
 }
 
@@ -103,7 +111,12 @@ pub struct DeliveryPage {
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
-    /// Deliveries older than this one (its id).
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    #[serde(deserialize_with = "delivery_id")]
+    cursor: Option<i64>,
+    /// Deliveries older than this one (its id); the older spelling of
+    /// `cursor`.
     #[param(value_type = Option<i64>)]
     #[serde(deserialize_with = "delivery_id")]
     before: Option<i64>,
@@ -403,7 +416,7 @@ pub async fn delete_webhook(
     security(("bearer" = ["admin"])),
     params(("id" = String, Path, description = "The webhook's id"), DeliveryParams),
     responses(
-        (status = 200, description = "A page of deliveries", body = DeliveryPage),
+        (status = 200, description = "A page of deliveries", body = DeliveryPage, headers(("Link" = String, description = "rel=\"next\": older deliveries, when there are"))),
         (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No webhook has this id", body = Problem, content_type = "application/problem+json"),
     )
@@ -420,22 +433,44 @@ pub async fn list_deliveries(
     let params = Params::of::<DeliveryParams>(&req)?;
     caller.require(Role::Admin)?;
     let query: DeliveryParams = params.read()?;
-    let before = query.before;
+    if query.before.is_some() && query.cursor.is_some() {
+        return Err(ApiError::invalid(
+            "cursor",
+            "give before or cursor, not both (they name the same position)",
+        ));
+    }
+    let before = query.before.or(query.cursor);
     let limit = query.limit.unwrap_or(50);
     let webhook = load(&state, path.into_inner()).await?;
-    let mut items = state
+    let (mut items, total) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            Ok(webhooks::deliveries(conn, &webhook.id, before, limit + 1)?)
+            Ok((
+                webhooks::deliveries(conn, &webhook.id, before, limit + 1)?,
+                webhooks::count_deliveries(conn, &webhook.id)?,
+            ))
         })
         .await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
+    let next_before = more.then(|| items.last().map(|d| d.id)).flatten();
+    let next_cursor = next_before.map(|id| id.to_string());
     let page = DeliveryPage {
-        next_before: more.then(|| items.last().map(|d| d.id)).flatten(),
         items,
+        total,
+        next_cursor: next_cursor.clone(),
+        next_before,
     };
-    respond::json(&req, &page, &[])
+    let mut response = respond::json(&req, &page, &[])?;
+    if let Some(link) = next_cursor
+        .as_deref()
+        .and_then(|cursor| respond::next_link(&req, cursor, &["before"]))
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LINK, link);
+    }
+    Ok(response)
 }
 
 /// Send a delivery again

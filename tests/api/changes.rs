@@ -192,3 +192,47 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(the_feed_pages_with_a_cursor_like_every_list, |backend| {
+    let app = TestApp::new(TestDb::new(backend).expect("backend").with_demo());
+    let whole = app.get("/v1/changes?limit=1000").await.json();
+    let all: Vec<i64> = whole["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|event| event["seq"].as_i64())
+        .collect();
+    assert!(all.len() > 10, "{} events", all.len());
+    assert_eq!(whole["total"], all.len());
+    assert_eq!(whole["next_cursor"], Value::Null, "one page holds them all");
+
+    // Pages of 4 by next_cursor: the same events, and total counts what
+    // is left from each page on.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let uri = match &cursor {
+            Some(cursor) => format!("/v1/changes?limit=4&cursor={cursor}"),
+            None => "/v1/changes?limit=4".to_owned(),
+        };
+        let page = app.get(&uri).await.json();
+        assert_eq!(page["total"], all.len() - seen.len(), "{uri}");
+        seen.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|event| event["seq"].as_i64()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, all);
+    assert_problem(
+        &app.get("/v1/changes?since=1&cursor=2").await,
+        400,
+        "invalid_parameter",
+    );
+});

@@ -547,12 +547,17 @@ on_both_backends!(every_write_is_in_the_audit_log, |backend| {
         &format!("/v1/admin/audit?entity_id={id}&limit=3"),
         Some(&admin),
     )
-    .await
-    .json();
+    .await;
+    let link = first.header("link").expect("a Link to the next page");
+    let first = first.json();
     let cursor = first["next_cursor"]
         .as_str()
         .expect("a next page")
         .to_owned();
+    assert!(
+        link.contains(&format!("cursor={cursor}")) && link.contains("entity_id="),
+        "{link}"
+    );
     let rest = get_as(
         &app,
         &format!("/v1/admin/audit?entity_id={id}&limit=3&cursor={cursor}"),

@@ -366,6 +366,8 @@ on_both_backends!(
             .iter()
             .all(|d| d["status"] == "delivered" && d["attempts"] == 2 && d["last_status"] == 204));
         let before = log["next_before"].as_i64().expect("next page");
+        assert_eq!(log["total"], 4);
+        assert_eq!(log["next_cursor"], before.to_string());
         let older = admin_send(
             &app,
             &admin,
@@ -375,6 +377,25 @@ on_both_backends!(
         .json();
         assert_eq!(older["items"].as_array().map(Vec::len), Some(1));
         assert_eq!(older["next_before"], Value::Null);
+        assert_eq!(older["next_cursor"], Value::Null);
+        // The same page by the cursor its Link names, as every list pages.
+        let first = admin_send(
+            &app,
+            &admin,
+            TestRequest::get().uri(&format!("{location}/deliveries?limit=3")),
+        )
+        .await;
+        let link = first.header("link").expect("a Link to older deliveries");
+        let next = link
+            .strip_prefix('<')
+            .and_then(|rest| rest.split_once('>'))
+            .map(|(uri, _)| uri.to_owned())
+            .expect("a URI in Link");
+        assert!(next.contains(&format!("cursor={before}")), "{link}");
+        let by_link = admin_send(&app, &admin, TestRequest::get().uri(&next))
+            .await
+            .json();
+        assert_eq!(by_link["items"], older["items"]);
 
         // A subscriber that never answers well is given up after the last attempt.
         receiver.answer_with(500);
