@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::organisations::LangParams;
-use super::publications::{newest, published};
+use super::publications::{embedded, published};
 use super::render::Render;
 use super::views::{EventDetail, EventList, EventView};
 use super::vocabulary::{self, VocabularyRead};
@@ -160,11 +160,14 @@ pub async fn find_event(
                 event_ids: Some(vec![event.id.clone()]),
                 ..published()
             };
-            let (publications, _) = newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+            let query = format!("event={}", event.slug);
+            let embedded = embedded(&state, &render, filter, &query, EMBEDDED_PUBLICATIONS).await?;
             let language = view.language.as_str();
             let detail = EventDetail {
                 event: view,
-                publications,
+                publications: embedded.items,
+                publications_total: embedded.total,
+                publications_next: embedded.next,
                 requested_languages: read.requested.tags(),
             };
             respond::with_version(respond::encode(&detail, &[language])?, &event.version)

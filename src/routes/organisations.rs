@@ -159,7 +159,34 @@ pub async fn find_organisation(
             })
             .collect()
     };
+    // Its publications: those of every project it has a role in.
+    let related: Vec<&Project> = catalog
+        .projects
+        .iter()
+        .filter(|p| {
+            p.funders.iter().any(|f| f.organisation_id == org.id)
+                || p.partner_ids.contains(&org.id)
+                || p.implementer_ids.contains(&org.id)
+        })
+        .collect();
+    let filter = publications::Filter {
+        project_ids: Some(related.iter().map(|p| p.id.clone()).collect()),
+        ..super::publications::published()
+    };
+    let slugs: Vec<&str> = related.iter().map(|p| p.slug.as_str()).collect();
+    let query = format!("project={}", slugs.join(","));
+    let embedded = super::publications::embedded(
+        &state,
+        &render,
+        filter,
+        &query,
+        super::projects::EMBEDDED_PUBLICATIONS,
+    )
+    .await?;
     let detail = OrganisationDetail {
+        publications: embedded.items,
+        publications_total: embedded.total,
+        publications_next: embedded.next,
         funded_projects: projects(|p, org| p.funders.iter().any(|f| f.organisation_id == org)),
         partner_projects: projects(|p, org| p.partner_ids.iter().any(|id| id == org)),
         implemented_projects: projects(|p, org| p.implementer_ids.iter().any(|id| id == org)),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::organisations::LangParams;
-use super::publications::{newest, published};
+use super::publications::{embedded, published};
 use super::render::Render;
 use super::views::{ProjectDetail, ProjectList, ProjectView};
 use super::vocabulary::{self, VocabularyRead};
@@ -18,7 +18,7 @@ use crate::http::respond;
 use crate::state::AppState;
 
 /// How many publications a project's detail embeds.
-const EMBEDDED_PUBLICATIONS: i64 = 20;
+pub(crate) const EMBEDDED_PUBLICATIONS: i64 = 20;
 
 /// Query parameters of `GET /v1/projects`.
 #[derive(Default, Deserialize, IntoParams)]
@@ -154,8 +154,8 @@ pub async fn find_project(
                 project_ids: Some(vec![project.id.clone()]),
                 ..published()
             };
-            let (publications, publications_total) =
-                newest(&state, &render, filter, EMBEDDED_PUBLICATIONS).await?;
+            let query = format!("project={}", project.slug);
+            let embedded = embedded(&state, &render, filter, &query, EMBEDDED_PUBLICATIONS).await?;
             let mut events: Vec<_> = catalog
                 .events
                 .iter()
@@ -167,8 +167,9 @@ pub async fn find_project(
             let detail = ProjectDetail {
                 project: view,
                 events,
-                publications,
-                publications_total,
+                publications: embedded.items,
+                publications_total: embedded.total,
+                publications_next: embedded.next,
                 requested_languages: read.requested.tags(),
             };
             respond::with_version(respond::encode(&detail, &[language])?, &project.version)

@@ -637,6 +637,43 @@ pub async fn newest(
     Ok((items, page.total))
 }
 
+/// The first page of the published publications a detail page embeds
+/// (a project's, an event's, an organisation's), with where the rest are.
+pub struct Embedded {
+    pub items: Vec<PublicationSummary>,
+    pub total: i64,
+    /// The next page of `GET /v1/publications` with the same filter, in
+    /// the page's language; None when every one is embedded.
+    pub next: Option<String>,
+}
+
+/// The newest `limit` publications `filter` selects; `query` is that
+/// filter as the list spells it (`project=<slug>`), for the link to the
+/// rest.
+pub async fn embedded(
+    state: &AppState,
+    render: &Render<'_>,
+    filter: Filter,
+    query: &str,
+    limit: i64,
+) -> Result<Embedded, ApiError> {
+    let sort = Sort::PublishedDesc;
+    let page = load_page(state, filter, sort, None, limit).await?;
+    let next = page.next_after.as_ref().map(|after| {
+        format!(
+            "{}/v1/publications?{query}&lang={}&cursor={}",
+            state.public_url.as_str(),
+            render.labels().as_str(),
+            encode_cursor(sort, after)
+        )
+    });
+    Ok(Embedded {
+        items: page.summaries(render),
+        total: page.total,
+        next,
+    })
+}
+
 /// A published publication as the sitemap lists it.
 pub struct Editions {
     pub id: String,

@@ -318,6 +318,17 @@ pub struct OrganisationDetail {
     pub partner_projects: Vec<OrganisationProject>,
     /// Projects it carries out.
     pub implemented_projects: Vec<OrganisationProject>,
+    /// The newest publications of all those projects (at most 20).
+    pub publications: Vec<PublicationSummary>,
+    /// How many published publications those projects have.
+    pub publications_total: i64,
+    /// The next page of these publications in `GET /v1/publications`
+    /// (the same filter, the page's language); null when all are here.
+    #[schema(
+        required = true,
+        example = "https://archive.example.org/v1/publications?project=dialogue-solutions-future&lang=en&cursor=WyItcHVibGlzaGVkX29uIiwiMjAyNC0xMS0wOCIsIjAxOTMiXQ"
+    )]
+    pub publications_next: Option<String>,
     pub organised_events: Vec<EventRef>,
     pub requested_languages: Vec<String>,
 }
@@ -375,11 +386,18 @@ pub struct ProjectDetail {
     #[serde(flatten)]
     pub project: ProjectView,
     pub events: Vec<EventRef>,
-    /// The newest publications of the project (at most 20); the rest through
-    /// `GET /v1/publications?project=<slug>`.
+    /// The newest publications of the project (at most 20); the rest from
+    /// `publications_next`.
     pub publications: Vec<PublicationSummary>,
     /// How many published publications the project has.
     pub publications_total: i64,
+    /// The next page of these publications in `GET /v1/publications`
+    /// (the same filter, the page's language); null when all are here.
+    #[schema(
+        required = true,
+        example = "https://archive.example.org/v1/publications?project=dialogue-solutions-future&lang=en&cursor=WyItcHVibGlzaGVkX29uIiwiMjAyNC0xMS0wOCIsIjAxOTMiXQ"
+    )]
+    pub publications_next: Option<String>,
     pub requested_languages: Vec<String>,
 }
 
@@ -404,7 +422,17 @@ pub struct EventView {
 pub struct EventDetail {
     #[serde(flatten)]
     pub event: EventView,
+    /// The newest publications that came out of the event (at most 20).
     pub publications: Vec<PublicationSummary>,
+    /// How many published publications came out of it.
+    pub publications_total: i64,
+    /// The next page of these publications in `GET /v1/publications`
+    /// (the same filter, the page's language); null when all are here.
+    #[schema(
+        required = true,
+        example = "https://archive.example.org/v1/publications?project=dialogue-solutions-future&lang=en&cursor=WyItcHVibGlzaGVkX29uIiwiMjAyNC0xMS0wOCIsIjAxOTMiXQ"
+    )]
+    pub publications_next: Option<String>,
     pub requested_languages: Vec<String>,
 }
 

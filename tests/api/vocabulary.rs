@@ -260,3 +260,85 @@ on_both_backends!(every_vocabulary_list_pages_with_a_cursor, |backend| {
         assert!(empty["next_cursor"].is_null());
     }
 });
+
+on_both_backends!(details_embed_a_first_page_and_link_to_the_rest, |backend| {
+    let db = crate::api::TestDb::new(backend)
+        .expect("backend")
+        .with_demo();
+    // 25 more publications of one project, and of one event.
+    let lines: String = (0..25)
+            .map(|n| {
+                format!(
+                    concat!(
+                        r#"{{"type":"publication","slug":"extra-{n}","kind":"report","status":"published","#,
+                        r#""published_on":"2023-01-{day:02}","project":"dialogue-solutions-future","#,
+                        r#""variants":{{"en":{{"title":"Extra {n}"}}}}}}"#,
+                        "\n"
+                    ),
+                    n = n,
+                    day = 1 + n % 28
+                )
+            })
+            .collect();
+    db.import(&lines);
+    let app = crate::api::TestApp::new(db);
+    let path_of = |url: &str| -> String {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        rest.find('/')
+            .map_or(String::new(), |at| rest[at..].to_owned())
+    };
+    let slugs = |items: &serde_json::Value| -> Vec<String> {
+        items
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|i| i["slug"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    for uri in [
+        "/v1/projects/dialogue-solutions-future?lang=sq",
+        "/v1/organisations/new-social-initiative?lang=sq",
+    ] {
+        let detail = app.get(uri).await.json();
+        let total = detail["publications_total"].as_i64().expect("total");
+        assert!(total > 25, "{uri}: {total}");
+        let mut seen = slugs(&detail["publications"]);
+        assert_eq!(seen.len(), 20, "{uri}");
+        // The rest, by the link, in the page's language.
+        let mut next: Option<String> = detail["publications_next"].as_str().map(str::to_owned);
+        assert!(
+            next.as_deref().is_some_and(|url| url.contains("lang=sq")),
+            "{next:?}"
+        );
+        while let Some(url) = next {
+            let reply = app.get(&path_of(&url)).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{url}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            next = reply.header("link").and_then(|link| {
+                let target = link.strip_prefix('<')?.split_once('>')?.0;
+                Some(target.to_owned())
+            });
+            let page = reply.json();
+            assert_eq!(page["total"], total, "{url}");
+            seen.extend(slugs(&page["items"]));
+            assert!(seen.len() <= 200, "no end to {uri}");
+        }
+        let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len() as i64, total, "{uri}: every one once");
+    }
+
+    // A detail whose publications all fit says so with null.
+    let event = app
+        .get("/v1/events/expert-discussion-2024-10-31")
+        .await
+        .json();
+    assert_eq!(event["publications_next"], serde_json::Value::Null);
+    assert_eq!(event["publications_total"], 1);
+});
