@@ -114,6 +114,18 @@ pub fn render(
             format!("{width} × {height} pixels is more than {MAX_PIXELS}"),
         ));
     }
+    // The decoded pixels are one allocation of this size, which the
+    // decoders do not count against `max_alloc` themselves.
+    if decoder.total_bytes() > max_alloc {
+        return Err(Failure::new(
+            ExitKind::TooLarge,
+            format!(
+                "{width} × {height} pixels need {} MiB decoded, more than the {} MiB allowed",
+                decoder.total_bytes() >> 20,
+                max_alloc >> 20
+            ),
+        ));
+    }
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
@@ -248,6 +260,9 @@ mod tests {
         assert_eq!(failure.map(|f| f.kind), Some(ExitKind::TooLarge));
         // Within the sides but past the pixel budget.
         let failure = render(&claiming(10_000), 64 << 20, |_, _| Ok(())).err();
+        assert_eq!(failure.map(|f| f.kind), Some(ExitKind::TooLarge));
+        // Within the pixels, but 4,000 × 4,000 RGB is 48 MiB decoded.
+        let failure = render(&claiming(4_000), 32 << 20, |_, _| Ok(())).err();
         assert_eq!(failure.map(|f| f.kind), Some(ExitKind::TooLarge));
     }
 
