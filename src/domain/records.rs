@@ -57,7 +57,8 @@ impl Record {
             value: serde_json::Value,
         ) -> Result<T, (String, String)> {
             serde_path_to_error::deserialize(value).map_err(|error| {
-                // A bad map key shows as `.?`: name the map instead.
+                // A key read other than as a string shows as `.?`: name
+                // the map instead. (Language tags show: `label.de`.)
                 let path = error.path().to_string().replace(".?", "");
                 let field = if path == "." { String::new() } else { path };
                 (field, error.into_inner().to_string())
