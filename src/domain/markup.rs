@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -146,12 +146,37 @@ fn escape_text_into(html: &mut String, text: &str) {
     }
 }
 
-/// Markdown as HTML, before cleaning. An image becomes a link to it (with
-/// its alt text as the link's text), or only its alt text inside a link:
-/// a body loads nothing from elsewhere when its page is opened.
+/// Markdown as HTML, before cleaning.
 fn markdown_to_html(body: &str) -> String {
+    let mut html = String::with_capacity(body.len() + body.len() / 4);
+    pulldown_cmark::html::push_html(&mut html, reader_events(body));
+    html
+}
+
+/// The events of a Markdown body, as readers are to get them:
+///
+/// - an image becomes a link to it (its alt text the link's text), or only
+///   its alt text inside a link: a body loads nothing from elsewhere when
+///   its page is opened;
+/// - an autolink (`<scheme:…>`) whose scheme the cleaner refuses is left
+///   out whole: it is nothing but that address, which the cleaner would
+///   only turn from a link into text.
+fn reader_events(body: &str) -> impl Iterator<Item = Event<'_>> {
     let mut in_link = 0_usize;
-    let events = Parser::new_ext(body, options()).filter_map(move |event| match event {
+    let mut dropping = false;
+    Parser::new_ext(body, options()).filter_map(move |event| match event {
+        _ if dropping => {
+            dropping = !matches!(event, Event::End(TagEnd::Link));
+            None
+        }
+        Event::Start(Tag::Link {
+            link_type: LinkType::Autolink,
+            ref dest_url,
+            ..
+        }) if !allowed_scheme(dest_url) => {
+            dropping = true;
+            None
+        }
         Event::Start(Tag::Link { .. }) => {
             in_link += 1;
             Some(event)
@@ -173,28 +198,95 @@ fn markdown_to_html(body: &str) -> String {
         })),
         Event::End(TagEnd::Image) => (in_link == 0).then_some(Event::End(TagEnd::Link)),
         other => Some(other),
-    });
-    let mut html = String::with_capacity(body.len() + body.len() / 4);
-    pulldown_cmark::html::push_html(&mut html, events);
-    html
+    })
+}
+
+/// The elements the cleaner drops with everything in them: active content,
+/// and the elements whose content is not text for a reader.
+const DROPPED_WHOLE: [&str; 19] = [
+    "script",
+    "style",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "noscript",
+    "noembed",
+    "noframes",
+    "template",
+    "svg",
+    "math",
+    "textarea",
+    "select",
+    "xmp",
+    "plaintext",
+    "title",
+];
+
+/// The URL schemes links may have (besides none: relative URLs).
+const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// Whether an autolink's address (which always starts with its scheme)
+/// has one of [`URL_SCHEMES`].
+fn allowed_scheme(address: &str) -> bool {
+    address.split_once(':').is_some_and(|(scheme, _)| {
+        URL_SCHEMES
+            .iter()
+            .any(|allowed| scheme.eq_ignore_ascii_case(allowed))
+    })
 }
 
 /// The text of a Markdown body: what its HTML shows, without the tags.
+/// Raw HTML is left out, and so is the text inside an inline element that
+/// the cleaner drops whole (`a <script>x</script> b` reads `a b`); blocks
+/// of raw HTML are left out with their text (D82).
 fn markdown_text(body: &str) -> String {
     let mut text = String::with_capacity(body.len());
-    for event in Parser::new_ext(body, options()) {
+    // The element of DROPPED_WHOLE being skipped, till it closes or its
+    // block ends.
+    let mut skipping: Option<String> = None;
+    for event in reader_events(body) {
         match event {
+            Event::InlineHtml(tag) => match (raw_tag(&tag), &skipping) {
+                (Some((name, false)), None) if DROPPED_WHOLE.contains(&name.as_str()) => {
+                    skipping = Some(name);
+                }
+                (Some((name, true)), Some(skipped)) if name == *skipped => skipping = None,
+                _ => {}
+            },
+            _ if skipping.is_some() && !matches!(event, Event::End(_)) => {}
             Event::Text(words) | Event::Code(words) => text.push_str(&words),
             Event::SoftBreak => text.push(' '),
             Event::HardBreak | Event::Rule => end_line(&mut text),
-            Event::End(end) if ends_a_line(end) => end_line(&mut text),
+            Event::End(end) if ends_a_line(end) => {
+                skipping = None;
+                end_line(&mut text);
+            }
             Event::End(TagEnd::TableCell) => text.push(' '),
-            // Raw HTML is markup, not text; math and footnotes are off.
+            // Raw HTML blocks are markup, not text; math and footnotes are off.
             _ => {}
         }
     }
     text.truncate(text.trim_end().len());
     text
+}
+
+/// The element name of a raw HTML tag (`<Script src=…>`, `</script>`),
+/// lowercased, and whether it closes the element.
+fn raw_tag(html: &str) -> Option<(String, bool)> {
+    let rest = html.strip_prefix('<')?;
+    let (closing, rest) = match rest.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let name: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (!name.is_empty()).then_some((name, closing))
 }
 
 /// Ends the line of text being written, once: the end of a list item and
@@ -281,28 +373,7 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
             "ul",
         ]
         .into();
-        let dropped_whole: HashSet<&str> = [
-            "script",
-            "style",
-            "iframe",
-            "frame",
-            "frameset",
-            "object",
-            "embed",
-            "applet",
-            "noscript",
-            "noembed",
-            "noframes",
-            "template",
-            "svg",
-            "math",
-            "textarea",
-            "select",
-            "xmp",
-            "plaintext",
-            "title",
-        ]
-        .into();
+        let dropped_whole: HashSet<&str> = DROPPED_WHOLE.into();
         let attributes: HashMap<&str, HashSet<&str>> = [
             ("a", ["href", "title"].into()),
             ("abbr", ["title"].into()),
@@ -318,7 +389,7 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
             .set_tag_attribute_values(HashMap::new())
             .generic_attributes(HashSet::new())
             .allowed_classes(HashMap::new())
-            .url_schemes(["http", "https", "mailto"].into())
+            .url_schemes(URL_SCHEMES.into())
             .url_relative(ammonia::UrlRelative::PassThrough)
             .link_rel(Some("noopener noreferrer nofollow"))
             .strip_comments(true)
@@ -463,6 +534,16 @@ mod tests {
             assert!(!text.contains(syntax), "{syntax} in {text:?}");
         }
         assert_eq!(plain_text(BodyFormat::Plain, "**as is**"), "**as is**");
+        // What the cleaner drops whole is not read either; other inline
+        // HTML keeps its text.
+        assert_eq!(
+            plain_text(
+                BodyFormat::Markdown,
+                "a <ScRiPt>alert(1)</script> b <svg onload=x>c\n\nd <abbr title=\"e\">EU</abbr> \
+                 <javascript:alert(1)> <https://example.org>"
+            ),
+            "a  b\nd EU  https://example.org"
+        );
     }
 
     #[test]
