@@ -411,6 +411,7 @@ impl Listing {
                     } else {
                         String::new()
                     },
+                    body_format: variant.body_format,
                 })
                 .collect(),
             field_ids: full.field_ids.clone(),
