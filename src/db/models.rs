@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::domain::markup::BodyFormat;
 use crate::domain::{EventKind, PublicationKind, PublicationStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -166,6 +167,7 @@ pub struct VariantRow {
     pub file_text: Option<String>,
     pub file_text_status: Option<String>,
     pub file_text_error: Option<String>,
+    pub body_format: BodyFormat,
 }
 
 /// How much of a body [`VariantHeadRow::body_start`] holds, in characters:
@@ -188,6 +190,10 @@ pub struct VariantHeadRow {
     #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Text>)]
     #[serde(default)]
     pub body_start: String,
+    /// How the body is written, so that the excerpt leaves its syntax out;
+    /// plain in search listings stored before formats existed.
+    #[serde(default)]
+    pub body_format: BodyFormat,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

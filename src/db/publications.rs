@@ -1,6 +1,7 @@
 //! Queries on publications: filtered, keyset-paginated lists and one
 //! publication with its variants.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -8,6 +9,7 @@ use diesel::prelude::*;
 use super::models::*;
 use super::schema::*;
 use super::{AnyConnection, Backend};
+use crate::domain::markup::{plain_text, BodyFormat};
 use crate::domain::{PublicationKind, PublicationStatus};
 
 /// The order of a list. Every order ends with `id` so that it is total,
@@ -411,6 +413,7 @@ impl Listing {
                     } else {
                         String::new()
                     },
+                    body_format: variant.body_format,
                 })
                 .collect(),
             field_ids: full.field_ids.clone(),
@@ -433,7 +436,8 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Listed> {
 
 /// Titles and bodies of some variants, each given as (publication id,
 /// stored language tag), for highlights: (publication id, language tag,
-/// title, body).
+/// title, body), the body as the search index holds it (the text of a
+/// Markdown body, whose words are the ones the index numbered).
 ///
 /// One statement of the shape `(id = ? AND lang = ?) OR …`: unlike an
 /// `IN (…)` list, it is prepared once per number of variants and then
@@ -451,6 +455,7 @@ pub fn variant_texts(
             variants::lang,
             variants::title,
             variants::body,
+            variants::body_format,
         ))
         .into_boxed::<Backend>();
     for (id, lang) in wanted {
@@ -460,7 +465,17 @@ pub fn variant_texts(
                 .and(variants::lang.eq(*lang)),
         );
     }
-    query.load(conn)
+    let rows: Vec<(String, String, String, String, BodyFormat)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, lang, title, body, format)| {
+            let body = match plain_text(format, &body) {
+                Cow::Borrowed(_) => body,
+                Cow::Owned(text) => text,
+            };
+            (id, lang, title, body)
+        })
+        .collect())
 }
 
 /// Every file hash a variant or an image names: what the file store must

@@ -201,6 +201,7 @@ pub fn publication_record_with(
                 title: variant.title,
                 summary: variant.summary,
                 body: variant.body,
+                body_format: variant.body_format,
                 file,
                 file_text: variant.file_text,
             },

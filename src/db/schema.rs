@@ -148,6 +148,7 @@ diesel::table! {
         file_text -> Nullable<Text>,
         file_text_status -> Nullable<Text>,
         file_text_error -> Nullable<Text>,
+        body_format -> Text,
     }
 }
 

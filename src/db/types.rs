@@ -8,6 +8,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::keys::Role as KeyRole;
+use crate::domain::markup::BodyFormat;
 use crate::domain::{EventKind, PublicationKind, PublicationStatus, Role};
 
 /// Stores a type by `as_str` and reads it back by `parse`; a stored value
@@ -36,7 +37,14 @@ macro_rules! text_column {
     )+};
 }
 
-text_column!(PublicationKind, PublicationStatus, EventKind, Role, KeyRole);
+text_column!(
+    PublicationKind,
+    PublicationStatus,
+    EventKind,
+    Role,
+    KeyRole,
+    BodyFormat
+);
 
 #[cfg(test)]
 mod tests {

@@ -481,6 +481,7 @@ pub fn write_publications(
                 file_text_error: file
                     .and_then(|f| f.text_error)
                     .map(|e| e.as_str().to_owned()),
+                body_format: variant.body_format,
             });
         }
         changed_ids.push(id);

@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A language tag that content can be stored in.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
 pub enum Lang {
     #[serde(rename = "en")]
     En,
@@ -66,6 +64,30 @@ impl Lang {
     /// Parses a stored tag exactly as written (`sr-Latn`, not `sr-latn`).
     pub fn from_stored(tag: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|lang| lang.as_str() == tag)
+    }
+}
+
+/// Read as a string rather than as an enum, which is what lets
+/// `serde_path_to_error` name a map key that is a tag: a problem in a
+/// variant is at `variants.en.title`, not somewhere in `variants`.
+impl<'de> Deserialize<'de> for Lang {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Tag;
+
+        impl serde::de::Visitor<'_> for Tag {
+            type Value = Lang;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a language tag")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, tag: &str) -> Result<Lang, E> {
+                Lang::from_stored(tag).ok_or_else(|| E::unknown_variant(tag, &TAGS))
+            }
+        }
+
+        const TAGS: [&str; 4] = ["en", "sq", "sr-Latn", "sr-Cyrl"];
+        deserializer.deserialize_str(Tag)
     }
 }
 
@@ -290,6 +312,31 @@ mod tests {
         tags.iter()
             .map(|t| LanguageRange::parse(t).unwrap_or(LanguageRange::Any))
             .collect()
+    }
+
+    #[test]
+    fn stored_tags_read_back_as_strings_and_others_are_named() {
+        for lang in Lang::ALL {
+            let json = serde_json::to_string(&lang).expect("JSON");
+            assert_eq!(serde_json::from_str::<Lang>(&json).ok(), Some(lang));
+        }
+        let error = serde_json::from_str::<Lang>("\"sr-latn\"")
+            .expect_err("tags are exact")
+            .to_string();
+        let listed: Vec<String> = Lang::ALL.iter().map(|l| format!("`{l}`")).collect();
+        assert!(error.contains(&listed.join(", ")), "{error}");
+        // A tag as a map key is named in the path of an error after it.
+        let value = serde_json::json!({"sq": {"title": 1}});
+        let error =
+            serde_path_to_error::deserialize::<_, std::collections::BTreeMap<Lang, Titled>>(value)
+                .expect_err("a number is no title");
+        assert_eq!(error.path().to_string(), "sq.title");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Titled {
+        #[expect(dead_code, reason = "only read to fail")]
+        title: String,
     }
 
     #[test]

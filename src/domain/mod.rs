@@ -7,6 +7,7 @@ pub mod images;
 pub mod keys;
 pub mod lang;
 pub mod links;
+pub mod markup;
 pub mod net;
 pub mod reading;
 pub mod records;

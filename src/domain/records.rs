@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use crate::domain::images::ImageRecord;
+use crate::domain::markup::BodyFormat;
 use crate::domain::text::{TextError, TextStatus};
 use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role, Slug};
 
@@ -57,7 +58,8 @@ impl Record {
             value: serde_json::Value,
         ) -> Result<T, (String, String)> {
             serde_path_to_error::deserialize(value).map_err(|error| {
-                // A bad map key shows as `.?`: name the map instead.
+                // A key read other than as a string shows as `.?`: name
+                // the map instead. (Language tags show: `label.de`.)
                 let path = error.path().to_string().replace(".?", "");
                 let field = if path == "." { String::new() } else { path };
                 (field, error.into_inner().to_string())
@@ -179,10 +181,11 @@ pub struct OrganisationRecord {
     pub slug: Slug,
     #[schema(schema_with = names)]
     pub name: LangMap,
-    /// A text about it per language, for its page; left out of exports
-    /// when there is none.
+    /// A text about it per language, for its page: plain text (no
+    /// Markdown, unlike a publication's body); left out of exports when
+    /// there is none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schema(schema_with = texts)]
+    #[schema(schema_with = descriptions)]
     pub description: LangMap,
     #[serde(default)]
     pub roles: Vec<Role>,
@@ -206,10 +209,11 @@ pub struct FieldRecord {
     pub slug: Slug,
     #[schema(schema_with = names)]
     pub label: LangMap,
-    /// A text about it per language, for its page; left out of exports
-    /// when there is none.
+    /// A text about it per language, for its page: plain text (no
+    /// Markdown, unlike a publication's body); left out of exports when
+    /// there is none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schema(schema_with = texts)]
+    #[schema(schema_with = descriptions)]
     pub description: LangMap,
 }
 
@@ -253,8 +257,11 @@ pub struct ProjectRecord {
     pub slug: Slug,
     #[schema(schema_with = names)]
     pub title: LangMap,
+    /// A text about it per language, for its page: plain text (no
+    /// Markdown, unlike a publication's body); left out of exports when
+    /// there is none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schema(schema_with = texts)]
+    #[schema(schema_with = descriptions)]
     pub description: LangMap,
     #[serde(default, with = "optional_date")]
     pub starts_on: Option<NaiveDate>,
@@ -285,10 +292,11 @@ pub struct EventRecord {
     pub kind: EventKind,
     #[schema(schema_with = names)]
     pub title: LangMap,
-    /// A text about it per language, for its page; left out of exports
-    /// when there is none.
+    /// A text about it per language, for its page: plain text (no
+    /// Markdown, unlike a publication's body); left out of exports when
+    /// there is none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schema(schema_with = texts)]
+    #[schema(schema_with = descriptions)]
     pub description: LangMap,
     #[serde(with = "date")]
     pub starts_on: NaiveDate,
@@ -347,8 +355,13 @@ pub struct VariantRecord {
     pub title: String,
     #[serde(default)]
     pub summary: String,
+    /// The full text; how it is written is `body_format`.
     #[serde(default)]
     pub body: String,
+    /// `plain` (the default, left out of exports) or `markdown`. The
+    /// summary is plain text whatever the body's format.
+    #[serde(default, skip_serializing_if = "BodyFormat::is_plain")]
+    pub body_format: BodyFormat,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileRecord>,
     /// Text extracted from the file, kept so an export carries it.
@@ -413,11 +426,24 @@ fn names() -> utoipa::openapi::Object {
     per_language("The text in each language it exists in", title(), true)
 }
 
-/// Longer texts (descriptions, alt texts), in any of the languages.
+/// Longer texts (alt texts), in any of the languages.
 pub(crate) fn texts() -> utoipa::openapi::Object {
     use utoipa::openapi::{schema::Type, ObjectBuilder};
     let text = ObjectBuilder::new().schema_type(Type::String);
     per_language("The text in each language it exists in", text, false)
+}
+
+/// Descriptions of organisations, fields, projects and events: plain
+/// text, in any of the languages.
+fn descriptions() -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    let text = ObjectBuilder::new().schema_type(Type::String);
+    per_language(
+        "Plain text in each language it exists in: shown as it is, never read as Markdown \
+         or HTML (only a publication's body has a `body_format`)",
+        text,
+        false,
+    )
 }
 
 /// A publication's variants: at least one. ([`VariantRecord`] is listed

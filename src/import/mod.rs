@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(
             located,
             vec![
-                (3, "label"),
+                (3, "label.de"),
                 (4, "variants.en.title"),
                 (4, "published_on"),
                 (5, "colour"),

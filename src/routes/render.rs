@@ -8,6 +8,7 @@ use crate::domain::catalog::{self, Catalog};
 use crate::domain::images::RENDITION_MEDIA_TYPE;
 use crate::domain::lang::{available, negotiate, pick_text, LanguageRange, Served};
 use crate::domain::links::{PageType, SiteLinks};
+use crate::domain::markup::to_html;
 use crate::domain::reading::{excerpt, reading_minutes};
 use crate::domain::records::{ImageRecord, LangMap};
 use crate::domain::text::{TextError, TextStatus};
@@ -216,7 +217,11 @@ impl<'a> Render<'a> {
         let text = match head {
             Some(head) => {
                 let summary = derived(served, &head.summary);
-                let excerpt = excerpt(&summary, &derived(served, &head.body_start));
+                let excerpt = excerpt(
+                    &summary,
+                    &derived(served, &head.body_start),
+                    head.body_format,
+                );
                 (derived(served, &head.title), summary, excerpt)
             }
             None => Default::default(),
@@ -334,11 +339,12 @@ impl<'a> Render<'a> {
             ),
             None => Default::default(),
         };
+        let body_format = variant.map(|v| v.body_format).unwrap_or_default();
         let titles: Vec<(Lang, &str)> = variants
             .iter()
             .filter_map(|v| Some((Lang::from_stored(&v.lang)?, v.title.as_str())))
             .collect();
-        let excerpt = excerpt(&summary, &body);
+        let excerpt = excerpt(&summary, &body, body_format);
         let summary_view =
             self.summary_of(row, served, &titles, (title, summary, excerpt), field_ids);
         let variants_view = all.then(|| {
@@ -358,7 +364,9 @@ impl<'a> Render<'a> {
         });
         PublicationDetail {
             summary: summary_view,
-            reading_minutes: reading_minutes(&body),
+            reading_minutes: reading_minutes(&body, body_format),
+            body_html: to_html(body_format, &body),
+            body_format,
             body,
             created_at: row.created_at.clone(),
             file: variant.and_then(file_view),
@@ -407,12 +415,17 @@ fn file_view(v: &VariantRow) -> Option<FileView> {
     }
 }
 
+/// A variant as `?lang=all` lists it; a derived one is transliterated
+/// before its body is rendered.
 fn variant_view(v: &VariantRow, derived_from: Option<Lang>) -> VariantView {
     let convert = |text: &str| derived_text(derived_from, text);
+    let body = convert(&v.body);
     VariantView {
         title: convert(&v.title),
         summary: convert(&v.summary),
-        body: convert(&v.body),
+        body_html: to_html(v.body_format, &body),
+        body_format: v.body_format,
+        body,
         derived_from,
         file: file_view(v),
     }

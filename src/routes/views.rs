@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::markup::BodyFormat;
 use crate::domain::{EventKind, Lang, PublicationKind, PublicationStatus, Role};
 
 /// Where a resource lives: in the API and on the organisation's website,
@@ -172,9 +173,11 @@ pub struct PublicationSummary {
     /// Every tag the publication can be served in (a derived `sr-Latn` included).
     pub available_languages: Vec<Lang>,
     pub title: String,
+    /// Plain text, whatever the body's format.
     pub summary: String,
-    /// Plain text for a card: the summary, else the start of the body;
-    /// at most 300 characters, cut at a word (with `…`).
+    /// Plain text for a card: the summary, else the start of the body (a
+    /// Markdown body without its syntax); at most 300 characters, cut at a
+    /// word (with `…`).
     #[schema(example = "The informal discussion brought together diplomats…")]
     pub excerpt: String,
     pub links: Links,
@@ -223,8 +226,14 @@ pub struct FileView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VariantView {
     pub title: String,
+    /// Plain text, whatever the body's format.
     pub summary: String,
+    /// The full text as written, in `body_format`.
     pub body: String,
+    pub body_format: BodyFormat,
+    /// The body as HTML, safe to insert into a page as it is; `""` when
+    /// there is no body.
+    pub body_html: String,
     /// Set when this variant is a transliteration of another.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Lang>,
@@ -237,8 +246,21 @@ pub struct VariantView {
 pub struct PublicationDetail {
     #[serde(flatten)]
     pub summary: PublicationSummary,
-    /// The full text in the served language.
+    /// The full text in the served language, as written: in `body_format`.
+    /// For a page, use `body_html`.
+    #[schema(example = "The informal discussion brought together **diplomats**…")]
     pub body: String,
+    pub body_format: BodyFormat,
+    /// The body as HTML, ready to insert into a page as it is: Markdown
+    /// rendered and cleaned, plain text as escaped `<p>` paragraphs (a
+    /// single newline a `<br>`). It holds text structure and links only:
+    /// no scripts, styles, event handlers, frames, forms or images; links
+    /// are http, https, mailto or relative, each with
+    /// `rel="noopener noreferrer nofollow"`. `""` when there is no body.
+    #[schema(
+        example = "<p>The informal discussion brought together <strong>diplomats</strong>…</p>\n"
+    )]
+    pub body_html: String,
     /// Minutes the body takes to read (200 words a minute, rounded up);
     /// 0 when there is no body.
     #[schema(example = 4)]
@@ -282,7 +304,8 @@ pub struct OrganisationView {
     #[schema(required = true)]
     pub image: Option<ImageView>,
 
-    /// Its description in the best language it has; null when it has none.
+    /// Its description in the best language it has, as plain text (to be
+    /// escaped, never read as Markdown or HTML); null when it has none.
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
@@ -342,7 +365,8 @@ pub struct FieldView {
     #[schema(example = "Citizen participation")]
     pub label: String,
     pub links: Links,
-    /// Its description in the best language it has; null when it has none.
+    /// Its description in the best language it has, as plain text (to be
+    /// escaped, never read as Markdown or HTML); null when it has none.
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
@@ -363,7 +387,8 @@ pub struct ProjectView {
     /// Its image, ready for `<img srcset>`; null when it has none.
     #[schema(required = true)]
     pub image: Option<ImageView>,
-    /// Its description in the best language it has; null when it has none.
+    /// Its description in the best language it has, as plain text (to be
+    /// escaped, never read as Markdown or HTML); null when it has none.
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
@@ -406,7 +431,8 @@ pub struct ProjectDetail {
 pub struct EventView {
     #[serde(flatten)]
     pub event: EventRef,
-    /// Its description in the best language it has; null when it has none.
+    /// Its description in the best language it has, as plain text (to be
+    /// escaped, never read as Markdown or HTML); null when it has none.
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,

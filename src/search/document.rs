@@ -8,6 +8,7 @@ use super::schema::{date_number, slot, timestamp_number};
 use crate::db::publications::{Full, Listing};
 use crate::domain::catalog::Catalog;
 use crate::domain::lang::available;
+use crate::domain::markup::plain_text;
 use crate::domain::{Lang, PublicationStatus};
 
 impl SearchIndex {
@@ -37,7 +38,8 @@ impl SearchIndex {
             doc.add_text(f.title[i], &variant.title);
             doc.add_text(f.title_suggest, &variant.title);
             doc.add_text(f.summary[i], &variant.summary);
-            doc.add_text(f.body[i], &variant.body);
+            // The words a reader reads: Markdown without its syntax.
+            doc.add_text(f.body[i], plain_text(variant.body_format, &variant.body));
         }
         for (lang, variant) in &variants {
             if let Some(text) = &variant.file_text {

@@ -19,6 +19,7 @@ mod import;
 mod keys;
 mod labels;
 mod languages;
+mod markup;
 mod metrics;
 mod oai;
 mod openapi;
