@@ -24,6 +24,11 @@ Every read endpoint negotiates the language: `?lang=` over `Accept-Language` ove
 back to the other Serbian script, then English, then any variant. Errors are RFC 9457 \
 `application/problem+json` with a stable `code` (see `GET /v1/errors`). Every GET answers with \
 an `ETag` and honours `If-None-Match`; answers are compressed (gzip, brotli) on request.\n\n\
+One rule for absent values: a field a response schema lists is always present, and a value \
+that is absent (no image, no description, no next page, nothing derived) is `null`, never left \
+out; such fields are marked required and nullable. Every list answers `{items, total, \
+next_cursor}`, takes `limit` and `cursor`, and sends `Link: <…>; rel=\"next\"` while there is \
+a next page (the change feed always, for polling).\n\n\
 Each client has a limit of requests a minute (by address without a key, by key with one): every \
 answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, and past the \
 limit the answer is `429 rate_limited` with `Retry-After`.\n\n\

@@ -100,7 +100,7 @@ pub struct ChangeEvent {
     /// When the change was made (RFC 3339, UTC).
     pub changed_at: String,
     /// With `include=publication`: the publication, for upserts of publications.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub publication: Option<Box<PublicationDetail>>,
 }
 

@@ -479,7 +479,7 @@ pub struct Suggestion {
     )]
     pub title: String,
     pub language: Lang,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub derived_from: Option<Lang>,
 }
 

@@ -80,7 +80,7 @@ pub struct OrganisationRef {
     #[schema(required = true)]
     pub image: Option<ImageView>,
     /// For funders of a project: the grant number, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub grant_number: Option<String>,
 }
 
@@ -167,7 +167,7 @@ pub struct PublicationSummary {
     #[schema(example = "sr-Latn")]
     pub language: Lang,
     /// Set when the text was transliterated from another stored variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     #[schema(example = "sr-Cyrl")]
     pub derived_from: Option<Lang>,
     /// Every tag the publication can be served in (a derived `sr-Latn` included).
@@ -235,9 +235,9 @@ pub struct VariantView {
     /// there is no body.
     pub body_html: String,
     /// Set when this variant is a transliteration of another.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub derived_from: Option<Lang>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub file: Option<FileView>,
 }
 
@@ -267,13 +267,13 @@ pub struct PublicationDetail {
     pub reading_minutes: u32,
     pub created_at: String,
     /// The file of the served variant, if it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub file: Option<FileView>,
     /// The languages the request asked for, in order of preference.
     #[schema(example = json!(["sr-Latn"]))]
     pub requested_languages: Vec<String>,
     /// With `?lang=all`: every variant by tag, derived ones included.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub variants: Option<BTreeMap<Lang, VariantView>>,
 }
 
@@ -309,7 +309,7 @@ pub struct OrganisationView {
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub derived_from: Option<Lang>,
     pub available_languages: Vec<Lang>,
     pub roles: Vec<Role>,
@@ -370,7 +370,7 @@ pub struct FieldView {
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub derived_from: Option<Lang>,
     pub available_languages: Vec<Lang>,
 }
@@ -392,7 +392,7 @@ pub struct ProjectView {
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub derived_from: Option<Lang>,
     pub available_languages: Vec<Lang>,
     #[schema(example = "2024-01-01")]
@@ -436,7 +436,7 @@ pub struct EventView {
     #[schema(required = true)]
     pub description: Option<String>,
     pub language: Lang,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     pub derived_from: Option<Lang>,
     pub available_languages: Vec<Lang>,
     pub organisers: Vec<OrganisationRef>,
@@ -522,7 +522,7 @@ pub struct Health {
     #[schema(example = "ok")]
     pub status: String,
     /// For readiness: which database backend answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = true)]
     #[schema(example = "sqlite")]
     pub database: Option<String>,
 }
