@@ -55,12 +55,29 @@ fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
+/// The ETag of `uri` as an editor reads it.
+async fn etag(app: &TestApp, uri: &str, key: &str) -> String {
+    app.send(TestRequest::get().uri(uri).insert_header(bearer(key)))
+        .await
+        .header("etag")
+        .expect("ETag")
+}
+
+/// Removes the image of `uri` with the ETag read first.
+async fn remove(app: &TestApp, uri: &str, key: &str) -> Reply {
+    let tag = etag(app, uri, key).await;
+    app.send(
+        TestRequest::delete()
+            .uri(&format!("{uri}/image"))
+            .insert_header(bearer(key))
+            .insert_header(("If-Match", tag)),
+    )
+    .await
+}
+
 /// Uploads `bytes` as the image of `uri` with the ETag read first.
 async fn upload(app: &TestApp, uri: &str, key: &str, bytes: Vec<u8>) -> Reply {
-    let read = app
-        .send(TestRequest::get().uri(uri).insert_header(bearer(key)))
-        .await;
-    let tag = read.header("etag").expect("ETag");
+    let tag = etag(app, uri, key).await;
     app.send(
         TestRequest::put()
             .uri(&format!("{}/image", uri.split('?').next().unwrap_or(uri)))
@@ -256,22 +273,7 @@ on_both_backends!(images_are_rendered_served_and_described, |backend| {
     assert_eq!(line["image"]["width"], 200);
 
     // Removing it: null again, and a second removal is a 404.
-    let tag = app
-        .send(
-            TestRequest::get()
-                .uri(ORGANISATION)
-                .insert_header(bearer(&editor)),
-        )
-        .await
-        .header("etag")
-        .expect("ETag");
-    let delete = || {
-        TestRequest::delete()
-            .uri(&format!("{ORGANISATION}/image"))
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", tag.clone()))
-    };
-    let removed = app.send(delete()).await;
+    let removed = remove(&app, ORGANISATION, &editor).await;
     assert_eq!(
         removed.status,
         200,
@@ -279,23 +281,7 @@ on_both_backends!(images_are_rendered_served_and_described, |backend| {
         String::from_utf8_lossy(&removed.body)
     );
     assert_eq!(app.get(ORGANISATION).await.json()["image"], Value::Null);
-    let tag = app
-        .send(
-            TestRequest::get()
-                .uri(ORGANISATION)
-                .insert_header(bearer(&editor)),
-        )
-        .await
-        .header("etag")
-        .expect("ETag");
-    let again = app
-        .send(
-            TestRequest::delete()
-                .uri(&format!("{ORGANISATION}/image"))
-                .insert_header(bearer(&editor))
-                .insert_header(("If-Match", tag)),
-        )
-        .await;
+    let again = remove(&app, ORGANISATION, &editor).await;
     assert_problem(&again, 404, "not_found");
 });
 
