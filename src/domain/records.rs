@@ -35,45 +35,42 @@ impl Record {
     /// naming the field at fault (a path such as `variants.en.title`, empty
     /// for the whole object) when it is not one.
     pub fn from_json(value: serde_json::Value) -> Result<Record, (String, String)> {
+        Self::from_json_all(value).map_err(|mut problems| problems.swap_remove(0))
+    }
+
+    /// Reads a record as [`Record::from_json`] does, but names every field
+    /// of the wrong type or unknown, not only the first (see
+    /// [`typed_all`]), so that an editing form can mark them all.
+    pub fn from_json_all(value: serde_json::Value) -> Result<Record, Vec<(String, String)>> {
+        let one = |field: &str, message: String| vec![(field.to_owned(), message)];
         if let Some(field) = nul_in(&value) {
-            return Err((
-                field,
+            return Err(one(
+                &field,
                 "must not contain the NUL character \\u0000 (PostgreSQL cannot store it)".into(),
             ));
         }
         let serde_json::Value::Object(mut object) = value else {
-            return Err((String::new(), "must be a JSON object".into()));
+            return Err(one("", "must be a JSON object".into()));
         };
         let kind = match object.remove("type") {
             Some(serde_json::Value::String(kind)) => kind,
-            Some(_) => return Err(("type".into(), "must be a string".into())),
-            None => return Err((
-                "type".into(),
+            Some(_) => return Err(one("type", "must be a string".into())),
+            None => return Err(one(
+                "type",
                 "is missing; it must be one of organisation, field, project, event, publication"
                     .into(),
             )),
         };
         let value = serde_json::Value::Object(object);
-        fn typed<T: serde::de::DeserializeOwned>(
-            value: serde_json::Value,
-        ) -> Result<T, (String, String)> {
-            serde_path_to_error::deserialize(value).map_err(|error| {
-                // A key read other than as a string shows as `.?`: name
-                // the map instead. (Language tags show: `label.de`.)
-                let path = error.path().to_string().replace(".?", "");
-                let field = if path == "." { String::new() } else { path };
-                (field, error.into_inner().to_string())
-            })
-        }
         Ok(match kind.as_str() {
-            "organisation" => Record::Organisation(typed(value)?),
-            "field" => Record::Field(typed(value)?),
-            "project" => Record::Project(typed(value)?),
-            "event" => Record::Event(typed(value)?),
-            "publication" => Record::Publication(typed(value)?),
+            "organisation" => Record::Organisation(typed_all(value)?),
+            "field" => Record::Field(typed_all(value)?),
+            "project" => Record::Project(typed_all(value)?),
+            "event" => Record::Event(typed_all(value)?),
+            "publication" => Record::Publication(typed_all(value)?),
             other => {
-                return Err((
-                    "type".into(),
+                return Err(one(
+                    "type",
                     format!(
                         "{other:?} is not one of organisation, field, project, event, publication"
                     ),
@@ -149,6 +146,87 @@ impl Record {
             Record::Publication(_) => Entity::Publication,
         }
     }
+}
+
+/// How many wrong fields one body may have named before the parse stops.
+const MAX_TYPE_ERRORS: usize = 32;
+
+/// Deserializes `value` as `T`, naming every field of the wrong type and
+/// every unknown field, not only the first: each one found is taken out
+/// and the parse tried again. It stops at a required field that is
+/// missing (one it took out itself is not reported twice), at an element
+/// of a list (taking it out would renumber the rest) and at the object as
+/// a whole. Paths read like `variants.en.title`.
+pub fn typed_all<T: serde::de::DeserializeOwned>(
+    mut value: serde_json::Value,
+) -> Result<T, Vec<(String, String)>> {
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut taken_out: Vec<String> = Vec::new();
+    for _ in 0..MAX_TYPE_ERRORS {
+        let error = match serde_path_to_error::deserialize(value.clone()) {
+            Ok(parsed) if problems.is_empty() => return Ok(parsed),
+            Ok(_) => return Err(problems),
+            Err(error) => error,
+        };
+        // A key read other than as a string shows as `.?`: name the map
+        // instead. (Language tags show: `label.de`.)
+        let path = error.path().to_string().replace(".?", "");
+        let path = if path == "." { String::new() } else { path };
+        let message = error.into_inner().to_string();
+        // The member a message names (`missing field `x``), under `path`
+        // unless the path already ends with it.
+        let named = |prefix: &str| {
+            let name = message.strip_prefix(prefix)?.split('`').next()?;
+            Some(
+                if path.is_empty() || path == name || path.ends_with(&format!(".{name}")) {
+                    if path.is_empty() {
+                        name.to_owned()
+                    } else {
+                        path.clone()
+                    }
+                } else {
+                    format!("{path}.{name}")
+                },
+            )
+        };
+        if let Some(missing) = named("missing field `") {
+            if !taken_out.contains(&missing) {
+                problems.push((path, message));
+            }
+            return Err(problems);
+        }
+        let (field, next) = match named("unknown field `") {
+            Some(unknown) => ((path, message), unknown),
+            None => ((path.clone(), message), path),
+        };
+        problems.push(field);
+        if !take_out(&mut value, &next) {
+            return Err(problems);
+        }
+        taken_out.push(next);
+    }
+    Err(problems)
+}
+
+/// Removes the member at a dotted path of objects; false when the path
+/// is empty, goes through a list, or names nothing.
+fn take_out(value: &mut serde_json::Value, path: &str) -> bool {
+    if path.is_empty() || path.contains('[') {
+        return false;
+    }
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else {
+        return false;
+    };
+    let mut at = value;
+    for part in parts {
+        match at.get_mut(part) {
+            Some(inner) => at = inner,
+            None => return false,
+        }
+    }
+    at.as_object_mut()
+        .is_some_and(|object| object.remove(last).is_some())
 }
 
 /// The kinds of entity, in the order their references allow writing them.

@@ -176,6 +176,21 @@ impl ApiError {
         Self::of_field(ErrorCode::InvalidBody, field, message.into())
     }
 
+    /// A 400 `invalid_body` naming several fields, each in `errors`.
+    pub fn invalid_fields(problems: Vec<(String, String)>) -> Self {
+        let detail = problems
+            .iter()
+            .map(|(field, message)| format!("{field}: {message}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut error = Self::new(ErrorCode::InvalidBody, detail);
+        error.errors = problems
+            .into_iter()
+            .map(|(field, message)| FieldError { field, message })
+            .collect();
+        error
+    }
+
     /// One field's error: the detail names the field, `errors` lists it.
     fn of_field(code: ErrorCode, field: &str, message: String) -> Self {
         let mut error = Self::new(code, format!("{field}: {message}"));

@@ -150,10 +150,7 @@ fn record_of(
         object.insert("status".into(), Value::String("draft".into()));
     }
     let mut record: PublicationRecord =
-        serde_path_to_error::deserialize(value).map_err(|error| {
-            let field = error.path().to_string().replace(".?", "");
-            ApiError::invalid_field(&field, error.into_inner().to_string())
-        })?;
+        records::typed_all(value).map_err(ApiError::invalid_fields)?;
     keep_server_fields(stored, &mut record)?;
     let problems = records::check(&Record::Publication(record.clone()));
     if !problems.is_empty() {

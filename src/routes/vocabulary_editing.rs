@@ -57,8 +57,7 @@ fn record_of(mut value: Value, entity: Entity) -> Result<Record, ApiError> {
     }
     object.remove("id");
     object.insert("type".into(), Value::String(entity.as_str().into()));
-    let record = Record::from_json(value)
-        .map_err(|(field, message)| ApiError::invalid_field(&field, message))?;
+    let record = Record::from_json_all(value).map_err(ApiError::invalid_fields)?;
     let problems = records::check(&record);
     if !problems.is_empty() {
         return Err(validation_failed(problems));

@@ -656,3 +656,78 @@ on_both_backends!(a_write_answers_in_the_language_asked_for, |backend| {
     let problem = assert_problem(&refused, 400, "unknown_query_parameter");
     assert_eq!(problem["allowed"], json!(["lang"]));
 });
+
+/// The field names a problem's `errors` lists, in order.
+fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A body with several fields of the wrong type, or unknown, names every
+/// one of them, so an editing form can mark them all at once.
+#[actix_web::test]
+async fn every_field_of_the_wrong_type_is_named_at_once() {
+    let app = TestApp::new(
+        TestDb::new(super::Backend::Sqlite)
+            .expect("sqlite")
+            .with_demo(),
+    );
+    let editor = app.key(Role::Editor);
+    let body = json!({
+        "slug": "several-wrongs",
+        "kind": "bogus",
+        "published_on": "soon",
+        "authors": "not a list",
+        "colour": "red",
+        "variants": {"en": {"title": "T", "body_format": "rtf", "summary": 5}}
+    });
+    let reply = app
+        .send_json(Method::POST, "/v1/publications", Some(&editor), &body)
+        .await;
+    let problem = assert_problem(&reply, 400, "invalid_body");
+    let mut fields = error_fields(&problem);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "authors",
+            "colour",
+            "kind",
+            "published_on",
+            "variants.en.body_format",
+            "variants.en.summary"
+        ],
+        "{problem}"
+    );
+
+    // A missing required field the parse took out is not named twice; a
+    // genuinely missing one is named.
+    let reply = app
+        .send_json(
+            Method::POST,
+            "/v1/organisations",
+            Some(&editor),
+            &json!({"slug": "org-with-wrongs", "roles": "funder", "website": 7}),
+        )
+        .await;
+    let problem = assert_problem(&reply, 400, "invalid_body");
+    let mut fields = error_fields(&problem);
+    fields.sort();
+    assert_eq!(fields, ["", "roles", "website"], "{problem}");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("missing field `name`"))
+            || problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("missing field `name`")),
+        "{problem}"
+    );
+}
