@@ -147,6 +147,45 @@ fn escape_text_into(html: &mut String, text: &str) {
 }
 
 /// Markdown as HTML, before cleaning.
+/// How deeply a Markdown body may nest (lists, quotes, emphasis, raw
+/// HTML elements). The sanitiser's HTML parser takes time that grows
+/// faster than the body with depth: 100,000 nested `<div>`s kept a server
+/// thread busy for minutes on every uncached read.
+pub const MAX_NESTING: usize = 100;
+
+/// The deepest nesting of a Markdown body: Markdown blocks and inlines,
+/// and the elements its raw HTML opens (void elements and `/>` aside).
+pub fn markdown_nesting(body: &str) -> usize {
+    const VOID: [&str; 14] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    ];
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    for event in Parser::new_ext(body, options()) {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Html(html) | Event::InlineHtml(html) => {
+                for tag in html.split('<').skip(1) {
+                    let Some((name, closing)) = raw_tag(&format!("<{tag}")) else {
+                        continue;
+                    };
+                    let self_closing = tag.split('>').next().is_some_and(|t| t.ends_with('/'));
+                    if closing {
+                        depth = depth.saturating_sub(1);
+                    } else if !self_closing && !VOID.contains(&name.as_str()) {
+                        depth += 1;
+                    }
+                    deepest = deepest.max(depth);
+                }
+            }
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
 fn markdown_to_html(body: &str) -> String {
     let mut html = String::with_capacity(body.len() + body.len() / 4);
     pulldown_cmark::html::push_html(&mut html, reader_events(body));
@@ -401,6 +440,23 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn nesting_is_measured_through_markdown_and_raw_html() {
+        assert_eq!(markdown_nesting("plain words"), 1);
+        assert!(markdown_nesting("> > > quoted") >= 4);
+        let divs = format!("{}x{}", "<div>".repeat(500), "</div>".repeat(500));
+        assert!(markdown_nesting(&divs) >= 500);
+        let flat = "<br><img src=a.png/><p>a</p><p>b</p>".repeat(1_000);
+        assert!(markdown_nesting(&flat) < 5, "{}", markdown_nesting(&flat));
+        // Deep bodies are measured quickly, so the check costs a write little.
+        let started = std::time::Instant::now();
+        let deep = format!("{}x{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
+        assert!(markdown_nesting(&deep) > MAX_NESTING);
+        assert!(markdown_nesting(&"> ".repeat(50_000)) > MAX_NESTING);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
     use super::*;
 
     fn html(format: BodyFormat, body: &str) -> String {

@@ -650,6 +650,18 @@ pub fn check(record: &Record) -> Vec<(String, String)> {
                 ));
             }
             for (lang, variant) in &publication.variants {
+                if variant.body_format == BodyFormat::Markdown
+                    && crate::domain::markup::markdown_nesting(&variant.body)
+                        > crate::domain::markup::MAX_NESTING
+                {
+                    problems.push((
+                        format!("variants.{lang}.body"),
+                        format!(
+                            "nests deeper than {} levels (lists, quotes, HTML elements)",
+                            crate::domain::markup::MAX_NESTING
+                        ),
+                    ));
+                }
                 if let Some(file) = &variant.file {
                     if !crate::domain::files::is_sha256(&file.sha256) {
                         problems.push((

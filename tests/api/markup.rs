@@ -450,3 +450,36 @@ on_both_backends!(
         );
     }
 );
+
+/// A Markdown body nested past the limit is refused at the write (the
+/// sanitiser would take minutes over it on every uncached read); the
+/// same text as plain is taken.
+#[actix_web::test]
+async fn markdown_nested_too_deep_is_refused_at_the_write() {
+    let app = crate::api::demo_app(crate::api::Backend::Sqlite);
+    let editor = app.key(arkiv::domain::keys::Role::Editor);
+    let deep = format!("{}x{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
+    for (format, status) in [("markdown", 422), ("plain", 201)] {
+        let body = serde_json::json!({
+            "slug": format!("deep-{format}"),
+            "kind": "report",
+            "variants": {"en": {"title": "Deep", "body": deep, "body_format": format}}
+        });
+        let reply = app
+            .send_json(
+                actix_web::http::Method::POST,
+                "/v1/publications",
+                Some(&editor),
+                &body,
+            )
+            .await;
+        assert_eq!(reply.status, status, "{format}");
+        if status == 422 {
+            let problem = crate::api::assert_problem(&reply, 422, "validation_failed");
+            assert_eq!(
+                problem["errors"][0]["field"], "variants.en.body",
+                "{problem}"
+            );
+        }
+    }
+}
