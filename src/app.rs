@@ -83,6 +83,7 @@ pub fn app(
         .wrap_fn(|mut req, service| {
             if req.method() == Method::HEAD {
                 req.head_mut().method = Method::GET;
+                actix_web::HttpMessage::extensions_mut(&req).insert(crate::http::HeadRequest);
             }
             service.call(req)
         })

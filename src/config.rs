@@ -192,6 +192,23 @@ pub struct Config {
         global = true
     )]
     pub webhook_allow: Vec<String>,
+
+    /// Count views and downloads of publications (`ARKIV_STATS=off` turns
+    /// counting off; totals already counted are still shown).
+    #[arg(long, env = "ARKIV_STATS", default_value_t = true, action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub stats: bool,
+
+    /// Seconds between flushes of reader counts to the database; a crash
+    /// loses at most this much counting.
+    #[arg(long, env = "ARKIV_STATS_FLUSH_S", default_value_t = 5, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub stats_flush_s: u64,
+
+    /// A robots list to use instead of the shipped COUNTER list: a JSON
+    /// array of `{"pattern": …}` or one regular expression a line.
+    #[arg(long, env = "ARKIV_ROBOTS_FILE", global = true)]
+    pub robots_file: Option<PathBuf>,
 }
 
 /// Limits of PDF text extraction, which runs in child processes.
@@ -351,6 +368,19 @@ impl Config {
     pub fn webhook_allow(&self) -> Result<crate::domain::net::AllowList, String> {
         crate::domain::net::AllowList::parse(&self.webhook_allow)
             .map_err(|error| format!("ARKIV_WEBHOOK_ALLOW: {error}"))
+    }
+
+    /// Returns how reads are counted: the robots list read and checked.
+    pub fn stats(&self) -> Result<crate::stats::StatsSettings, String> {
+        let robots = match &self.robots_file {
+            Some(path) => crate::stats::robots::Robots::load(path)
+                .map_err(|error| format!("ARKIV_ROBOTS_FILE: {error}"))?,
+            None => crate::stats::robots::Robots::counter(),
+        };
+        Ok(crate::stats::StatsSettings {
+            enabled: self.stats,
+            robots: std::sync::Arc::new(robots),
+        })
     }
 
     /// Returns the proxies trusted to name the client, checked.

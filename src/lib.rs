@@ -29,5 +29,6 @@ pub mod progress;
 pub mod routes;
 pub mod search;
 pub mod state;
+pub mod stats;
 pub mod webhooks;
 pub mod write;

@@ -62,6 +62,8 @@ pub struct AppState {
     checked_at: Mutex<Instant>,
     /// Rebuilds of the search index started through the admin API.
     pub rebuilds: crate::search::sync::Rebuilds,
+    /// Reader statistics: counts waiting for their flush, totals to show.
+    pub stats: Arc<crate::stats::Stats>,
 }
 
 impl AppState {
@@ -72,6 +74,8 @@ impl AppState {
         let mut conn = db.conn()?;
         let seq = changes::latest_seq(&mut conn)?;
         let catalog = Arc::new(vocabulary::load_catalog(&mut conn)?);
+        let stats = crate::stats::Stats::new(crate::stats::StatsSettings::default());
+        stats.refresh(&mut conn)?;
         drop(conn);
         Ok(Self {
             db,
@@ -102,7 +106,16 @@ impl AppState {
             snapshot: RwLock::new(Snapshot { seq, catalog }),
             checked_at: Mutex::new(Instant::now()),
             rebuilds: crate::search::sync::Rebuilds::default(),
+            stats: Arc::new(stats),
         })
+    }
+
+    /// Counts reads as `settings` say; the totals are read again.
+    pub fn with_stats(mut self, settings: crate::stats::StatsSettings) -> anyhow::Result<Self> {
+        let stats = crate::stats::Stats::new(settings);
+        stats.refresh(&mut *self.db.conn()?)?;
+        self.stats = Arc::new(stats);
+        Ok(self)
     }
 
     /// Answers cross-origin requests from these origins.

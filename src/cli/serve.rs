@@ -90,6 +90,7 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let webhook_allow = config
         .webhook_allow()
         .map_err(|error| anyhow::anyhow!(error))?;
+    let stats = config.stats().map_err(|error| anyhow::anyhow!(error))?;
     let db = super::open_database(config)?;
     if !args.no_demo && crate::demo::database_is_empty(&mut *db.conn()?)? {
         let report = crate::demo::load(&mut *db.conn()?, Some(&config.file_store()))?;
@@ -121,7 +122,16 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         })
         .with_proxies(proxies)
         .with_public_url(public_url)
-        .with_site(site);
+        .with_site(site)
+        .with_stats(stats)?;
+    if state.stats.enabled() {
+        crate::stats::spawn_flusher(
+            state.db.clone(),
+            Arc::clone(&state.stats),
+            std::time::Duration::from_secs(config.stats_flush_s),
+        )?;
+    }
+    let last_flush = (state.db.clone(), Arc::clone(&state.stats));
     let state = web::Data::new(state);
     let bind = args.bind.clone();
     let workers = args
@@ -186,8 +196,20 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
             }
             None => server.await?,
         }
-        Ok(())
-    })
+        Ok::<_, anyhow::Error>(())
+    })?;
+    // What was counted since the last flush goes in before the process ends.
+    let (db, stats) = last_flush;
+    if stats.enabled() {
+        let flushed = db
+            .conn()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| Ok(stats.flush(&mut conn)?));
+        if let Err(error) = flushed {
+            tracing::error!(%error, "the last reader counts could not be written");
+        }
+    }
+    Ok(())
 }
 
 /// How long requests in flight may take to finish once the server stops.

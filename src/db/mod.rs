@@ -27,6 +27,7 @@ pub mod models;
 pub mod publications;
 pub mod records;
 pub mod schema;
+pub mod stats;
 pub mod types;
 pub mod vocabulary;
 pub mod webhooks;

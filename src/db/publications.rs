@@ -79,9 +79,9 @@ pub struct Filter {
     pub updated_since: Option<String>,
 }
 
-type Boxed = publications::BoxedQuery<'static, Backend>;
+pub(crate) type Boxed = publications::BoxedQuery<'static, Backend>;
 
-fn filtered(filter: &Filter) -> Boxed {
+pub(crate) fn filtered(filter: &Filter) -> Boxed {
     let mut query = publications::table.into_boxed::<Backend>();
     // One status (the public case) as `=`, so the (status, sort key) indexes
     // serve the ORDER BY without sorting.

@@ -228,7 +228,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    publication_stats_daily (publication_id, lang, day) {
+        publication_id -> Text,
+        lang -> Text,
+        day -> Text,
+        views -> BigInt,
+        downloads -> BigInt,
+    }
+}
+
+diesel::table! {
+    publication_stats_totals (publication_id) {
+        publication_id -> Text,
+        views -> BigInt,
+        downloads -> BigInt,
+        updated_at -> Text,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(publication_stats_daily -> publications (publication_id));
+diesel::joinable!(publication_stats_totals -> publications (publication_id));
 diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));
@@ -248,6 +269,8 @@ diesel::joinable!(variants -> publications (publication_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
+    publication_stats_daily,
+    publication_stats_totals,
     fields,
     projects,
     project_funders,

@@ -2,11 +2,14 @@
 //! what the response depends on (path, query, requested languages) and
 //! valid only for the change-log sequence number they were built at. Any
 //! write anywhere advances the sequence number and so retires every entry;
-//! the archive is read far more than it is written.
+//! the archive is read far more than it is written. An entry also retires
+//! after [`MAX_AGE`], so that what changes without a write (the reader
+//! counts in a detail, the most-read lists) is at most that old.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -17,9 +20,12 @@ use crate::http::respond::{send, Encoded};
 /// How many responses the cache holds before it starts over.
 const MAX_ENTRIES: usize = 20_000;
 
+/// How long an entry is served, writes or not.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+
 #[derive(Default)]
 struct Entries {
-    map: HashMap<String, (i64, Arc<Encoded>)>,
+    map: HashMap<String, (i64, Instant, Arc<Encoded>)>,
     bytes: usize,
 }
 
@@ -40,6 +46,18 @@ impl ResponseCache {
         seq: i64,
         build: impl Future<Output = Result<Encoded, ApiError>>,
     ) -> Result<HttpResponse, ApiError> {
+        let encoded = self.encoded(req, requested, seq, build).await?;
+        Ok(send(req, &encoded))
+    }
+
+    /// [`respond`](Self::respond)'s body before it is sent.
+    pub async fn encoded(
+        &self,
+        req: &HttpRequest,
+        requested: &Requested,
+        seq: i64,
+        build: impl Future<Output = Result<Encoded, ApiError>>,
+    ) -> Result<Arc<Encoded>, ApiError> {
         let key = format!(
             "{}?{}|{}",
             req.path(),
@@ -47,11 +65,11 @@ impl ResponseCache {
             requested.tags().join(",")
         );
         if let Some(hit) = self.get(&key, seq) {
-            return Ok(send(req, &hit));
+            return Ok(hit);
         }
         let encoded = Arc::new(build.await?);
         self.put(key, seq, Arc::clone(&encoded));
-        Ok(send(req, &encoded))
+        Ok(encoded)
     }
 
     /// A cache of at most `max_bytes` of bodies; 0 caches nothing.
@@ -64,9 +82,18 @@ impl ResponseCache {
 
     /// Returns the response cached under `key` if it was built at `seq`.
     pub fn get(&self, key: &str, seq: i64) -> Option<Arc<Encoded>> {
+        self.get_at(key, seq, Instant::now())
+    }
+
+    /// [`get`](Self::get) as of `now`.
+    fn get_at(&self, key: &str, seq: i64, now: Instant) -> Option<Arc<Encoded>> {
         let entries = self.entries.lock().ok()?;
         match entries.map.get(key) {
-            Some((built_at, encoded)) if *built_at == seq => Some(Arc::clone(encoded)),
+            Some((built_at, made, encoded))
+                if *built_at == seq && now.saturating_duration_since(*made) < MAX_AGE =>
+            {
+                Some(Arc::clone(encoded))
+            }
             _ => None,
         }
     }
@@ -84,7 +111,7 @@ impl ResponseCache {
             entries.bytes = 0;
         }
         entries.bytes += encoded.body.len();
-        if let Some((_, old)) = entries.map.insert(key, (seq, encoded)) {
+        if let Some((_, _, old)) = entries.map.insert(key, (seq, Instant::now(), encoded)) {
             entries.bytes = entries.bytes.saturating_sub(old.body.len());
         }
     }
@@ -102,6 +129,7 @@ mod tests {
             content_language: None,
             link: None,
             content_type: None,
+            subject: None,
         })
     }
 
@@ -118,5 +146,14 @@ mod tests {
         let off = ResponseCache::new(0);
         off.put("a".into(), 7, encoded("{}"));
         assert!(off.get("a", 7).is_none(), "a zero-byte cache keeps nothing");
+    }
+
+    #[test]
+    fn entries_expire_with_age() {
+        let cache = ResponseCache::new(1 << 20);
+        cache.put("a".into(), 7, encoded("{}"));
+        let now = Instant::now();
+        assert!(cache.get_at("a", 7, now).is_some());
+        assert!(cache.get_at("a", 7, now + MAX_AGE).is_none());
     }
 }

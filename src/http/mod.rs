@@ -18,6 +18,12 @@ pub mod proxy;
 pub mod ratelimit;
 pub mod respond;
 
+/// Marks a request that came as HEAD: the app answers it as GET (the HTTP
+/// layer drops the body), and this lets a handler tell, so that a HEAD is
+/// never counted as a reader's view or download.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadRequest;
+
 /// Whether a path is one that orchestrators poll (liveness, readiness):
 /// never rate-limited, never cached. (`/metrics` takes a key, and counts
 /// against it like any keyed request.)

@@ -552,6 +552,9 @@ mod tests {
         reads_what_it_documents::<crate::routes::search::SearchParams>();
         reads_what_it_documents::<crate::routes::search::SuggestParams>();
         reads_what_it_documents::<crate::routes::sitemap::SitemapParams>();
+        reads_what_it_documents::<crate::routes::stats::PublicationStatsParams>();
+        reads_what_it_documents::<crate::routes::stats::TopParams>();
+        reads_what_it_documents::<crate::routes::stats::ReportParams>();
     }
 
     #[derive(Debug, Default, Deserialize, PartialEq)]

@@ -21,6 +21,15 @@ pub struct Encoded {
     pub link: Option<HeaderValue>,
     /// The media type, when not `application/json`.
     pub content_type: Option<&'static str>,
+    /// The publication and language a detail shows, for reader counts.
+    pub subject: Option<Subject>,
+}
+
+/// What a publication detail is of: counted as a view each time it is sent.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub publication_id: String,
+    pub lang: String,
 }
 
 /// Returns the strong entity tag of a body.
@@ -57,6 +66,7 @@ pub fn encode_bytes(bytes: Vec<u8>, languages: &[&str]) -> Result<Encoded, ApiEr
         content_language,
         link: None,
         content_type: None,
+        subject: None,
     })
 }
 

@@ -149,6 +149,27 @@ pub async fn download_variant_file(
         // PDFs compress themselves; gzip would spend CPU to save little.
         .set_content_encoding(actix_web::http::header::ContentEncoding::Identity);
     let mut response = file.into_response(&req);
+    // A download is the whole file, or a range from its first byte (a
+    // viewer fetching the rest in pieces counts once).
+    let whole = match response.status() {
+        actix_web::http::StatusCode::OK => true,
+        actix_web::http::StatusCode::PARTIAL_CONTENT => req
+            .headers()
+            .get(header::RANGE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(starts_at_zero),
+        _ => false,
+    };
+    if whole {
+        super::stats::count(
+            &req,
+            &caller,
+            &state,
+            crate::stats::Event::Download,
+            &full.row.id,
+            lang.as_str(),
+        );
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -163,12 +184,35 @@ pub async fn download_variant_file(
     Ok(response)
 }
 
+/// Whether a `Range` header's first range starts at byte 0 (`bytes=0-`,
+/// `bytes=0-1023`, `bytes=0-99,200-299`).
+fn starts_at_zero(range: &str) -> bool {
+    let Some(ranges) = range.trim().strip_prefix("bytes=") else {
+        return false;
+    };
+    let first = ranges.split(',').next().unwrap_or_default().trim();
+    first
+        .split_once('-')
+        .is_some_and(|(start, _)| start.trim() == "0")
+}
+
 /// The `Content-Security-Policy` of every served file.
 pub const FILE_CSP: &str = "default-src 'none'; sandbox";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_range_from_the_first_byte_is_a_download() {
+        assert!(starts_at_zero("bytes=0-"));
+        assert!(starts_at_zero("bytes=0-1023"));
+        assert!(starts_at_zero(" bytes=0-99, 200-299"));
+        assert!(!starts_at_zero("bytes=1024-"));
+        assert!(!starts_at_zero("bytes=-500"));
+        assert!(!starts_at_zero("bytes=00x-"));
+        assert!(!starts_at_zero("items=0-1"));
+    }
 
     #[test]
     fn file_names_lose_paths_quotes_and_control_characters() {

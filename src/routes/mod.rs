@@ -23,6 +23,7 @@ pub mod publications;
 pub mod render;
 pub mod search;
 pub mod sitemap;
+pub mod stats;
 pub mod views;
 pub mod vocabulary;
 pub mod vocabulary_editing;
@@ -38,6 +39,10 @@ pub fn v1(cfg: &mut ServiceConfig) {
     cfg.service(publications::list_publications)
         .service(publications::find_publication)
         .service(files::download_variant_file)
+        .service(stats::publication_stats)
+        .service(stats::view_beacon)
+        .service(stats::top)
+        .service(stats::report_csv)
         .service(citations::cite_publication)
         .service(projects::list_projects)
         .service(projects::find_project)

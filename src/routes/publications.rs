@@ -25,6 +25,7 @@ use crate::http::negotiate::{AcceptLanguage, Requested};
 use crate::http::params::{self, Params};
 use crate::http::respond;
 use crate::state::AppState;
+use crate::stats::Event;
 
 /// The filters of `GET /v1/publications`, its CSV and search. List
 /// filters take several values, repeated (`kind=a&kind=b`) or
@@ -124,7 +125,9 @@ fn languages<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Vec<Strin
     params::list(deserializer, stored_tags_for)
 }
 
-fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+pub(crate) fn date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::NaiveDate>, D::Error> {
     params::one(deserializer, domain::parse_date)
 }
 
@@ -476,10 +479,15 @@ pub async fn find_publication(
             Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
             None => vec![detail.summary.language.as_str()],
         };
-        respond::with_version(
+        let mut encoded = respond::with_version(
             respond::encode(&detail, &languages)?,
             editing::version_of(full),
-        )
+        )?;
+        encoded.subject = Some(respond::Subject {
+            publication_id: full.row.id.clone(),
+            lang: detail.summary.language.to_string(),
+        });
+        Ok::<_, ApiError>(encoded)
     };
     if caller.has(Role::Editor) {
         // Editors see every status. Their answers skip the response cache,
@@ -499,13 +507,24 @@ pub async fn find_publication(
             .append(header::VARY, header::HeaderValue::from_static("Accept"));
         return Ok(response);
     }
-    let mut response = state
+    let encoded = state
         .cache
-        .respond(&req, &requested, snapshot.seq, async {
+        .encoded(&req, &requested, snapshot.seq, async {
             let full = find_public(&state, &key, &raw).await?;
             render_detail(&full)
         })
         .await?;
+    if let Some(subject) = &encoded.subject {
+        super::stats::count(
+            &req,
+            &caller,
+            &state,
+            Event::View,
+            &subject.publication_id,
+            &subject.lang,
+        );
+    }
+    let mut response = respond::send(&req, &encoded);
     // The same URL answers JSON-LD to those who ask (above).
     response
         .headers_mut()
@@ -515,12 +534,12 @@ pub async fn find_publication(
 
 /// One page of publications as loaded: rows with their variant heads and
 /// fields, the total over all pages, and where the next page starts.
-struct Page {
-    total: i64,
-    rows: Vec<PublicationRow>,
-    heads: HashMap<String, Vec<VariantHeadRow>>,
-    fields: HashMap<String, Vec<String>>,
-    next_after: Option<After>,
+pub(crate) struct Page {
+    pub total: i64,
+    pub rows: Vec<PublicationRow>,
+    pub heads: HashMap<String, Vec<VariantHeadRow>>,
+    pub fields: HashMap<String, Vec<String>>,
+    pub next_after: Option<After>,
 }
 
 impl Page {
@@ -546,7 +565,7 @@ impl Page {
 
 /// Loads a page of at most `limit` publications after `after`, in one trip
 /// to the blocking pool.
-async fn load_page(
+pub(crate) async fn load_page(
     state: &AppState,
     filter: Filter,
     sort: Sort,
@@ -737,7 +756,7 @@ fn read_statuses(
 
 /// Writes a CSV field: neutralised when it starts like a formula, quoted
 /// when it holds a comma, a quote or a line break (RFC 4180).
-fn csv_field(out: &mut String, value: &str) {
+pub(crate) fn csv_field(out: &mut String, value: &str) {
     // A cell that starts like a formula (=, +, -, @, or a tab or carriage
     // return before one) would run as one in a spreadsheet: OWASP's
     // advice is a leading apostrophe, which spreadsheets show as text.

@@ -26,6 +26,8 @@ pub struct Render<'a> {
     api: &'a str,
     /// The website's page templates, for `links.site`.
     site: &'a SiteLinks,
+    /// Reader counts, for a detail's `stats`.
+    stats: &'a crate::stats::Stats,
 }
 
 /// A text picked from a per-language map, with where it came from.
@@ -42,6 +44,7 @@ impl<'a> Render<'a> {
             ranges,
             api: state.public_url.as_str(),
             site: &state.site,
+            stats: &state.stats,
         }
     }
 
@@ -372,6 +375,7 @@ impl<'a> Render<'a> {
             file: variant.and_then(file_view),
             requested_languages,
             variants: variants_view,
+            stats: self.stats.totals(&row.id),
         }
     }
 }

@@ -275,6 +275,12 @@ pub struct PublicationDetail {
     /// With `?lang=all`: every variant by tag, derived ones included.
     #[schema(required = true)]
     pub variants: Option<BTreeMap<Lang, VariantView>>,
+    /// Views and downloads by readers since counting began, all languages
+    /// together (robots, API keys and repeats within 30 s not counted).
+    /// They may lag by the flush interval (5 s) plus the age of a cached
+    /// response (at most 60 s); per language and over time:
+    /// `/v1/publications/{id_or_slug}/stats`.
+    pub stats: crate::stats::Counts,
 }
 
 /// A page of publications.

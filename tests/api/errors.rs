@@ -680,6 +680,7 @@ const LIMITS: &[(&str, &str, u64)] = &[
     ("post", "/v1/admin/keys", 64 << 10),
     ("post", "/v1/admin/webhooks", 64 << 10),
     ("post", "/oai", 64 << 10),
+    ("post", "/v1/stats/views", 1 << 10),
     ("post", "/v1/organisations", 1 << 20),
     ("put", "/v1/organisations/{id_or_slug}", 1 << 20),
     ("patch", "/v1/organisations/{id_or_slug}", 1 << 20),

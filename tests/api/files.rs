@@ -6,7 +6,7 @@ use super::{assert_problem, bearer, TestApp, TestDb};
 use crate::on_both_backends;
 
 /// A tiny PDF and its SHA-256 (computed by the test, not trusted).
-fn pdf() -> (Vec<u8>, String) {
+pub fn pdf() -> (Vec<u8>, String) {
     let bytes = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
     let output = std::process::Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())

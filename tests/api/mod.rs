@@ -29,6 +29,7 @@ mod publications;
 mod relevance;
 mod search;
 mod site;
+mod stats;
 mod vocabulary;
 mod vocabulary_editing;
 mod webhooks;

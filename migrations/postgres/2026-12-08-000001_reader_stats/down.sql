@@ -1,0 +1,2 @@
+DROP TABLE publication_stats_totals;
+DROP TABLE publication_stats_daily;
