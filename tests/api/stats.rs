@@ -638,3 +638,29 @@ fn a_crash_loses_at_most_one_flush_interval() {
     assert!(child.wait().expect("exit").success());
     assert_eq!(views(&mut conn), kept + 4);
 }
+
+on_both_backends!(
+    behind_a_trusted_proxy_readers_are_told_apart_by_its_header,
+    |backend| {
+        let mut app = demo_app(backend);
+        let slug = "media-monitoring-report-2024-q3";
+        let uri = format!("/v1/publications/{slug}");
+        // Two readers behind one proxy: without trusting it, both are the
+        // proxy's address, so the second is a repeat of the first.
+        let through_proxy =
+            |client: &str| read_as(&uri, 200).insert_header(("X-Forwarded-For", client.to_owned()));
+        ok(&app, through_proxy("203.0.113.1")).await;
+        ok(&app, through_proxy("203.0.113.2")).await;
+        flush(&app);
+        assert_eq!(stats_of(&app, slug, "").await["total"]["views"], 1);
+
+        app.restart(|state| {
+            state.with_proxies(arkiv::http::proxy::TrustedProxies::hops(1).expect("one hop"))
+        });
+        ok(&app, through_proxy("203.0.113.1")).await;
+        ok(&app, through_proxy("203.0.113.2")).await;
+        ok(&app, through_proxy("203.0.113.2")).await;
+        flush(&app);
+        assert_eq!(stats_of(&app, slug, "").await["total"]["views"], 3);
+    }
+);
