@@ -293,7 +293,11 @@ impl Stats {
             }
         };
         self.tally.flushes.fetch_add(1, Ordering::Relaxed);
-        self.refresh(conn)?;
+        // The counts are in; totals shown stay as they were until a
+        // refresh succeeds.
+        if let Err(error) = self.refresh(conn) {
+            tracing::warn!(%error, "reader totals not read back; they are shown as of the last look");
+        }
         let horizon = now.timestamp_millis() - DOUBLE_CLICK_MS;
         for shard in &self.recent {
             shard
