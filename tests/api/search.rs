@@ -720,6 +720,32 @@ on_both_backends!(
     }
 );
 
+on_both_backends!(common_words_side_by_side_as_typed_rank_first, |backend| {
+    // The same words: only their order differs. Without the pair, "apart"
+    // would rank first: the index adds the pair "kjo nuk" to the other
+    // body, which makes it a term longer.
+    let db = TestDb::new(backend).expect("backend");
+    db.import(
+        &[
+            r#"{"type":"publication","slug":"apart","kind":"report","status":"published","published_on":"2024-01-01","variants":{"sq":{"title":"Një","body":"Nuk ndodhi kurrë kjo."}}}"#,
+            r#"{"type":"publication","slug":"side-by-side","kind":"report","status":"published","published_on":"2024-01-01","variants":{"sq":{"title":"Dy","body":"Kjo nuk ndodhi kurrë."}}}"#,
+        ]
+        .join("\n"),
+    );
+    let app = TestApp::with_search(db);
+    let found = app.get("/v1/search?q=kjo%20nuk&lang=sq").await.json();
+    assert_eq!(slugs(&found), ["side-by-side", "apart"], "{found}");
+    assert_eq!(
+        found["items"][0]["highlights"]["body"],
+        serde_json::json!(["<mark>Kjo</mark> <mark>nuk</mark> ndodhi kurrë."]),
+        "the words are marked as before"
+    );
+    // A text with an OR (or a phrase, an exclusion) is not plain words:
+    // the pair is not looked for.
+    let or = app.get("/v1/search?q=kjo%20OR%20nuk&lang=sq").await.json();
+    assert_eq!(slugs(&or), ["apart", "side-by-side"], "{or}");
+});
+
 on_both_backends!(highlights_survive_text_that_is_not_nfc, |backend| {
     let db = TestDb::new(backend).expect("backend");
     // "й" written as и + combining breve before the word that matches: the
