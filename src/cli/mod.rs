@@ -1,6 +1,8 @@
 //! The `arkiv` command line: `serve` (the default), `migrate`, `import`,
-//! `export`, `openapi`. Errors here are `anyhow`, printed once by `main`.
+//! `export`, `openapi`, `analyze`, …. Errors here are `anyhow`, printed
+//! once by `main`.
 
+mod analyze;
 mod backup;
 mod serve;
 
@@ -61,6 +63,15 @@ pub enum Command {
     Restore {
         /// A directory `arkiv backup` wrote.
         dir: PathBuf,
+    },
+    /// Print the terms the search index makes of text: each line of
+    /// standard input as the bodies of LANG are analysed, one line of
+    /// terms per line (a pair of common words, indexed as one term too, in
+    /// quotes). Lines are read one at a time, up to 1 MiB each.
+    Analyze {
+        /// en, sq or sr (Serbian in either script; sr-Latn and sr-Cyrl too).
+        #[arg(long, value_parser = analyze::parse_lang)]
+        lang: crate::domain::Lang,
     },
     /// Remove stored files that no publication names, and uploads that
     /// never finished (`serve` does this at start too).
@@ -249,6 +260,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             std::io::stdout().write_all(crate::openapi::spec_json().as_bytes())?;
             Ok(())
         }
+        Command::Analyze { lang } => analyze::analyze(lang, std::io::stdin(), std::io::stdout()),
         Command::ExtractText { .. } | Command::RenderImage { .. } => {
             anyhow::bail!("this command runs only as the server's child (see cli::main)")
         }

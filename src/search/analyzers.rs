@@ -280,7 +280,7 @@ pub fn keywords() -> TextAnalyzer {
 /// part of the schema, so an index made by an older arkiv no longer matches
 /// it and is rebuilt (see `SearchIndex::open`).
 pub const EN: &str = "en.3";
-pub const SQ: &str = "sq.3";
+pub const SQ: &str = "sq.4";
 pub const SR: &str = "sr.3";
 pub const SUGGEST: &str = "suggest";
 pub const KEYWORDS: &str = "keywords.1";

@@ -1,5 +1,10 @@
 //! Typo tolerance: when a search finds nothing as typed, its longer plain
 //! words are looked for within one edit that keeps their first letter.
+//! In a stemmed field a word is found when one edit makes it a word whose
+//! stem the index holds: the typo may be in the stem (`raprotin`, whose
+//! stem is one edit from `raport`) or in the ending the stemmer would have
+//! taken off (`raportev` for `raporteve`, whose stem is `raport`, two
+//! edits from `raportev`).
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -10,6 +15,7 @@ use tantivy::query::{
 };
 use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use super::analyzers;
@@ -51,12 +57,14 @@ impl std::fmt::Debug for FuzzyTerms {
 
 impl FuzzyTerms {
     /// The terms `automaton` accepts that start with the first letter of
-    /// `word`, which it was built from.
+    /// `word`, which it was built from, and the terms `also` (found in the
+    /// first field's dictionaries).
     fn expand(
         searcher: &tantivy::Searcher,
         automaton: &DfaWrapper,
         word: &str,
         fields: Vec<Field>,
+        also: Vec<String>,
     ) -> tantivy::Result<Self> {
         let first = word.chars().next().map_or(0, char::len_utf8);
         let from = word.as_bytes()[..first].to_vec();
@@ -66,7 +74,8 @@ impl FuzzyTerms {
         if let Some(last) = past.last_mut() {
             *last += 1;
         }
-        let mut words = std::collections::BTreeSet::new();
+        let mut words: std::collections::BTreeSet<Vec<u8>> =
+            also.into_iter().map(String::into_bytes).collect();
         for reader in searcher.segment_readers() {
             let inverted = reader.inverted_index(fields[0])?;
             let mut builder = inverted.terms().search(automaton);
@@ -170,6 +179,103 @@ fn counted_docs(fields_with: &[u8], mut found: Vec<DocId>) -> Vec<DocId> {
     }
 }
 
+/// The most letters after a stem in which a typo is looked for: a typo
+/// further from the end is in the stem, which the automaton forgives.
+const MAX_TYPO_ENDING_CHARS: usize = 4;
+
+/// The fewest letters of a stem found this way.
+const MIN_TYPO_STEM_CHARS: usize = 3;
+
+/// The letters an edit may put into an ending: the terms' alphabet, since
+/// every language's terms are lowercase, folded Latin.
+const ENDING_LETTERS: std::ops::RangeInclusive<char> = 'a'..='z';
+
+/// The stems in `field`'s dictionaries that one edit in the ending of a
+/// word gives, `folded` being the word lowercased and folded as the terms
+/// are spelled. Such a stem is the start of the word (the edit is after
+/// it), or of the word with the stem's last letter and the next swapped,
+/// so each such start the dictionaries hold is checked: it counts when one
+/// edit in the rest (a letter dropped, added, changed, or two swapped), or
+/// the swap, makes a word that `analyzer` stems to it. `raportev` gives
+/// `raport`, since `raporteve` stems to it, and so does `raporetve`. A
+/// start with more than [`MAX_TYPO_ENDING_CHARS`] letters after it is left
+/// to the automaton.
+fn stems_one_edit_off(
+    searcher: &tantivy::Searcher,
+    analyzer: &mut TextAnalyzer,
+    folded: &str,
+    field: Field,
+) -> tantivy::Result<Vec<String>> {
+    let held = |stem: &str| -> tantivy::Result<bool> {
+        for reader in searcher.segment_readers() {
+            if reader
+                .inverted_index(field)?
+                .terms()
+                .get(stem.as_bytes())?
+                .is_some()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    let mut stems_to = |word: &[char], stem: &str| {
+        let word: String = word.iter().collect();
+        analyzers::terms(analyzer, &word) == [stem]
+    };
+    let letters: Vec<char> = folded.chars().collect();
+    let shortest = MIN_TYPO_STEM_CHARS.max(letters.len().saturating_sub(MAX_TYPO_ENDING_CHARS));
+    let mut found = Vec::new();
+    for length in shortest..letters.len() {
+        let (start, ending) = letters.split_at(length);
+        let stem: String = start.iter().collect();
+        if held(&stem)?
+            && one_edit_of(ending).any(|ending| stems_to(&[start, &ending].concat(), &stem))
+        {
+            found.push(stem);
+        }
+        let mut swapped = letters.clone();
+        swapped.swap(length - 1, length);
+        let stem: String = swapped[..length].iter().collect();
+        if !found.contains(&stem) && held(&stem)? && stems_to(&swapped, &stem) {
+            found.push(stem);
+        }
+    }
+    Ok(found)
+}
+
+/// The strings one edit from `ending`: a letter dropped, two side by side
+/// swapped, a letter changed, a letter added (letters from [`ENDING_LETTERS`]).
+fn one_edit_of(ending: &[char]) -> impl Iterator<Item = Vec<char>> + '_ {
+    let dropped = (0..ending.len()).map(move |at| {
+        let mut edited = ending.to_vec();
+        edited.remove(at);
+        edited
+    });
+    let swapped = (1..ending.len()).map(move |at| {
+        let mut edited = ending.to_vec();
+        edited.swap(at - 1, at);
+        edited
+    });
+    let changed = (0..ending.len()).flat_map(move |at| {
+        ENDING_LETTERS
+            .filter(move |&letter| letter != ending[at])
+            .map(move |letter| {
+                let mut edited = ending.to_vec();
+                edited[at] = letter;
+                edited
+            })
+    });
+    let added = (0..=ending.len()).flat_map(move |at| {
+        ENDING_LETTERS.map(move |letter| {
+            let mut edited = ending.to_vec();
+            edited.insert(at, letter);
+            edited
+        })
+    });
+    dropped.chain(swapped).chain(changed).chain(added)
+}
+
 /// Documents with their scores, in document order.
 struct ScoredDocs {
     docs: Vec<(DocId, Score)>,
@@ -225,6 +331,7 @@ impl SearchIndex {
             searcher: self.reader.searcher(),
             groups,
             automata: HashMap::new(),
+            folding: analyzers::suggest(),
             forgiving: false,
         };
         let query = tolerant.query(&parsed.ast)?;
@@ -245,6 +352,9 @@ struct Tolerant<'a> {
     /// One Levenshtein automaton per distinct word form, shared by the
     /// fields (building one costs more than walking a dictionary with it).
     automata: HashMap<String, DfaWrapper>,
+    /// Lowercases and folds a word as every language's terms are spelled
+    /// before stemming (the completions' analyzer).
+    folding: TextAnalyzer,
     /// Whether some word may take a typo.
     forgiving: bool,
 }
@@ -303,6 +413,10 @@ impl Tolerant<'_> {
     fn word(&mut self, word: &str) -> Option<Box<dyn Query>> {
         let forgive = word.chars().count() >= Self::MIN_FUZZY_CHARS;
         let schema = self.index.index.schema();
+        let folded = match analyzers::terms(&mut self.folding, word).as_slice() {
+            [folded] => Some(folded.clone()),
+            _ => None,
+        };
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, also) in &self.groups {
             let (field, also) = (*field, also.as_slice());
@@ -311,6 +425,9 @@ impl Tolerant<'_> {
                 continue;
             };
             let fields = || std::iter::once(field).chain(also.iter().copied());
+            // A language's fields are stemmed: a typo in the ending the
+            // stemmer takes off is looked for too.
+            let stemmed = !also.is_empty();
             for token in analyzers::terms(&mut analyzer, word) {
                 let query: Box<dyn Query> = if forgive {
                     let automaton = match self.automata.entry(token.clone()) {
@@ -323,8 +440,21 @@ impl Tolerant<'_> {
                             }
                         }
                     };
-                    match FuzzyTerms::expand(&self.searcher, automaton, &token, fields().collect())
-                    {
+                    let ending_typos = match &folded {
+                        Some(folded) if stemmed => {
+                            stems_one_edit_off(&self.searcher, &mut analyzer, folded, field)
+                                .unwrap_or_default()
+                        }
+                        _ => Vec::new(),
+                    };
+                    let expanded = FuzzyTerms::expand(
+                        &self.searcher,
+                        automaton,
+                        &token,
+                        fields().collect(),
+                        ending_typos,
+                    );
+                    match expanded {
                         Ok(expanded) => Box::new(expanded),
                         Err(_) => continue,
                     }

@@ -48,17 +48,17 @@ pub const ENGLISH: &[&str] = &[
 ];
 
 pub const ALBANIAN: &[&str] = &[
-    "a", "ai", "ajo", "apo", "asht", "ata", "ate", "ato", "ben", "ber", "bot", "cdo", "cfar",
-    "cil", "der", "dhe", "dis", "dit", "do", "dua", "duh", "duk", "dy", "e", "edh", "ekip", "esh",
-    "fund", "gja", "gjer", "gjith", "gjuh", "her", "i", "ish", "jam", "jan", "jet", "jo", "ju",
-    "jug", "ka", "kafsh", "kal", "kam", "kan", "ken", "kerk", "ket", "kish", "kjo", "koh",
-    "kryesor", "ku", "kur", "ky", "madh", "mbi", "me", "medh", "mend", "menyr", "mes", "mir",
-    "mos", "mund", "ndihm", "ndodh", "ne", "nen", "nes", "nga", "nis", "nje", "njer", "njerez",
-    "nuk", "ore", "ose", "pa", "par", "pas", "pelq", "per", "perdor", "person", "pjes", "po",
-    "por", "prej", "pun", "qe", "qen", "rreth", "rrug", "sa", "saj", "se", "shk", "shp",
-    "shqiptar", "shtep", "shtet", "shum", "si", "sigur", "sot", "t", "ta", "tan", "te", "tha",
-    "ti", "tij", "tjer", "tjeter", "tok", "tom", "treg", "tyr", "u", "une", "vend", "ver", "vet",
-    "vetem", "vit", "zon",
+    "a", "ai", "ajo", "apo", "ashtu", "ata", "ate", "ato", "ben", "ber", "bot", "buk", "cdo",
+    "cfar", "cil", "der", "dhe", "dis", "dit", "do", "dua", "duh", "duk", "dy", "e", "edhe",
+    "esht", "femij", "fund", "gjat", "gjith", "gjuh", "her", "i", "ishin", "isht", "ishuj", "jam",
+    "jan", "jet", "jo", "ju", "ka", "kafsh", "kal", "kam", "kan", "ken", "kerk", "ket", "kish",
+    "kisht", "kjo", "koh", "kryesor", "ku", "kur", "ky", "lidh", "madh", "mbi", "me", "medh",
+    "mend", "menyr", "mes", "mir", "mos", "mund", "ndihm", "ndodh", "ne", "nes", "nga", "nis",
+    "nje", "njerez", "njoh", "nuk", "ose", "pa", "par", "pas", "pelk", "per", "perdor", "perfsh",
+    "pers", "pjes", "po", "por", "prej", "pun", "qe", "qen", "qyt", "rreth", "rrug", "sa", "saj",
+    "se", "shpe", "shqiptar", "shtep", "shtet", "shum", "si", "sot", "t", "ta", "te", "tha", "ti",
+    "tij", "tjer", "tjetr", "tom", "treg", "tyr", "u", "une", "vend", "ver", "vet", "vetm", "vit",
+    "vogl", "zon",
 ];
 
 pub const SERBIAN: &[&str] = &[

@@ -1,18 +1,33 @@
 //! The queries of a search: its text parsed with the language chains (by
 //! common pairs, or word by word for phrases with slop), looked for in every
-//! text field, AND the list filters.
+//! text field, AND the list filters. A text of plain words also scores the
+//! pairs of common words it holds side by side, where a document has them
+//! side by side too (D91).
 
 use std::ops::Bound;
 
-use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
+use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenizerManager;
-use tantivy::{Index, Term};
+use tantivy::{Index, Score, Term};
 
+use super::analyzers;
 use super::index::SearchIndex;
-use super::query::Parsed;
-use super::schema::{date_number, text_fields, timestamp_number, Fields};
+use super::pairs;
+use super::query::{self, Parsed};
+use super::schema::{analyzer_of, date_number, text_fields, timestamp_number, Fields};
 use crate::db::publications::Filter;
+
+/// How much more a title's words weigh than a body's.
+const TITLE_BOOST: Score = 3.0;
+/// How much more a summary's words weigh than a body's.
+const SUMMARY_BOOST: Score = 1.5;
+/// How much a pair of common words found side by side, as the text has
+/// them, weighs against one word in the same field (D91).
+const PAIR_BOOST: Score = 2.0;
 
 impl SearchIndex {
     /// Builds the query of a search: the text query (words, phrases,
@@ -41,13 +56,59 @@ impl SearchIndex {
             .parser(&parsed)
             .build_query_from_user_input_ast_lenient(parsed.ast.clone());
         if errors.is_empty() || !parsed.as_typed {
+            let query = self.with_adjacent_pairs(&parsed, query);
             return Some((parsed, query));
         }
         let plain = Parsed::plain_words(text);
         let (query, _) = self
             .parser(&plain)
             .build_query_from_user_input_ast_lenient(plain.ast.clone());
+        let query = self.with_adjacent_pairs(&plain, query);
         Some((plain, query))
+    }
+
+    /// `query`, scoring more the documents that have some of the text's
+    /// pairs of common words side by side: for a text of two plain words
+    /// or more, each pair its words make in a language's list of common
+    /// words (which the index holds as one term) is an optional term of the
+    /// language's fields. What matches is the same; in what order changes.
+    /// A text with anything else (a phrase, `OR`, `-`, `field:`) is left
+    /// as it is.
+    fn with_adjacent_pairs(&self, parsed: &Parsed, query: Box<dyn Query>) -> Box<dyn Query> {
+        let Some(text) = plain_words(&parsed.ast) else {
+            return query;
+        };
+        let f = &self.fields;
+        let schema = self.index.schema();
+        let mut pair_terms: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (fields, boost) in [
+            (f.title, TITLE_BOOST),
+            (f.summary, SUMMARY_BOOST),
+            (f.body, 1.0),
+        ] {
+            for field in fields {
+                let Some(mut analyzer) = analyzer_of(&schema, field, &self.pair_analyzers) else {
+                    continue;
+                };
+                for term in analyzers::terms(&mut analyzer, &text) {
+                    if pairs::is_pair(&term) {
+                        let pair = Box::new(TermQuery::new(
+                            Term::from_field_text(field, &term),
+                            IndexRecordOption::WithFreqs,
+                        ));
+                        let weighed = BoostQuery::new(pair, boost * PAIR_BOOST);
+                        pair_terms.push((Occur::Should, Box::new(weighed)));
+                    }
+                }
+            }
+        }
+        if pair_terms.is_empty() {
+            return query;
+        }
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (Occur::Should, Box::new(BooleanQuery::new(pair_terms))),
+        ]))
     }
 
     /// The parser for a query: a phrase with slop (`"a b"~2`) need not
@@ -165,10 +226,33 @@ pub(super) fn query_parser(
     let mut parser = QueryParser::new(index.schema(), text_fields(fields), analyzers);
     parser.set_conjunction_by_default();
     for title in fields.title {
-        parser.set_field_boost(title, 3.0);
+        parser.set_field_boost(title, TITLE_BOOST);
     }
     for summary in fields.summary {
-        parser.set_field_boost(summary, 1.5);
+        parser.set_field_boost(summary, SUMMARY_BOOST);
     }
     parser
+}
+
+/// The words of a text of two plain words or more, every one required, in
+/// their order; None for a text with anything else.
+fn plain_words(ast: &UserInputAst) -> Option<String> {
+    let UserInputAst::Clause(children) = ast else {
+        return None;
+    };
+    let mut words: Vec<&str> = Vec::new();
+    for (occur, child) in children {
+        let required = matches!(occur, None | Some(tantivy::query_grammar::Occur::Must));
+        let UserInputAst::Leaf(leaf) = child else {
+            return None;
+        };
+        let UserInputLeaf::Literal(literal) = leaf.as_ref() else {
+            return None;
+        };
+        if !required || !query::is_plain(literal) {
+            return None;
+        }
+        words.extend(query::words(&literal.phrase));
+    }
+    (words.len() >= 2).then(|| words.join(" "))
 }

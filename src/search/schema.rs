@@ -140,6 +140,16 @@ pub(super) fn analyzer_of(
     }
 }
 
+/// The analyzer the index runs on `lang`'s bodies, registered by the code
+/// that registers the index's own ([`analyzers::register`]), so that what
+/// it makes of a text is what indexing makes of it (`arkiv analyze`).
+pub fn body_analyzer(lang: Lang) -> Option<TextAnalyzer> {
+    let (schema, fields) = schema();
+    let registered = TokenizerManager::default();
+    analyzers::register(&registered);
+    analyzer_of(&schema, fields.body[slot(lang)], &registered)
+}
+
 /// The fields a query's words are looked for in.
 pub(super) fn text_fields(fields: &Fields) -> Vec<Field> {
     let mut text: Vec<Field> = Vec::new();

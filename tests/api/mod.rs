@@ -2,6 +2,7 @@
 //! process, on a fresh database per test — SQLite in a temporary directory,
 //! or a new PostgreSQL database when `ARKIV_TEST_POSTGRES_URL` is set.
 
+mod analyze;
 mod backup;
 mod changes;
 mod citations;

@@ -682,6 +682,70 @@ on_both_backends!(
     }
 );
 
+on_both_backends!(
+    a_typo_in_an_ending_the_stemmer_takes_off_still_finds,
+    |backend| {
+        // "raportev" is one letter short of "raporteve", whose stem "raport"
+        // the index holds, but two edits from "raport" itself.
+        let db = TestDb::new(backend).expect("backend");
+        db.import(
+            &[
+                r#"{"type":"publication","slug":"raportet","kind":"report","status":"published","published_on":"2024-01-01","variants":{"sq":{"title":"Vlerësimi vjetor","body":"Përmbledhje e raporteve të komunave."}}}"#,
+                r#"{"type":"publication","slug":"tjeter","kind":"report","status":"published","published_on":"2024-01-02","variants":{"sq":{"title":"Tjetër","body":"Rrugët e qytetit."}}}"#,
+            ]
+            .join("\n"),
+        );
+        let app = TestApp::with_search(db);
+        let exact = app.get("/v1/search?q=raporteve&lang=sq").await.json();
+        assert_eq!(
+            (slugs(&exact), exact["fuzzy"].clone()),
+            (vec!["raportet".to_owned()], serde_json::json!(false))
+        );
+        for typo in ["raportev", "raportteve", "raporetve", "raportevr"] {
+            let found = app
+                .get(&format!("/v1/search?q={typo}&lang=sq"))
+                .await
+                .json();
+            assert_eq!(found["fuzzy"], true, "{typo}: {found}");
+            assert_eq!(slugs(&found), ["raportet"], "{typo}");
+            assert_eq!(
+                found["items"][0]["highlights"]["body"],
+                serde_json::json!(["Përmbledhje e <mark>raporteve</mark> të komunave."]),
+                "{typo}: what the typo matched is marked"
+            );
+        }
+        // An ending two edits from any the stemmer takes off finds nothing.
+        let far = app.get("/v1/search?q=raportxyz&lang=sq").await.json();
+        assert_eq!(far["total"], 0, "{far}");
+    }
+);
+
+on_both_backends!(common_words_side_by_side_as_typed_rank_first, |backend| {
+    // The same words: only their order differs. Without the pair, "apart"
+    // would rank first: the index adds the pair "kjo nuk" to the other
+    // body, which makes it a term longer.
+    let db = TestDb::new(backend).expect("backend");
+    db.import(
+        &[
+            r#"{"type":"publication","slug":"apart","kind":"report","status":"published","published_on":"2024-01-01","variants":{"sq":{"title":"Një","body":"Nuk ndodhi kurrë kjo."}}}"#,
+            r#"{"type":"publication","slug":"side-by-side","kind":"report","status":"published","published_on":"2024-01-01","variants":{"sq":{"title":"Dy","body":"Kjo nuk ndodhi kurrë."}}}"#,
+        ]
+        .join("\n"),
+    );
+    let app = TestApp::with_search(db);
+    let found = app.get("/v1/search?q=kjo%20nuk&lang=sq").await.json();
+    assert_eq!(slugs(&found), ["side-by-side", "apart"], "{found}");
+    assert_eq!(
+        found["items"][0]["highlights"]["body"],
+        serde_json::json!(["<mark>Kjo</mark> <mark>nuk</mark> ndodhi kurrë."]),
+        "the words are marked as before"
+    );
+    // A text with an OR (or a phrase, an exclusion) is not plain words:
+    // the pair is not looked for.
+    let or = app.get("/v1/search?q=kjo%20OR%20nuk&lang=sq").await.json();
+    assert_eq!(slugs(&or), ["apart", "side-by-side"], "{or}");
+});
+
 on_both_backends!(highlights_survive_text_that_is_not_nfc, |backend| {
     let db = TestDb::new(backend).expect("backend");
     // "й" written as и + combining breve before the word that matches: the
