@@ -20,7 +20,7 @@
 //!
 //! A short table ([`PROTECTED`]) names the few stems the rules would cut.
 //! The test `conflates_most_lemmas_and_merges_few` measures the stemmer
-//! against two word lists with gold lemmas (D90).
+//! against two word lists with gold lemmas (D85).
 
 /// The letters that count as vowels, once folded.
 const VOWELS: &str = "aeiouy";

@@ -2,7 +2,7 @@
 //! common pairs, or word by word for phrases with slop), looked for in every
 //! text field, AND the list filters. A text of plain words also scores the
 //! pairs of common words it holds side by side, where a document has them
-//! side by side too (D91).
+//! side by side too (D86).
 
 use std::ops::Bound;
 
@@ -26,7 +26,7 @@ const TITLE_BOOST: Score = 3.0;
 /// How much more a summary's words weigh than a body's.
 const SUMMARY_BOOST: Score = 1.5;
 /// How much a pair of common words found side by side, as the text has
-/// them, weighs against one word in the same field (D91).
+/// them, weighs against one word in the same field (D86).
 const PAIR_BOOST: Score = 2.0;
 
 impl SearchIndex {
