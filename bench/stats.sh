@@ -2,10 +2,13 @@
 # What counting readers costs: GET /v1/publications/{slug} throughput with
 # ARKIV_STATS=on against ARKIV_STATS=off, in alternating rounds of one run,
 # with the response cache on (the default: counting is then most of the
-# work besides sending) and off. Every request comes as a new reader (a
-# browser User-Agent with a number, bench/stats.lua), so each one takes
-# the whole counting path; the script prints how many views the server
-# counted, to show that it did.
+# work besides sending) and off. Every request comes as a new reader
+# (bench/stats.lua): by default one browser User-Agent and a new client
+# address in X-Forwarded-For each time (the server trusts one proxy), as
+# readers behind a CDN come; READERS=agents gives each request a new
+# User-Agent instead, so the robots list is matched afresh every time (the
+# worst case). The script prints how many views the server counted, to
+# show that it did.
 #
 #   bench/stats.sh
 #   ROUNDS=5 DURATION=15s bench/stats.sh
@@ -17,6 +20,7 @@
 #   CONNECTIONS  wrk -c                                          (16)
 #   THREADS      wrk -t                                          (2)
 #   PORT         HTTP port (the metrics listener is PORT+1)      (18090)
+#   READERS      how readers differ: addresses or agents         (addresses)
 #   ARKIV_BIN    the binary to measure (default: target/dist/arkiv, built
 #                with `cargo build --profile dist` when missing)
 #
@@ -30,6 +34,7 @@ WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18090}
+READERS=${READERS:-addresses}
 METRICS_PORT=$((PORT + 1))
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,7 +63,7 @@ trap stop_server EXIT
 # start_server STATS CACHE_MB
 start_server() {
   ARKIV_DATA_DIR=$WORK/data ARKIV_BIND=127.0.0.1:$PORT \
-    ARKIV_METRICS_BIND=127.0.0.1:$METRICS_PORT ARKIV_RATE_LIMIT=0 \
+    ARKIV_METRICS_BIND=127.0.0.1:$METRICS_PORT ARKIV_RATE_LIMIT=0 ARKIV_TRUST_PROXY=1 \
     ARKIV_STATS=$1 ARKIV_CACHE_MB=$2 "$BIN" serve >>"$WORK/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 600); do
@@ -74,14 +79,18 @@ curl -fs "$BASE/v1/publications?limit=100" |
   python3 -c 'import json, sys; print("\n".join(p["slug"] for p in json.load(sys.stdin)["items"]))' \
     >"$WORK/slugs.txt"
 stop_server
-echo "publications: $(wc -l <"$WORK/slugs.txt") (demo archive), wrk -t$THREADS -c$CONNECTIONS, $DURATION runs, $ROUNDS rounds"
+echo "publications: $(wc -l <"$WORK/slugs.txt") (demo archive), readers differ by $READERS, wrk -t$THREADS -c$CONNECTIONS, $DURATION runs, $ROUNDS rounds"
 
 # run STATS CACHE_MB -> prints "req/s p99 counted"
 run() {
   start_server "$1" "$2"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$BENCH/stats.lua" "$BASE" -- "$WORK/slugs.txt" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$BENCH/stats.lua" "$BASE" -- "$WORK/slugs.txt" "$READERS" >/dev/null
   local out rps p99 counted
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$BENCH/stats.lua" "$BASE" -- "$WORK/slugs.txt")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$BENCH/stats.lua" "$BASE" -- "$WORK/slugs.txt" "$READERS")
+  if grep -q "stats.lua" <<<"$out"; then
+    echo "wrk's script failed: $out" >&2
+    exit 1
+  fi
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   counted=$(curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" |

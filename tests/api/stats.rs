@@ -630,11 +630,9 @@ fn a_crash_loses_at_most_one_flush_interval() {
     for reader in 10..14 {
         view(&base, reader);
     }
-    let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(stopped.success());
+    let pid =
+        rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid")).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
     assert!(child.wait().expect("exit").success());
     assert_eq!(views(&mut conn), kept + 4);
 }
