@@ -10,7 +10,6 @@ use actix_web::http::header::{
 };
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use crate::domain::keys::Role;
 use crate::domain::{IdOrSlug, Lang};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorCode, Problem};
@@ -69,23 +68,7 @@ pub async fn download_variant_file(
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let lang = Lang::from_str(&raw_lang).map_err(|message| ApiError::invalid("lang", message))?;
     // Editors also get the files of drafts and withdrawn publications.
-    let full = if caller.has(Role::Editor) {
-        let (id, slug) = key.key();
-        let slug = slug.map(str::to_owned);
-        state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                Ok(crate::db::publications::find(
-                    conn,
-                    id.as_deref(),
-                    slug.as_deref(),
-                )?)
-            })
-            .await?
-            .ok_or_else(|| ApiError::not_found("publication", &raw))?
-    } else {
-        super::publications::find_public(&state, &key, &raw).await?
-    };
+    let full = super::publications::find_for(&state, &caller, &key, &raw).await?;
     let no_file = || {
         ApiError::new(
             ErrorCode::NotFound,

@@ -492,15 +492,7 @@ pub async fn find_publication(
     if caller.has(Role::Editor) {
         // Editors see every status. Their answers skip the response cache,
         // which anonymous readers share.
-        let (id, slug) = key.key();
-        let slug = slug.map(str::to_owned);
-        let found = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
-            })
-            .await?;
-        let full = found.ok_or_else(|| ApiError::not_found("publication", &raw))?;
+        let full = find_for(&state, &caller, &key, &raw).await?;
         let mut response = respond::send(&req, &render_detail(&full)?);
         response
             .headers_mut()
@@ -598,6 +590,28 @@ pub(crate) async fn load_page(
             })
         })
         .await
+}
+
+/// Loads a publication as `caller` may see it: editors any status,
+/// everyone else what [`find_public`] gives.
+pub async fn find_for(
+    state: &AppState,
+    caller: &Caller,
+    key: &IdOrSlug,
+    raw: &str,
+) -> Result<Full, ApiError> {
+    if !caller.has(Role::Editor) {
+        return find_public(state, key, raw).await;
+    }
+    let (id, slug) = key.key();
+    let slug = slug.map(str::to_owned);
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("publication", raw))
 }
 
 /// Loads a publication anonymous callers may see: a draft is 404, a
@@ -754,9 +768,20 @@ fn read_statuses(
     Ok(())
 }
 
+/// Writes one CSV record: its fields as [`csv_field`] writes them, then CRLF.
+pub(crate) fn csv_row(out: &mut String, cells: &[String]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(out, cell);
+    }
+    out.push_str("\r\n");
+}
+
 /// Writes a CSV field: neutralised when it starts like a formula, quoted
 /// when it holds a comma, a quote or a line break (RFC 4180).
-pub(crate) fn csv_field(out: &mut String, value: &str) {
+fn csv_field(out: &mut String, value: &str) {
     // A cell that starts like a formula (=, +, -, @, or a tab or carriage
     // return before one) would run as one in a spreadsheet: OWASP's
     // advice is a leading apostrophe, which spreadsheets show as text.
@@ -850,13 +875,7 @@ pub async fn publications_csv(
                 ),
                 format!("{base}/v1/publications/{}", item.slug),
             ];
-            for (i, cell) in cells.iter().enumerate() {
-                if i > 0 {
-                    csv.push(',');
-                }
-                csv_field(&mut csv, cell);
-            }
-            csv.push_str("\r\n");
+            csv_row(&mut csv, &cells);
         }
         match page.next_after {
             Some(next) => after = Some(next),

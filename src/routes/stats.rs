@@ -13,12 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body;
-use super::publications::{csv_field, filter_of, load_page, FilterParams};
+use super::publications::{csv_row, filter_of, load_page, FilterParams};
 use super::render::Render;
 use super::views::PublicationSummary;
 use crate::db::publications::Sort;
 use crate::db::stats::{self as stored, Rank};
-use crate::domain::keys::Role;
 use crate::domain::{IdOrSlug, Lang, PublicationStatus};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorCode, Problem};
@@ -317,25 +316,8 @@ pub async fn publication_stats(
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let (from, to) = period(&state, query.from, query.to)?;
     let interval = query.interval.unwrap_or_default();
-    let (id, slug) = if caller.has(Role::Editor) {
-        let (id, slug) = key.key();
-        let slug = slug.map(str::to_owned);
-        let found = state
-            .db
-            .run(move |conn| -> Result<_, ApiError> {
-                Ok(crate::db::publications::find(
-                    conn,
-                    id.as_deref(),
-                    slug.as_deref(),
-                )?)
-            })
-            .await?
-            .ok_or_else(|| ApiError::not_found("publication", &raw))?;
-        (found.row.id, found.row.slug)
-    } else {
-        let full = super::publications::find_public(&state, &key, &raw).await?;
-        (full.row.id, full.row.slug)
-    };
+    let full = super::publications::find_for(&state, &caller, &key, &raw).await?;
+    let (id, slug) = (full.row.id, full.row.slug);
     let days = {
         let id = id.clone();
         state
@@ -732,13 +714,7 @@ pub async fn report_csv(
                     counts.views.to_string(),
                     counts.downloads.to_string(),
                 ];
-                for (i, cell) in cells.iter().enumerate() {
-                    if i > 0 {
-                        csv.push(',');
-                    }
-                    csv_field(&mut csv, cell);
-                }
-                csv.push_str("\r\n");
+                csv_row(&mut csv, &cells);
             }
         }
         match page.next_after {
