@@ -22,6 +22,7 @@ pub mod files;
 pub mod http;
 pub mod images;
 pub mod import;
+pub mod memory;
 
 pub mod openapi;
 pub mod progress;

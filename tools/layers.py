@@ -15,7 +15,7 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 
 # Lowest first; a file may import its own layer and those below it.
 LAYERS = [
-    ("domain", ["domain", "bounded", "progress"]),
+    ("domain", ["domain", "bounded", "progress", "memory"]),
     ("storage", ["db", "files", "extract", "images"]),
     ("services", ["search", "write", "import", "webhooks", "stats"]),
     ("http and state", ["http", "state", "config"]),

@@ -155,19 +155,28 @@ pub fn spawn_indexer(
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("indexer".into())
-        .spawn(move || loop {
-            let result = db
-                .conn()
-                .map_err(anyhow::Error::from)
-                .and_then(|mut conn| catch_up(&mut conn, &index));
-            match result {
-                Ok(0) => std::thread::sleep(POLL_INTERVAL),
-                Ok(applied) => {
-                    tracing::debug!(applied, seq = index.applied_seq(), "indexed changes")
-                }
-                Err(error) => {
-                    tracing::error!(%error, "indexing failed; retrying in a second");
-                    std::thread::sleep(Duration::from_secs(1));
+        .spawn(move || {
+            // Indexing a large import leaves hundreds of megabytes freed
+            // but kept by the allocator: given back when it pauses.
+            let mut trimmer = crate::memory::Trimmer::default();
+            loop {
+                let result = db
+                    .conn()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut conn| catch_up(&mut conn, &index));
+                match result {
+                    Ok(0) => {
+                        trimmer.note(0, true);
+                        std::thread::sleep(POLL_INTERVAL)
+                    }
+                    Ok(applied) => {
+                        trimmer.note(applied as u64, false);
+                        tracing::debug!(applied, seq = index.applied_seq(), "indexed changes")
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "indexing failed; retrying in a second");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
                 }
             }
         })
@@ -238,6 +247,8 @@ impl Rebuilds {
                         .and_then(|mut conn| rebuild(&mut conn, &index, &crate::progress::Silent))
                 }))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the rebuild panicked")));
+                // A rebuild frees most of what it allocated: give it back.
+                crate::memory::release();
                 let mut status = lock(&shared);
                 status.running = false;
                 status.finished_at = Some(crate::domain::now_timestamp());
