@@ -205,6 +205,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub stats_flush_s: u64,
 
+    /// Keep each publication detail, once rendered, in the database and
+    /// answer later readers of that edition from it (`ARKIV_DOCUMENTS=off`
+    /// renders every detail: for comparisons).
+    #[arg(long, env = "ARKIV_DOCUMENTS", default_value_t = true, action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub documents: bool,
+
     /// A robots list to use instead of the shipped COUNTER list: a JSON
     /// array of `{"pattern": …}` or one regular expression a line.
     #[arg(long, env = "ARKIV_ROBOTS_FILE", global = true)]

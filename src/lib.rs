@@ -15,6 +15,7 @@ pub mod config;
 
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 
 pub mod extract;

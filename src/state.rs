@@ -22,6 +22,15 @@ pub struct Snapshot {
     /// until it moves.
     pub seq: i64,
     pub catalog: Arc<Catalog>,
+    /// A fingerprint of the catalog, part of the render key of stored
+    /// publication documents (see [`crate::documents`]).
+    pub catalog_key: u64,
+}
+
+/// A fingerprint of everything in `catalog`: equal catalogs give equal keys
+/// in every process (the tables are filled in the same order).
+fn catalog_key(catalog: &Catalog) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("{catalog:?}").as_bytes())
 }
 
 pub struct AppState {
@@ -64,6 +73,8 @@ pub struct AppState {
     pub rebuilds: crate::search::sync::Rebuilds,
     /// Reader statistics: counts waiting for their flush, totals to show.
     pub stats: Arc<crate::stats::Stats>,
+    /// Rendered publication details kept in the database.
+    pub documents: Arc<crate::documents::Documents>,
 }
 
 impl AppState {
@@ -103,11 +114,31 @@ impl AppState {
                 crate::config::DEFAULT_SEARCH_QUEUE,
             ),
             webhook_allow: crate::domain::net::AllowList::default(),
-            snapshot: RwLock::new(Snapshot { seq, catalog }),
+            snapshot: RwLock::new(Snapshot {
+                seq,
+                catalog_key: catalog_key(&catalog),
+                catalog,
+            }),
             checked_at: Mutex::new(Instant::now()),
             rebuilds: crate::search::sync::Rebuilds::default(),
             stats: Arc::new(stats),
+            documents: Arc::new(crate::documents::Documents::new(true)),
         })
+    }
+
+    /// Keeps rendered publication details in the database, or not
+    /// (`ARKIV_DOCUMENTS=off`: every detail is rendered).
+    pub fn with_documents(mut self, enabled: bool) -> Self {
+        self.documents = Arc::new(crate::documents::Documents::new(enabled));
+        self
+    }
+
+    /// The render key stored documents must carry to be served now.
+    pub fn render_key(&self, snapshot: &Snapshot) -> String {
+        crate::documents::Documents::render_key(
+            snapshot.catalog_key,
+            &format!("{:?}|{:?}", self.public_url, self.site),
+        )
     }
 
     /// Counts reads as `settings` say; the totals are read again.
@@ -264,6 +295,7 @@ impl AppState {
         if guard.seq < seq {
             guard.seq = seq;
             if let Some(catalog) = catalog {
+                guard.catalog_key = catalog_key(&catalog);
                 guard.catalog = Arc::new(catalog);
             }
         }

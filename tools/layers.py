@@ -17,7 +17,7 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 LAYERS = [
     ("domain", ["domain", "bounded", "progress", "memory"]),
     ("storage", ["db", "files", "extract", "images"]),
-    ("services", ["search", "write", "import", "webhooks", "stats"]),
+    ("services", ["search", "write", "import", "webhooks", "stats", "documents"]),
     ("http and state", ["http", "state", "config"]),
     ("routes", ["routes", "http::middleware"]),
     ("entry points", ["app", "openapi", "cli", "demo"]),

@@ -123,7 +123,15 @@ pub fn serve(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
         .with_proxies(proxies)
         .with_public_url(public_url)
         .with_site(site)
-        .with_stats(stats)?;
+        .with_stats(stats)?
+        .with_documents(config.documents);
+    if state.documents.enabled() {
+        crate::documents::spawn_flusher(
+            state.db.clone(),
+            Arc::clone(&state.documents),
+            std::time::Duration::from_secs(1),
+        )?;
+    }
     if state.stats.enabled() {
         crate::stats::spawn_flusher(
             state.db.clone(),

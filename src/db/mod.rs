@@ -20,6 +20,7 @@ macro_rules! insert_many {
 
 pub mod audit;
 pub mod changes;
+pub mod documents;
 pub mod harvest;
 pub mod images;
 pub mod keys;

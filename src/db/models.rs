@@ -170,6 +170,50 @@ pub struct VariantRow {
     pub body_format: BodyFormat,
 }
 
+/// A variant without its body, and with only the start of its extracted
+/// file text: what a publication detail reads for each language before
+/// it reads the one body it shows. Loaded by
+/// [`find_edition`](super::publications::find_edition), in this order.
+#[derive(Debug, Clone, Queryable)]
+pub struct VariantMetaRow {
+    pub publication_id: String,
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+    pub file_sha256: Option<String>,
+    pub file_size: Option<i64>,
+    pub file_media_type: Option<String>,
+    pub file_name: Option<String>,
+    /// The extracted text after leading ASCII white space, at most 64
+    /// characters of it: enough to tell whether there is any (a detail
+    /// says `text_extracted`), not the whole text of a long PDF.
+    pub file_text_start: Option<String>,
+    pub file_text_status: Option<String>,
+    pub file_text_error: Option<String>,
+    pub body_format: BodyFormat,
+}
+
+impl VariantMetaRow {
+    /// The variant with `body`, its file text being the start read.
+    pub fn with_body(self, body: String) -> VariantRow {
+        VariantRow {
+            publication_id: self.publication_id,
+            lang: self.lang,
+            title: self.title,
+            summary: self.summary,
+            body,
+            file_sha256: self.file_sha256,
+            file_size: self.file_size,
+            file_media_type: self.file_media_type,
+            file_name: self.file_name,
+            file_text: self.file_text_start,
+            file_text_status: self.file_text_status,
+            file_text_error: self.file_text_error,
+            body_format: self.body_format,
+        }
+    }
+}
+
 /// How much of a body [`VariantHeadRow::body_start`] holds, in characters:
 /// the figure in its select expression, which takes only a literal.
 pub const BODY_START_CHARS: usize = 1200;

@@ -247,9 +247,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    publication_documents (publication_id, lang) {
+        publication_id -> Text,
+        lang -> Text,
+        content_hash -> Text,
+        updated_at -> Text,
+        render_key -> Text,
+        document -> Binary,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(publication_stats_daily -> publications (publication_id));
 diesel::joinable!(publication_stats_totals -> publications (publication_id));
+diesel::joinable!(publication_documents -> publications (publication_id));
 diesel::joinable!(project_funders -> projects (project_id));
 diesel::joinable!(project_funders -> organisations (organisation_id));
 diesel::joinable!(project_partners -> projects (project_id));
@@ -271,6 +283,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     publication_stats_daily,
     publication_stats_totals,
+    publication_documents,
     fields,
     projects,
     project_funders,

@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 use super::publications::find_public;
 use super::render::Render;
 use super::views::{Alternate, PublicationDetail};
+use crate::db::publications::Bodies;
 use crate::domain::catalog::Catalog;
 use crate::domain::{IdOrSlug, Lang, PublicationKind};
 use crate::http::error::{ApiError, Problem};
@@ -206,7 +207,7 @@ pub async fn cite(
     delivery: Delivery,
 ) -> Result<HttpResponse, ApiError> {
     let key = IdOrSlug::parse(raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
-    let full = find_public(state, &key, raw).await?;
+    let full = find_public(state, &key, raw, Bodies::Served(requested.ranges.clone())).await?;
     let snapshot = state.snapshot().await?;
     let render = Render::new(state, &snapshot.catalog, &requested.ranges);
     let detail = render.publication_detail(

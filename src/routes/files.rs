@@ -10,6 +10,7 @@ use actix_web::http::header::{
 };
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
+use crate::db::publications::Bodies;
 use crate::domain::{IdOrSlug, Lang};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorCode, Problem};
@@ -68,7 +69,7 @@ pub async fn download_variant_file(
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let lang = Lang::from_str(&raw_lang).map_err(|message| ApiError::invalid("lang", message))?;
     // Editors also get the files of drafts and withdrawn publications.
-    let full = super::publications::find_for(&state, &caller, &key, &raw).await?;
+    let full = super::publications::find_for(&state, &caller, &key, &raw, Bodies::None).await?;
     let no_file = || {
         ApiError::new(
             ErrorCode::NotFound,

@@ -53,6 +53,7 @@ pub async fn metrics(
     let mut out = String::with_capacity(16 * 1024);
     state.metrics.render(&mut out);
     state.stats.render_metrics(&mut out);
+    state.documents.render_metrics(&mut out);
     if let Some(index) = &state.search {
         let applied = i64::try_from(index.applied_seq()).unwrap_or(i64::MAX);
         let _ = writeln!(

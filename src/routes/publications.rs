@@ -13,8 +13,9 @@ use super::citations::{self, Delivery};
 use super::editing;
 use super::render::{stored_languages, Render};
 use super::views::{PublicationDetail, PublicationPage, PublicationSummary};
+use crate::db::documents::{self, Rendered};
 use crate::db::models::{PublicationRow, VariantHeadRow};
-use crate::db::publications::{self, After, Filter, Full, Sort};
+use crate::db::publications::{self, After, Bodies, Filter, Full, Sort};
 use crate::domain::catalog::Catalog;
 use crate::domain::keys::Role;
 use crate::domain::lang::LanguageRange;
@@ -23,9 +24,9 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorCode, Problem, Tombstone};
 use crate::http::negotiate::{AcceptLanguage, Requested};
 use crate::http::params::{self, Params};
-use crate::http::respond;
+use crate::http::respond::{self, Encoded};
 use crate::state::AppState;
-use crate::stats::Event;
+use crate::stats::{Counts, Event};
 
 /// The filters of `GET /v1/publications`, its CSV and search. List
 /// filters take several values, repeated (`kind=a&kind=b`) or
@@ -466,34 +467,42 @@ pub async fn find_publication(
     let requested = Requested::new(&req, query.lang.as_deref(), true)?;
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let snapshot = state.snapshot().await?;
-    let render_detail = |full: &Full| {
+    let tags = requested.tags();
+    // The detail as encoded, and the same without the parts that vary by
+    // request (what a stored document holds).
+    let render_detail = |full: &Full| -> Result<(Encoded, Vec<u8>), ApiError> {
         let render = Render::new(&state, &snapshot.catalog, &requested.ranges);
         let detail = render.publication_detail(
             &full.row,
             &full.variants,
             &full.field_ids,
-            requested.tags(),
+            tags.clone(),
             requested.all,
         );
-        let languages: Vec<&str> = match &detail.variants {
-            Some(variants) => variants.keys().map(|lang| lang.as_str()).collect(),
-            None => vec![detail.summary.language.as_str()],
+        let languages: Vec<String> = match &detail.variants {
+            Some(variants) => variants.keys().map(|lang| lang.to_string()).collect(),
+            None => vec![detail.summary.language.to_string()],
         };
+        let served = detail.summary.language.to_string();
+        let stats = detail.stats;
+        let document = document_of(detail)?;
+        let body = assemble(&document, &tags, stats)?;
+        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
         let mut encoded = respond::with_version(
-            respond::encode(&detail, &languages)?,
+            respond::encode_bytes(body, &languages)?,
             editing::version_of(full),
         )?;
         encoded.subject = Some(respond::Subject {
             publication_id: full.row.id.clone(),
-            lang: detail.summary.language.to_string(),
+            lang: served,
         });
-        Ok::<_, ApiError>(encoded)
+        Ok((encoded, document))
     };
     if caller.has(Role::Editor) {
         // Editors see every status. Their answers skip the response cache,
         // which anonymous readers share.
-        let full = find_for(&state, &caller, &key, &raw).await?;
-        let mut response = respond::send(&req, &render_detail(&full)?);
+        let full = find_for(&state, &caller, &key, &raw, bodies(&requested)).await?;
+        let mut response = respond::send(&req, &render_detail(&full)?.0);
         response
             .headers_mut()
             .append(header::VARY, header::HeaderValue::from_static("Accept"));
@@ -502,8 +511,64 @@ pub async fn find_publication(
     let encoded = state
         .cache
         .encoded(&req, &requested, snapshot.seq, async {
-            let full = find_public(&state, &key, &raw).await?;
-            render_detail(&full)
+            let Some(lang) = stored_edition(&state, &requested) else {
+                let full = find_public(&state, &key, &raw, bodies(&requested)).await?;
+                return Ok(render_detail(&full)?.0);
+            };
+            let render_key = state.render_key(&snapshot);
+            let found = {
+                let (id, slug) = key.key();
+                let slug = slug.map(str::to_owned);
+                let render_key = render_key.clone();
+                state
+                    .db
+                    .run(move |conn| -> Result<_, ApiError> {
+                        Ok(documents::current(
+                            conn,
+                            id.as_deref(),
+                            slug.as_deref(),
+                            lang.as_str(),
+                            &render_key,
+                        )?)
+                    })
+                    .await?
+            };
+            if let Some((current, document)) = found.and_then(|current| {
+                let document = crate::documents::decompress(&current.document)?;
+                Some((current, document))
+            }) {
+                state.documents.hit();
+                let stats = state.stats.totals(&current.publication_id);
+                let body = assemble(&document, &tags, stats)?;
+                let mut encoded = respond::with_version(
+                    respond::encode_bytes(body, &[lang.as_str()])?,
+                    &current.content_hash,
+                )?;
+                encoded.subject = Some(respond::Subject {
+                    publication_id: current.publication_id,
+                    lang: lang.to_string(),
+                });
+                return Ok(encoded);
+            }
+            let full = find_public(&state, &key, &raw, bodies(&requested)).await?;
+            let (encoded, document) = render_detail(&full)?;
+            // Kept only when served in the language asked for: another
+            // reader asking for it gets the same.
+            if encoded
+                .subject
+                .as_ref()
+                .is_some_and(|subject| subject.lang == lang.as_str())
+            {
+                state.documents.queue(Rendered {
+                    publication_id: full.row.id,
+                    lang: lang.to_string(),
+                    content_hash: full.row.content_hash,
+                    updated_at: full.row.updated_at,
+                    render_key,
+                    document,
+                });
+            }
+            Ok(encoded)
         })
         .await?;
     if let Some(subject) = &encoded.subject {
@@ -522,6 +587,74 @@ pub async fn find_publication(
         .headers_mut()
         .append(header::VARY, header::HeaderValue::from_static("Accept"));
     Ok(response)
+}
+
+/// The language of the stored document that may answer `requested`: one
+/// asked for by itself (`?lang=sq`, an `Accept-Language` of one tag, or
+/// none, which is `en`), when stored documents are on. A request with more
+/// languages may fall back differently from one publication (or project
+/// name) to the next, so it is rendered.
+fn stored_edition(state: &AppState, requested: &Requested) -> Option<Lang> {
+    match requested.ranges.as_slice() {
+        [LanguageRange::Exact(lang)] if !requested.all && state.documents.enabled() => Some(*lang),
+        _ => None,
+    }
+}
+
+/// The two parts of a detail that vary by request, last in its JSON.
+#[derive(serde::Serialize)]
+struct Tail<'a> {
+    requested_languages: &'a [String],
+    stats: Counts,
+}
+
+/// A detail's JSON without its tail: everything up to and including
+/// `variants`, what a stored document holds.
+fn document_of(mut detail: PublicationDetail) -> Result<Vec<u8>, ApiError> {
+    detail.requested_languages = Vec::new();
+    detail.stats = Counts::default();
+    let mut json = serde_json::to_vec(&detail).map_err(ApiError::internal)?;
+    let empty = serde_json::to_vec(&Tail {
+        requested_languages: &[],
+        stats: Counts::default(),
+    })
+    .map_err(ApiError::internal)?;
+    // The detail ends with `,"requested_languages":[],"stats":{…}}`: the
+    // empty tail with a comma for its opening brace.
+    let cut = json.len().checked_sub(empty.len());
+    match cut {
+        Some(cut) if json[cut] == b',' && json[cut + 1..] == empty[1..] => {
+            json.truncate(cut);
+            Ok(json)
+        }
+        _ => Err(ApiError::internal(
+            "a publication detail does not end with its requested languages and counts",
+        )),
+    }
+}
+
+/// A detail's JSON: its stored part, then the languages asked for and the
+/// reader counts.
+fn assemble(document: &[u8], tags: &[String], stats: Counts) -> Result<Vec<u8>, ApiError> {
+    let tail = serde_json::to_vec(&Tail {
+        requested_languages: tags,
+        stats,
+    })
+    .map_err(ApiError::internal)?;
+    let mut body = Vec::with_capacity(document.len() + tail.len());
+    body.extend_from_slice(document);
+    body.push(b',');
+    body.extend_from_slice(&tail[1..]);
+    Ok(body)
+}
+
+/// The bodies a detail in the `requested` languages shows.
+fn bodies(requested: &Requested) -> Bodies {
+    if requested.all {
+        Bodies::Every
+    } else {
+        Bodies::Served(requested.ranges.clone())
+    }
 }
 
 /// One page of publications as loaded: rows with their variant heads and
@@ -599,16 +732,22 @@ pub async fn find_for(
     caller: &Caller,
     key: &IdOrSlug,
     raw: &str,
+    bodies: Bodies,
 ) -> Result<Full, ApiError> {
     if !caller.has(Role::Editor) {
-        return find_public(state, key, raw).await;
+        return find_public(state, key, raw, bodies).await;
     }
     let (id, slug) = key.key();
     let slug = slug.map(str::to_owned);
     state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+            Ok(publications::find_edition(
+                conn,
+                id.as_deref(),
+                slug.as_deref(),
+                &bodies,
+            )?)
         })
         .await?
         .ok_or_else(|| ApiError::not_found("publication", raw))
@@ -616,13 +755,24 @@ pub async fn find_for(
 
 /// Loads a publication anonymous callers may see: a draft is 404, a
 /// withdrawn one 410 with its reason. `raw` is the key as the client wrote it.
-pub async fn find_public(state: &AppState, key: &IdOrSlug, raw: &str) -> Result<Full, ApiError> {
+/// `bodies` says which variants' bodies it reads.
+pub async fn find_public(
+    state: &AppState,
+    key: &IdOrSlug,
+    raw: &str,
+    bodies: Bodies,
+) -> Result<Full, ApiError> {
     let (id, slug) = key.key();
     let slug = slug.map(str::to_owned);
     let found = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            Ok(publications::find(conn, id.as_deref(), slug.as_deref())?)
+            Ok(publications::find_edition(
+                conn,
+                id.as_deref(),
+                slug.as_deref(),
+                &bodies,
+            )?)
         })
         .await?;
     let Some(full) = found else {

@@ -16,7 +16,7 @@ use super::body;
 use super::publications::{csv_row, filter_of, load_page, FilterParams};
 use super::render::Render;
 use super::views::PublicationSummary;
-use crate::db::publications::Sort;
+use crate::db::publications::{Bodies, Sort};
 use crate::db::stats::{self as stored, Rank};
 use crate::domain::{IdOrSlug, Lang, PublicationStatus};
 use crate::http::auth::Caller;
@@ -316,7 +316,7 @@ pub async fn publication_stats(
     let key = IdOrSlug::parse(&raw).map_err(|message| ApiError::invalid("id_or_slug", message))?;
     let (from, to) = period(&state, query.from, query.to)?;
     let interval = query.interval.unwrap_or_default();
-    let full = super::publications::find_for(&state, &caller, &key, &raw).await?;
+    let full = super::publications::find_for(&state, &caller, &key, &raw, Bodies::None).await?;
     let (id, slug) = (full.row.id, full.row.slug);
     let days = {
         let id = id.clone();

@@ -269,12 +269,14 @@ pub struct PublicationDetail {
     /// The file of the served variant, if it has one.
     #[schema(required = true)]
     pub file: Option<FileView>,
-    /// The languages the request asked for, in order of preference.
-    #[schema(example = json!(["sr-Latn"]))]
-    pub requested_languages: Vec<String>,
     /// With `?lang=all`: every variant by tag, derived ones included.
     #[schema(required = true)]
     pub variants: Option<BTreeMap<Lang, VariantView>>,
+    /// The languages the request asked for, in order of preference.
+    // This and `stats` vary by request and come last: a stored rendered
+    // detail is everything before them (see `crate::documents`).
+    #[schema(example = json!(["sr-Latn"]))]
+    pub requested_languages: Vec<String>,
     /// Views and downloads by readers since counting began, all languages
     /// together (robots, API keys and repeats within 30 s not counted).
     /// They may lag by the flush interval (5 s) plus the age of a cached

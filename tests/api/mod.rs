@@ -7,6 +7,7 @@ mod backup;
 mod changes;
 mod citations;
 mod cors;
+mod documents;
 mod editing;
 mod errors;
 mod export;
