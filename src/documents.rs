@@ -61,13 +61,18 @@ impl Documents {
 
     /// What a stored document must have been rendered with to be served:
     /// the format, the version of arkiv, the vocabulary (`catalog_key`,
-    /// a fingerprint of the snapshot's catalog) and the links settings.
-    pub fn render_key(catalog_key: u64, links: &str) -> String {
+    /// a fingerprint of the snapshot's catalog) and the links settings
+    /// (`links_key`, from [`links_key`](Self::links_key)).
+    pub fn render_key(catalog_key: u64, links_key: u64) -> String {
         format!(
-            "{FORMAT}.{}.{catalog_key:016x}.{:016x}",
+            "{FORMAT}.{}.{catalog_key:016x}.{links_key:016x}",
             env!("CARGO_PKG_VERSION"),
-            xxhash_rust::xxh3::xxh3_64(links.as_bytes())
         )
+    }
+
+    /// A fingerprint of the links settings, as written out.
+    pub fn links_key(links: &str) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(links.as_bytes())
     }
 
     /// Counts a detail answered from a stored document.
@@ -210,9 +215,10 @@ mod tests {
 
     #[test]
     fn the_render_key_changes_with_the_vocabulary_and_the_links() {
-        let base = Documents::render_key(1, "https://api.example/");
-        assert_eq!(base, Documents::render_key(1, "https://api.example/"));
-        assert_ne!(base, Documents::render_key(2, "https://api.example/"));
-        assert_ne!(base, Documents::render_key(1, "https://other.example/"));
+        let key = |catalog, links| Documents::render_key(catalog, Documents::links_key(links));
+        let base = key(1, "https://api.example/");
+        assert_eq!(base, key(1, "https://api.example/"));
+        assert_ne!(base, key(2, "https://api.example/"));
+        assert_ne!(base, key(1, "https://other.example/"));
     }
 }

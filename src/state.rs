@@ -75,6 +75,14 @@ pub struct AppState {
     pub stats: Arc<crate::stats::Stats>,
     /// Rendered publication details kept in the database.
     pub documents: Arc<crate::documents::Documents>,
+    /// The fingerprint of `public_url` and `site` in stored documents'
+    /// render key: set with them, not worked out on each request.
+    links_key: u64,
+}
+
+/// The fingerprint of the settings a rendered detail's links come from.
+fn links_key(public_url: &crate::config::PublicUrl, site: &crate::domain::links::SiteLinks) -> u64 {
+    crate::documents::Documents::links_key(&format!("{public_url:?}|{site:?}"))
 }
 
 impl AppState {
@@ -123,6 +131,10 @@ impl AppState {
             rebuilds: crate::search::sync::Rebuilds::default(),
             stats: Arc::new(stats),
             documents: Arc::new(crate::documents::Documents::new(true)),
+            links_key: links_key(
+                &crate::config::PublicUrl::default(),
+                &crate::domain::links::SiteLinks::default(),
+            ),
         })
     }
 
@@ -135,10 +147,7 @@ impl AppState {
 
     /// The render key stored documents must carry to be served now.
     pub fn render_key(&self, snapshot: &Snapshot) -> String {
-        crate::documents::Documents::render_key(
-            snapshot.catalog_key,
-            &format!("{:?}|{:?}", self.public_url, self.site),
-        )
+        crate::documents::Documents::render_key(snapshot.catalog_key, self.links_key)
     }
 
     /// Counts reads as `settings` say; the totals are read again.
@@ -189,6 +198,7 @@ impl AppState {
     /// Builds absolute links in answers on this URL.
     pub fn with_public_url(mut self, public_url: crate::config::PublicUrl) -> Self {
         self.public_url = public_url;
+        self.links_key = links_key(&self.public_url, &self.site);
         self
     }
 
@@ -202,6 +212,7 @@ impl AppState {
     /// Links resources to the organisation's website pages.
     pub fn with_site(mut self, site: crate::domain::links::SiteLinks) -> Self {
         self.site = site;
+        self.links_key = links_key(&self.public_url, &self.site);
         self
     }
 

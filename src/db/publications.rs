@@ -276,40 +276,53 @@ pub struct Full {
     pub field_ids: Vec<String>,
 }
 
+/// The row of the publication with this id (else this slug).
+fn find_row(
+    conn: &mut AnyConnection,
+    id: Option<&str>,
+    slug: Option<&str>,
+) -> QueryResult<Option<PublicationRow>> {
+    // Two static queries rather than one boxed one: diesel keeps prepared
+    // statements only for queries whose SQL it knows at compile time, and
+    // this is the hottest query of the API.
+    match (id, slug) {
+        (Some(id), _) => publications::table
+            .filter(publications::id.eq(id))
+            .select(PublicationRow::as_select())
+            .first(conn)
+            .optional(),
+        (None, Some(slug)) => publications::table
+            .filter(publications::slug.eq(slug))
+            .select(PublicationRow::as_select())
+            .first(conn)
+            .optional(),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A publication's field ids, in its order.
+fn field_ids_of(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<String>> {
+    publication_fields::table
+        .filter(publication_fields::publication_id.eq(id))
+        .order(publication_fields::position)
+        .select(publication_fields::field_id)
+        .load(conn)
+}
+
 /// Finds a publication by id or slug, whatever its status.
 pub fn find(
     conn: &mut AnyConnection,
     id: Option<&str>,
     slug: Option<&str>,
 ) -> QueryResult<Option<Full>> {
-    // Two static queries rather than one boxed one: diesel keeps prepared
-    // statements only for queries whose SQL it knows at compile time, and
-    // this is the hottest query of the API.
-    let found = match (id, slug) {
-        (Some(id), _) => publications::table
-            .filter(publications::id.eq(id))
-            .select(PublicationRow::as_select())
-            .first(conn)
-            .optional()?,
-        (None, Some(slug)) => publications::table
-            .filter(publications::slug.eq(slug))
-            .select(PublicationRow::as_select())
-            .first(conn)
-            .optional()?,
-        (None, None) => None,
-    };
-    let Some(row) = found else {
+    let Some(row) = find_row(conn, id, slug)? else {
         return Ok(None);
     };
     let variants = variants::table
         .filter(variants::publication_id.eq(&row.id))
         .select(VariantRow::as_select())
         .load(conn)?;
-    let field_ids = publication_fields::table
-        .filter(publication_fields::publication_id.eq(&row.id))
-        .order(publication_fields::position)
-        .select(publication_fields::field_id)
-        .load(conn)?;
+    let field_ids = field_ids_of(conn, &row.id)?;
     Ok(Some(Full {
         row,
         variants,
@@ -348,20 +361,7 @@ pub fn find_edition(
     slug: Option<&str>,
     bodies: &Bodies,
 ) -> QueryResult<Option<Full>> {
-    let found = match (id, slug) {
-        (Some(id), _) => publications::table
-            .filter(publications::id.eq(id))
-            .select(PublicationRow::as_select())
-            .first(conn)
-            .optional()?,
-        (None, Some(slug)) => publications::table
-            .filter(publications::slug.eq(slug))
-            .select(PublicationRow::as_select())
-            .first(conn)
-            .optional()?,
-        (None, None) => None,
-    };
-    let Some(row) = found else {
+    let Some(row) = find_row(conn, id, slug)? else {
         return Ok(None);
     };
     let metas: Vec<VariantMetaRow> = variants::table
@@ -419,11 +419,7 @@ pub fn find_edition(
             meta.with_body(body)
         })
         .collect();
-    let field_ids = publication_fields::table
-        .filter(publication_fields::publication_id.eq(&row.id))
-        .order(publication_fields::position)
-        .select(publication_fields::field_id)
-        .load(conn)?;
+    let field_ids = field_ids_of(conn, &row.id)?;
     Ok(Some(Full {
         row,
         variants,
