@@ -121,6 +121,11 @@ pub struct Config {
     #[arg(long, env = "ARKIV_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
 
+    /// Longest wait, in milliseconds, for a pooled database connection
+    /// before a request is answered 503 `database_unavailable`.
+    #[arg(long, env = "ARKIV_DB_WAIT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    pub db_wait_ms: u64,
+
     /// Largest file upload accepted, in MiB.
     #[arg(long, env = "ARKIV_MAX_UPLOAD_MB", default_value_t = DEFAULT_MAX_UPLOAD_MB, global = true)]
     pub max_upload_mb: u64,

@@ -112,7 +112,7 @@ pub fn backup(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
             let copy = dir.join(DATABASE);
             let mut conn = db.conn()?;
             diesel::sql_query(format!("VACUUM INTO {}", sql_string(&copy)?))
-                .execute(&mut *conn)
+                .execute(&mut **conn)
                 .context("cannot copy the database")?;
             drop(conn);
             // Read what the copy holds, not the live database: the copy is

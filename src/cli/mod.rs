@@ -154,7 +154,11 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
     if config.database_url.is_none() {
         config.ensure_data_dir()?;
     }
-    let db = Db::connect(&url, config.db_pool_size)?;
+    let db = Db::open(
+        &url,
+        config.db_pool_size,
+        std::time::Duration::from_millis(config.db_wait_ms),
+    )?;
     for migration in db.migrate()? {
         tracing::info!(%migration, "applied migration");
     }

@@ -22,6 +22,7 @@ pub mod audit;
 pub mod changes;
 pub mod documents;
 pub mod harvest;
+pub mod health;
 pub mod images;
 pub mod keys;
 pub mod models;
@@ -34,10 +35,11 @@ pub mod vocabulary;
 pub mod webhooks;
 pub mod write;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -52,8 +54,12 @@ pub enum AnyConnection {
 /// The backend type the derive generates; queries are written against it.
 pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 
-pub type PoolError = diesel::r2d2::PoolError;
-pub type Conn = PooledConnection<ConnectionManager<AnyConnection>>;
+pub use health::{Fault, MayFault, Unavailable};
+pub type Conn = PooledConnection<health::Manager>;
+
+/// How long a request waits for a pooled connection by default before it
+/// is answered `503 database_unavailable`.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(1);
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -81,9 +87,9 @@ impl BackendKind {
 #[derive(Debug)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
-        if let AnyConnection::Sqlite(conn) = conn {
+impl CustomizeConnection<health::Pooled, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut health::Pooled) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = &mut **conn {
             conn.batch_execute(
                 // WAL is set once in `Db::connect` (it persists in the file).
                 // No memory map: each pooled connection would map the file
@@ -105,13 +111,21 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 /// The pool, shared by the server's handlers and the CLI commands.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<AnyConnection>>,
+    pool: Pool<health::Manager>,
     backend: BackendKind,
+    health: Arc<health::Health>,
 }
 
 impl Db {
-    /// Opens a pool on `url` (a `postgres://` URL or a SQLite file path).
+    /// Opens a pool on `url` (a `postgres://` URL or a SQLite file path),
+    /// whose requests wait at most [`DEFAULT_WAIT`] for a connection.
     pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Self> {
+        Self::open(url, max_size, DEFAULT_WAIT)
+    }
+
+    /// Opens a pool on `url` whose requests wait at most `wait` for a
+    /// connection before they are answered unavailable.
+    pub fn open(url: &str, max_size: u32, wait: Duration) -> anyhow::Result<Self> {
         let backend = BackendKind::of_url(url);
         // One plain connection first: it reports why a database can't be
         // reached (the pool would only retry and time out), and switches a
@@ -130,20 +144,35 @@ impl Db {
                     .map_err(|error| anyhow::anyhow!("cannot switch {url} to WAL: {error}"))?;
             }
         }
-        let manager = ConnectionManager::<AnyConnection>::new(url);
+        let health = Arc::new(health::Health::new(url, backend));
+        let manager = health::Manager {
+            health: Arc::clone(&health),
+        };
         let pool = Pool::builder()
             .max_size(max_size)
-            .connection_timeout(Duration::from_secs(10))
-            // No `SELECT 1` before every use: it was a round trip per
-            // request. A connection that broke fails its request, and the
-            // pool drops it (diesel reports it broken) and opens another.
-            .test_on_check_out(false)
+            .connection_timeout(wait)
+            // The check on checkout is free unless a fault since the
+            // connection's last check makes it suspect (see `health`): no
+            // `SELECT 1` round trip per request.
+            .test_on_check_out(true)
             .connection_customizer(Box::new(SqlitePragmas))
+            .error_handler(Box::new(health::OnError {
+                health: Arc::clone(&health),
+            }))
             .build(manager)
             .map_err(|error| {
                 anyhow::anyhow!("cannot open the database {}: {error}", redact(url))
             })?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            health,
+        })
+    }
+
+    /// Whether the breaker is open (no connection can be opened), and why.
+    pub fn unavailable(&self) -> Option<Unavailable> {
+        self.health.admit().err()
     }
 
     /// (connections open, of them idle, most allowed): the pool's use.
@@ -160,25 +189,112 @@ impl Db {
         self.backend
     }
 
-    /// Takes a connection for blocking work (CLI commands, tests).
-    pub fn conn(&self) -> Result<Conn, PoolError> {
-        self.pool.get()
+    /// Takes a connection for blocking work (CLI commands, tests, search):
+    /// at once unavailable while the breaker is open, else after waiting at
+    /// most the pool's wait.
+    pub fn conn(&self) -> Result<Conn, Unavailable> {
+        self.health.admit()?;
+        self.pool.get().map_err(|error| {
+            if let Some(down) = self.unavailable() {
+                return down;
+            }
+            // r2d2 appends the last connection error to its timeout, if any.
+            let message = error.to_string();
+            let cause = match message.split_once(": ") {
+                Some((_, last)) => health::cause_of(last),
+                None => "every connection stayed busy for the whole wait".to_owned(),
+            };
+            tracing::warn!(%cause, "no database connection for a request");
+            Unavailable { cause }
+        })
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool, so
-    /// the reactor never waits on the database.
+    /// Marks `conn` as failed with `fault`: it is replaced when it goes
+    /// back to the pool.
+    pub fn saw(&self, fault: Fault, conn: &mut Conn) {
+        self.health.saw(fault, conn);
+    }
+
+    /// Runs `work` on `conn`, and marks the connection for replacement when
+    /// the work failed at the connection level or was refused as read-only.
+    fn lend<T, E: MayFault>(
+        &self,
+        conn: &mut Conn,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let result = work(conn);
+        if let Err(error) = &result {
+            if let Some(fault) = error.fault() {
+                self.health.saw(fault, conn);
+            }
+        }
+        result
+    }
+
+    /// Runs `work` — a write, or anything not safe to run twice — with a
+    /// pooled connection on the blocking thread pool, so the reactor never
+    /// waits on the database. While the database cannot be reached it
+    /// answers unavailable at once, without a thread.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<PoolError> + From<diesel::result::Error> + Send + 'static,
+        E: From<Unavailable> + From<diesel::result::Error> + MayFault + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let joined = actix_web::rt::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await;
+        self.health.admit()?;
+        let db = self.clone();
+        Self::joined(
+            actix_web::rt::task::spawn_blocking(move || {
+                let mut conn = db.live_conn()?;
+                db.lend(&mut conn, work)
+            })
+            .await,
+        )
+    }
+
+    /// A connection known to answer: on PostgreSQL it is pinged first (one
+    /// round trip, paid by writes, which [`Db::run`] serves and which must
+    /// not fail on a connection that died while idle: they are not retried).
+    fn live_conn(&self) -> Result<Conn, Unavailable> {
+        let mut conn = self.conn()?;
+        if self.backend == BackendKind::Postgres {
+            if let Err(error) = diesel::r2d2::R2D2Connection::ping(&mut **conn) {
+                tracing::warn!(%error, "a pooled database connection was dead; taking another");
+                self.health.saw(Fault::Unavailable, &mut conn);
+                drop(conn);
+                conn = self.conn()?;
+            }
+        }
+        Ok(conn)
+    }
+
+    /// [`Db::run`] for work that only reads: when its connection turns out
+    /// to be broken, it is tried once more on another.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Unavailable> + From<diesel::result::Error> + MayFault + Send + 'static,
+    {
+        self.health.admit()?;
+        let db = self.clone();
+        Self::joined(
+            actix_web::rt::task::spawn_blocking(move || {
+                let mut conn = db.conn()?;
+                match db.lend(&mut conn, &work) {
+                    Err(error) if error.fault() == Some(Fault::Unavailable) => {
+                        drop(conn);
+                        let mut conn = db.conn()?;
+                        db.lend(&mut conn, &work)
+                    }
+                    result => result,
+                }
+            })
+            .await,
+        )
+    }
+
+    fn joined<T, E>(joined: Result<Result<T, E>, actix_web::rt::task::JoinError>) -> Result<T, E> {
         match joined {
             Ok(result) => result,
             // A panic is a bug, not a database answer: it goes on as the
@@ -192,7 +308,7 @@ impl Db {
     /// Applies the pending migrations of this backend.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.conn()?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             AnyConnection::Postgres(conn) => conn.run_pending_migrations(POSTGRES_MIGRATIONS),
             AnyConnection::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS),
         }

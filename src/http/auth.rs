@@ -93,7 +93,7 @@ pub async fn caller_of(req: &HttpRequest, db: &Db) -> Result<Caller, ApiError> {
 async fn look_up(db: &Db, token: String) -> Result<Caller, ApiError> {
     let hashed = hash(&token);
     let found = db
-        .run(move |conn| -> Result<_, ApiError> { Ok(keys::find_active(conn, &hashed)?) })
+        .read(move |conn| -> Result<_, ApiError> { Ok(keys::find_active(conn, &hashed)?) })
         .await?;
     let unknown = || {
         ApiError::new(

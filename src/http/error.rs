@@ -75,7 +75,9 @@ error_codes! {
     ImageInvalid = "image_invalid", UNPROCESSABLE_ENTITY, "The upload starts like a PNG, JPEG or WebP image but cannot be decoded (truncated, corrupt)";
     ImageTooLarge = "image_too_large", UNPROCESSABLE_ENTITY, "The image is past the limits on pixels (40 million), sides (20,000), decoder memory or time; scale it down first";
     Busy = "busy", SERVICE_UNAVAILABLE, "The server is at its limit for this kind of work (PDF text extraction, search); Retry-After says when to try again";
-    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service (the database) is not available";
+    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backing service is not available for now (no search index, a database busy with another write); try again shortly";
+    DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "The database cannot be reached, or no connection to it came free in time; Retry-After says when to try again";
+    DatabaseReadOnly = "database_read_only", SERVICE_UNAVAILABLE, "The database refuses writes for now (a standby, a failover or maintenance); reads go on; Retry-After says when to try again";
     Internal = "internal", INTERNAL_SERVER_ERROR, "Something failed inside the server; it has been logged";
 }
 
@@ -270,6 +272,22 @@ impl ResponseError for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        match crate::db::Fault::of(&error) {
+            Some(crate::db::Fault::Unavailable) => {
+                tracing::warn!(%error, "a database connection broke under a request");
+                return Self::database_unavailable("the connection to the database broke");
+            }
+            Some(crate::db::Fault::ReadOnly) => {
+                tracing::warn!(%error, "the database refused a write as read-only");
+                let mut refused = Self::new(
+                    ErrorCode::DatabaseReadOnly,
+                    "the database accepts no writes for now; reads go on",
+                );
+                refused.retry_after = Some(READ_ONLY_RETRY_S);
+                return refused;
+            }
+            None => {}
+        }
         match error {
             Error::NotFound => Self::new(ErrorCode::NotFound, "no such resource"),
             // Two writers raced for the same slug or id; the loser hears it.
@@ -301,13 +319,39 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-impl From<crate::db::PoolError> for ApiError {
-    fn from(error: crate::db::PoolError) -> Self {
-        tracing::error!(%error, "database unavailable");
-        Self::new(
-            ErrorCode::Unavailable,
-            "the database is not available; try again shortly",
-        )
+/// Seconds a client is asked to wait after the database was unreachable:
+/// the breaker probes it four times a second.
+pub const UNAVAILABLE_RETRY_S: u32 = 1;
+
+/// Seconds a client is asked to wait after a write was refused as
+/// read-only: a failover or a maintenance switch takes a while.
+pub const READ_ONLY_RETRY_S: u32 = 5;
+
+impl ApiError {
+    /// 503 `database_unavailable`, with Retry-After.
+    pub fn database_unavailable(detail: impl Into<String>) -> Self {
+        let mut error = Self::new(ErrorCode::DatabaseUnavailable, detail);
+        error.retry_after = Some(UNAVAILABLE_RETRY_S);
+        error
+    }
+}
+
+impl From<crate::db::Unavailable> for ApiError {
+    fn from(error: crate::db::Unavailable) -> Self {
+        Self::database_unavailable(format!(
+            "the database is not available ({}); try again shortly",
+            error.cause
+        ))
+    }
+}
+
+impl crate::db::MayFault for ApiError {
+    fn fault(&self) -> Option<crate::db::Fault> {
+        match self.code {
+            ErrorCode::DatabaseUnavailable => Some(crate::db::Fault::Unavailable),
+            ErrorCode::DatabaseReadOnly => Some(crate::db::Fault::ReadOnly),
+            _ => None,
+        }
     }
 }
 

@@ -161,7 +161,7 @@ pub async fn list_changes(
         .respond(&req, &requested, snapshot.seq, async {
             let (mut rows, found, total) = state
                 .db
-                .run(move |conn| -> Result<_, ApiError> {
+                .read(move |conn| -> Result<_, ApiError> {
                     let rows = changes::after(conn, since, limit + 1)?;
                     let total = changes::count_after(conn, since)?;
                     let ids: Vec<String> = rows

@@ -10,6 +10,9 @@ use crate::http::params::Params;
 use crate::http::respond;
 use crate::state::AppState;
 
+/// How long readiness waits for the database before it says not ready.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Liveness
 ///
 /// Answers while the process serves HTTP; checks nothing else.
@@ -35,13 +38,14 @@ pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 /// Readiness
 ///
-/// Answers 200 when the database answers, 503 otherwise.
+/// Answers 200 when the database answers, 503 `database_unavailable`
+/// otherwise, within about a second either way.
 #[utoipa::path(
     tag = "service",
     responses(
         (status = 200, description = "Ready to serve", body = Health, headers(("ETag" = String))),
         (status = 304, description = "The client's copy (If-None-Match) is current"),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not answer (`database_unavailable`, with Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
@@ -50,13 +54,17 @@ pub async fn readyz(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Params::parse(&req, &[])?;
-    state
-        .db
-        .run(|conn| -> Result<(), ApiError> {
-            conn.batch_execute("SELECT 1")
-                .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the database does not answer"))
+    let probe = state.db.read(|conn| -> Result<(), ApiError> {
+        conn.batch_execute("SELECT 1").map_err(|error| {
+            tracing::warn!(%error, "readiness: the database does not answer");
+            ApiError::database_unavailable("the database does not answer")
         })
-        .await?;
+    });
+    actix_web::rt::time::timeout(READY_WITHIN, probe)
+        .await
+        .map_err(|_| {
+            ApiError::database_unavailable("the database did not answer within a second")
+        })??;
     let database = match state.db.backend() {
         BackendKind::Sqlite => "sqlite",
         BackendKind::Postgres => "postgres",

@@ -114,7 +114,7 @@ async fn forget_unused_source(state: &AppState, sha256: String) {
     let path = state.files.path_of(&sha256);
     let used = state
         .db
-        .run(move |conn| -> Result<bool, ApiError> {
+        .read(move |conn| -> Result<bool, ApiError> {
             Ok(crate::db::publications::referenced_files(conn)?.contains(&sha256))
         })
         .await;
@@ -148,7 +148,7 @@ async fn set_publication_image(
     let (lookup, lookup_raw) = (key.clone(), raw.clone());
     let current = state
         .db
-        .run(move |conn| load(conn, &lookup, &lookup_raw))
+        .read(move |conn| load(conn, &lookup, &lookup_raw))
         .await?;
     check_if_match(
         req.headers().get(header::IF_MATCH),

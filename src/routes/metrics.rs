@@ -43,7 +43,7 @@ pub async fn metrics(
     crate::http::params::Params::parse(&req, &[])?;
     let (latest, backlog) = state
         .db
-        .run(|conn| -> Result<_, ApiError> {
+        .read(|conn| -> Result<_, ApiError> {
             Ok((
                 crate::db::changes::latest_seq(conn)?,
                 crate::db::webhooks::backlog(conn)?,

@@ -366,7 +366,7 @@ async fn respond_to(
         Verb::Identify => {
             let earliest = state
                 .db
-                .run(|conn| -> Result<_, ApiError> { Ok(harvest::earliest(conn)?) })
+                .read(|conn| -> Result<_, ApiError> { Ok(harvest::earliest(conn)?) })
                 .await?
                 .unwrap_or_else(|| harvest::datestamp(&crate::domain::now_timestamp()));
             Ok(identify(state, base, &earliest))
@@ -688,7 +688,7 @@ async fn list(
         let after = after.clone();
         state
             .db
-            .run(move |conn| -> Result<_, ApiError> {
+            .read(move |conn| -> Result<_, ApiError> {
                 let after = after.as_ref().map(|(seq, id)| (*seq, id.as_str()));
                 let rows = harvest::page(conn, &selection, after, per_page + 1)?;
                 let (total, sent) = harvest::count(conn, &selection, after)?;
@@ -764,7 +764,7 @@ async fn find_record(
         .to_owned();
     let found = state
         .db
-        .run(move |conn| -> Result<_, ApiError> { Ok(harvest::find(conn, &id)?) })
+        .read(move |conn| -> Result<_, ApiError> { Ok(harvest::find(conn, &id)?) })
         .await?;
     Ok(found.ok_or_else(missing)?)
 }
@@ -787,7 +787,7 @@ async fn render_records(
         Some(
             state
                 .db
-                .run(move |conn| -> Result<_, ApiError> { Ok(publications::by_ids(conn, &live)?) })
+                .read(move |conn| -> Result<_, ApiError> { Ok(publications::by_ids(conn, &live)?) })
                 .await?,
         )
     } else {

@@ -142,7 +142,7 @@ pub async fn find_organisation(
     let org = vocabulary::find(&catalog.organisations, &key, "organisation", &raw)?;
     let counts = state
         .db
-        .run(|conn| -> Result<_, ApiError> { Ok(publications::published_by_project(conn)?) })
+        .read(|conn| -> Result<_, ApiError> { Ok(publications::published_by_project(conn)?) })
         .await?;
     let render = read.render(&state);
     let organisation = organisation_view(&render, org);

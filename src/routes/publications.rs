@@ -522,7 +522,7 @@ pub async fn find_publication(
                 let render_key = render_key.clone();
                 state
                     .db
-                    .run(move |conn| -> Result<_, ApiError> {
+                    .read(move |conn| -> Result<_, ApiError> {
                         Ok(documents::current(
                             conn,
                             id.as_deref(),
@@ -699,7 +699,7 @@ pub(crate) async fn load_page(
 ) -> Result<Page, ApiError> {
     state
         .db
-        .run(move |conn| -> Result<_, ApiError> {
+        .read(move |conn| -> Result<_, ApiError> {
             let total = publications::count(conn, &filter)?;
             let mut rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
             let next_after = if rows.len() as i64 > limit {
@@ -741,7 +741,7 @@ pub async fn find_for(
     let slug = slug.map(str::to_owned);
     state
         .db
-        .run(move |conn| -> Result<_, ApiError> {
+        .read(move |conn| -> Result<_, ApiError> {
             Ok(publications::find_edition(
                 conn,
                 id.as_deref(),
@@ -766,7 +766,7 @@ pub async fn find_public(
     let slug = slug.map(str::to_owned);
     let found = state
         .db
-        .run(move |conn| -> Result<_, ApiError> {
+        .read(move |conn| -> Result<_, ApiError> {
             Ok(publications::find_edition(
                 conn,
                 id.as_deref(),

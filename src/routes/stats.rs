@@ -128,7 +128,7 @@ pub async fn view_beacon(
     let slug = slug.map(str::to_owned);
     let found = state
         .db
-        .run(move |conn| -> Result<_, ApiError> {
+        .read(move |conn| -> Result<_, ApiError> {
             Ok(stored::editions(conn, id.as_deref(), slug.as_deref())?)
         })
         .await?;
@@ -322,7 +322,7 @@ pub async fn publication_stats(
         let id = id.clone();
         state
             .db
-            .run(move |conn| -> Result<_, ApiError> {
+            .read(move |conn| -> Result<_, ApiError> {
                 Ok(stored::days(conn, &id, &day_text(from), &day_text(to))?)
             })
             .await?
@@ -549,7 +549,7 @@ pub async fn top(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
             let (from_text, to_text) = (day_text(from), day_text(to));
             let listed = state
                 .db
-                .run(move |conn| -> Result<_, ApiError> {
+                .read(move |conn| -> Result<_, ApiError> {
                     let ranked = stored::top(
                         conn,
                         &filter,
@@ -667,7 +667,7 @@ pub async fn report_csv(
         let (from, to) = (day_text(from), day_text(to));
         state
             .db
-            .run(move |conn| -> Result<_, ApiError> {
+            .read(move |conn| -> Result<_, ApiError> {
                 Ok(stored::by_language(conn, &filter, (&from, &to))?)
             })
             .await?

@@ -16,7 +16,7 @@ use super::schema::slot;
 use crate::bounded::BoundedQueue;
 use crate::db::models::VariantHeadRow;
 use crate::db::publications::{self, Filter, Listed, Listing};
-use crate::db::{changes, AnyConnection, Conn, Db, PoolError};
+use crate::db::{changes, AnyConnection, Conn, Db, Fault, Unavailable};
 use crate::domain::lang::{negotiate, LanguageRange, Served};
 use crate::domain::translit::cyrillic_to_latin;
 use crate::domain::{Lang, PublicationStatus};
@@ -96,7 +96,7 @@ pub enum SearchError {
     #[error("the database failed: {0}")]
     Database(#[from] diesel::result::Error),
     #[error("no database connection: {0}")]
-    Pool(#[from] PoolError),
+    Pool(#[from] Unavailable),
     /// The blocking thread running the search panicked or was cancelled.
     #[error("the search thread failed: {0}")]
     Thread(String),
@@ -164,24 +164,48 @@ impl PooledStore {
     }
 }
 
+impl PooledStore {
+    /// Runs `read` on the connection; one that broke under it is replaced
+    /// and the read tried once more.
+    fn read<T>(
+        &mut self,
+        read: impl Fn(&mut AnyConnection) -> Result<T, SearchError>,
+    ) -> Result<T, SearchError> {
+        match read(self.conn()?) {
+            Err(SearchError::Database(error)) if Fault::of(&error).is_some() => {
+                let fault = Fault::of(&error);
+                if let (Some(fault), Some(mut conn)) = (fault, self.conn.take()) {
+                    self.db.saw(fault, &mut conn);
+                }
+                if fault == Some(Fault::Unavailable) {
+                    read(self.conn()?)
+                } else {
+                    Err(SearchError::Database(error))
+                }
+            }
+            result => result,
+        }
+    }
+}
+
 impl Store for PooledStore {
     fn changed_after(
         &mut self,
         seq: u64,
         limit: i64,
     ) -> Result<Option<HashSet<String>>, SearchError> {
-        self.conn()?.changed_after(seq, limit)
+        self.read(|conn| conn.changed_after(seq, limit))
     }
 
     fn listed(&mut self, ids: &[String]) -> Result<Listed, SearchError> {
-        self.conn()?.listed(ids)
+        self.read(|conn| conn.listed(ids))
     }
 
     fn variant_texts(
         &mut self,
         wanted: &[(String, Lang)],
     ) -> Result<Vec<VariantText>, SearchError> {
-        self.conn()?.variant_texts(wanted)
+        self.read(|conn| conn.variant_texts(wanted))
     }
 }
 
@@ -583,7 +607,7 @@ mod tests {
     fn a_search_runs_without_http() {
         let mut demo = demo();
         let outcome =
-            perform(&demo.index, &request("monitoring"), &mut *demo.conn).expect("search");
+            perform(&demo.index, &request("monitoring"), &mut **demo.conn).expect("search");
         assert!(!outcome.fuzzy);
         assert_eq!(outcome.total, outcome.hits.len());
         let found = slugs(&outcome);
@@ -610,11 +634,12 @@ mod tests {
     #[test]
     fn nothing_found_as_typed_is_found_with_a_typo_allowed() {
         let mut demo = demo();
-        let outcome = perform(&demo.index, &request("monitorng"), &mut *demo.conn).expect("search");
+        let outcome =
+            perform(&demo.index, &request("monitorng"), &mut **demo.conn).expect("search");
         assert!(outcome.fuzzy);
         assert!(outcome.total > 0);
         // A word too short to take a typo: the exact result stands.
-        let outcome = perform(&demo.index, &request("zqx"), &mut *demo.conn).expect("search");
+        let outcome = perform(&demo.index, &request("zqx"), &mut **demo.conn).expect("search");
         assert!(!outcome.fuzzy);
         assert_eq!(outcome.total, 0);
     }
@@ -624,7 +649,7 @@ mod tests {
         let mut demo = demo();
         let mut newest = request("");
         newest.order = SearchOrder::PublishedDesc;
-        let outcome = perform(&demo.index, &newest, &mut *demo.conn).expect("search");
+        let outcome = perform(&demo.index, &newest, &mut **demo.conn).expect("search");
         assert!(outcome.total >= outcome.hits.len() && !outcome.hits.is_empty());
         assert!(outcome
             .hits
@@ -685,7 +710,7 @@ mod tests {
             text: "media monitor".into(),
             limit: 8,
         };
-        let found = complete(&demo.index, &typed, &mut *demo.conn).expect("completions");
+        let found = complete(&demo.index, &typed, &mut **demo.conn).expect("completions");
         let slugs: Vec<&str> = found
             .iter()
             .map(|listing| listing.row.slug.as_str())

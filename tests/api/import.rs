@@ -20,7 +20,7 @@ fn change_log_length(db: &TestDb) -> i64 {
     use arkiv::db::schema::changes;
     changes::table
         .count()
-        .get_result(&mut *db.db.conn().expect("connection"))
+        .get_result(&mut **db.db.conn().expect("connection"))
         .expect("count")
 }
 

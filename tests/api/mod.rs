@@ -11,6 +11,7 @@ mod documents;
 mod editing;
 mod errors;
 mod export;
+mod faults;
 mod feeds;
 mod files;
 mod headers;

@@ -189,7 +189,7 @@ async fn known_items_are_found_in_every_language_and_script() {
         use diesel::prelude::*;
         publications::table
             .select((publications::slug, publications::id))
-            .load(&mut app.db.db.conn().expect("connection"))
+            .load(&mut **app.db.db.conn().expect("connection"))
             .expect("ids")
             .into_iter()
             .collect()
