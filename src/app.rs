@@ -74,6 +74,9 @@ pub fn app(
             crate::http::edge::check_path,
         ))
         .wrap(actix_web::middleware::from_fn(
+            crate::http::middleware::idempotent,
+        ))
+        .wrap(actix_web::middleware::from_fn(
             crate::http::middleware::limit,
         ))
         .wrap(actix_web::middleware::from_fn(

@@ -277,7 +277,22 @@ pub fn state_shared_responses(api: &mut utoipa::openapi::OpenApi) {
         ("NotAdmin", problem_response("The key is not an admin's")),
         ("IfMatchMissing", problem_response("If-Match is missing")),
         ("TooManyRequests", too_many),
+        (
+            "IdempotencyKeyInUse",
+            problem_response(
+                "A request with this Idempotency-Key is still running (`idempotency_key_in_use`); ask again after Retry-After",
+            ),
+        ),
     ];
+    let idempotency_key: Option<Parameter> = serde_json::from_value(serde_json::json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "Makes a retry safe: a repeat of this request (same method, path, query, media type and body) with the same key and API key within 24 hours gets the first answer again, with `Idempotent-Replayed: true`, instead of writing again. The same key with a different request is 422 `idempotency_key_reused`; while the first still runs, 409 `idempotency_key_in_use`. Answers of 500 and above are not kept. 1 to 255 visible ASCII characters; a UUID is a good choice.",
+        "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
+        "example": "6f1c2d9e-0a51-4c47-b0b3-2b8d0f1e9a10"
+    }))
+    .ok();
     let components = api.components.get_or_insert_with(Default::default);
     for (name, response) in shared {
         if let Ok(response) = serde_json::from_value(response) {
@@ -288,6 +303,25 @@ pub fn state_shared_responses(api: &mut utoipa::openapi::OpenApi) {
     }
     for (path, item) in api.paths.paths.iter_mut() {
         let probe = crate::http::is_probe(path);
+        if let (Some(post), Some(parameter)) = (item.post.as_mut(), &idempotency_key) {
+            if !serde_json::to_value(&post.security)
+                .unwrap_or_default()
+                .as_array()
+                .is_none_or(Vec::is_empty)
+            {
+                post.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(parameter.clone());
+                post.responses
+                    .responses
+                    .entry("409".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::Ref(utoipa::openapi::Ref::from_response_name(
+                            "IdempotencyKeyInUse",
+                        ))
+                    });
+            }
+        }
         let operations = [
             &mut item.get,
             &mut item.put,

@@ -23,6 +23,7 @@ pub mod changes;
 pub mod documents;
 pub mod harvest;
 pub mod health;
+pub mod idempotency;
 pub mod images;
 pub mod keys;
 pub mod models;

@@ -258,6 +258,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (holder, idempotency_key) {
+        holder -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        created_s -> BigInt,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(publication_stats_daily -> publications (publication_id));
 diesel::joinable!(publication_stats_totals -> publications (publication_id));

@@ -62,6 +62,7 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The endpoint does not take this HTTP method; the Allow header lists the ones it does";
     SlugTaken = "slug_taken", CONFLICT, "Another resource already has this slug or id";
     InvalidTransition = "invalid_transition", CONFLICT, "The publication's status cannot change this way (a draft cannot be withdrawn)";
+    IdempotencyKeyInUse = "idempotency_key_in_use", CONFLICT, "A request with this Idempotency-Key is still running; Retry-After says when to ask again for its answer";
     InUse = "in_use", CONFLICT, "Other records still refer to this one; change or delete them first";
     ReindexRunning = "reindex_running", CONFLICT, "A search index rebuild is already running";
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "The resource changed since the version If-Match names; the ETag header has the current one";
@@ -71,6 +72,7 @@ error_codes! {
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The request body is larger than allowed";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests in this minute; Retry-After says when to go on (an API key has a higher limit)";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The request body has a media type the endpoint does not take";
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This Idempotency-Key was used with a different request (method, path, query or body) in the last 24 hours";
     FieldReadOnly = "field_read_only", UNPROCESSABLE_ENTITY, "The body changes a field the server sets (a file's media type, hash or size, its extracted text); each is listed";
     ImageInvalid = "image_invalid", UNPROCESSABLE_ENTITY, "The upload starts like a PNG, JPEG or WebP image but cannot be decoded (truncated, corrupt)";
     ImageTooLarge = "image_too_large", UNPROCESSABLE_ENTITY, "The image is past the limits on pixels (40 million), sides (20,000), decoder memory or time; scale it down first";

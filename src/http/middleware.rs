@@ -4,7 +4,8 @@
 //! `app.rs` wraps them around the routes, in this order from outside in:
 //! [`finish`](crate::http::edge::finish), [`cors`], metrics
 //! ([`observe`]), caching ([`headers`]), compression, HEAD as GET,
-//! [`authenticate`], rate limits ([`limit`]), the path check.
+//! [`authenticate`], rate limits ([`limit`]), idempotency keys
+//! ([`idempotent`]), the path check.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
 use crate::http::auth::{self, Caller};
-use crate::http::{caching, cors as cross_origin, metrics, ratelimit};
+use crate::http::{caching, cors as cross_origin, idempotency, metrics, ratelimit};
 use crate::state::AppState;
 
 fn state(req: &ServiceRequest) -> Option<web::Data<AppState>> {
@@ -52,6 +53,21 @@ pub async fn headers<B: MessageBody>(
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let max_age = state(&req).map_or(0, |state| state.cache_max_age);
     caching::headers(max_age, req, next).await
+}
+
+/// Answers a repeated keyed POST with its first answer
+/// ([`idempotency::idempotent`]).
+pub async fn idempotent<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let Some(state) = state(&req) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    idempotency::idempotent(state.db.clone(), req, next).await
 }
 
 /// Authenticates a request's bearer key once, before any handler, and

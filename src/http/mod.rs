@@ -10,6 +10,7 @@ pub mod caching;
 pub mod cors;
 pub mod edge;
 pub mod error;
+pub mod idempotency;
 pub mod metrics;
 pub mod middleware;
 pub mod negotiate;

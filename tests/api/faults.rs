@@ -230,20 +230,22 @@ async fn a_read_only_database_refuses_writes_and_takes_them_again() {
     // Writable again for new sessions only: the pooled ones keep the
     // setting, so the server must replace them by itself.
     operator.sql("ALTER DATABASE DB RESET default_transaction_read_only");
+    // The client retries with one Idempotency-Key: refusals (5xx) are not
+    // kept, so the retry that finds the database writable writes, once.
     let writable = Instant::now();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let written = app
-            .send_json(
-                Method::POST,
-                "/v1/publications",
-                Some(&editor),
-                &draft(&format!("writable-{attempt}")),
-            )
-            .await;
+    let retry = || {
+        app.send(
+            actix_web::test::TestRequest::post()
+                .uri("/v1/publications")
+                .insert_header(super::bearer(&editor))
+                .insert_header(("Idempotency-Key", "write-when-writable"))
+                .set_json(draft("writable")),
+        )
+    };
+    let first = loop {
+        let written = retry().await;
         if written.status == 201 {
-            break;
+            break written;
         }
         assert_problem(&written, 503, "database_read_only");
         assert!(
@@ -251,5 +253,9 @@ async fn a_read_only_database_refuses_writes_and_takes_them_again() {
             "writes still refused 5 s after the database became writable"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
+    let again = retry().await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body, first.body);
 }

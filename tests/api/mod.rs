@@ -17,6 +17,7 @@ mod files;
 mod headers;
 mod hostile_files;
 mod http;
+mod idempotency;
 mod images;
 mod import;
 mod keys;
