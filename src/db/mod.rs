@@ -62,6 +62,9 @@ pub type Conn = PooledConnection<health::Manager>;
 /// is answered `503 database_unavailable`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(1);
 
+/// The slices that wait is taken in (see [`Db::conn`]).
+const WAIT_SLICE: Duration = Duration::from_millis(100);
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -115,6 +118,7 @@ pub struct Db {
     pool: Pool<health::Manager>,
     backend: BackendKind,
     health: Arc<health::Health>,
+    wait: Duration,
 }
 
 impl Db {
@@ -168,6 +172,7 @@ impl Db {
             pool,
             backend,
             health,
+            wait,
         })
     }
 
@@ -195,10 +200,24 @@ impl Db {
     /// most the pool's wait.
     pub fn conn(&self) -> Result<Conn, Unavailable> {
         self.health.admit()?;
-        self.pool.get().map_err(|error| {
-            if let Some(down) = self.unavailable() {
-                return down;
+        // The wait is taken in slices, so that a request waiting when the
+        // breaker opens is answered then, not at the end of its wait.
+        let deadline = std::time::Instant::now() + self.wait;
+        let error = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.pool.get_timeout(left.min(WAIT_SLICE)) {
+                Ok(conn) => return Ok(conn),
+                Err(error) => {
+                    if let Some(down) = self.unavailable() {
+                        return Err(down);
+                    }
+                    if std::time::Instant::now() >= deadline {
+                        break error;
+                    }
+                }
             }
+        };
+        Err({
             // r2d2 appends the last connection error to its timeout, if any.
             let message = error.to_string();
             let cause = match message.split_once(": ") {
