@@ -136,8 +136,17 @@ pub enum KeysCommand {
 
 /// Sets up logging: text for people, JSON when `ARKIV_LOG_FORMAT=json`.
 pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ARKIV_LOG")
+    let asked = std::env::var("ARKIV_LOG").unwrap_or_default();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("ARKIV_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // tantivy warns when a merge finishes after a commit dropped one of its
+    // segments (every document deleted by later edits): harmless, and
+    // frequent under bursts of edits (D91). Shown when asked for by name.
+    if !asked.contains("segment_manager") {
+        if let Ok(quiet) = "tantivy::indexer::segment_manager=error".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
