@@ -75,6 +75,8 @@ pub struct AppState {
     pub stats: Arc<crate::stats::Stats>,
     /// Rendered publication details kept in the database.
     pub documents: Arc<crate::documents::Documents>,
+    /// What list filters look at, to give lists their `total` (D92).
+    pub totals: Arc<crate::db::totals::Totals>,
     /// The fingerprint of `public_url` and `site` in stored documents'
     /// render key: set with them, not worked out on each request.
     links_key: u64,
@@ -130,6 +132,7 @@ impl AppState {
             checked_at: Mutex::new(Instant::now()),
             rebuilds: crate::search::sync::Rebuilds::default(),
             stats: Arc::new(stats),
+            totals: Arc::default(),
             documents: Arc::new(crate::documents::Documents::new(true)),
             links_key: links_key(
                 &crate::config::PublicUrl::default(),

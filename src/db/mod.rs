@@ -31,6 +31,7 @@ pub mod publications;
 pub mod records;
 pub mod schema;
 pub mod stats;
+pub mod totals;
 pub mod types;
 pub mod vocabulary;
 pub mod webhooks;

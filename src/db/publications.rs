@@ -94,14 +94,17 @@ pub(crate) fn filtered(filter: &Filter) -> Boxed {
     if !filter.kinds.is_empty() {
         query = query.filter(publications::kind.eq_any(filter.kinds.clone()));
     }
+    // Fields and languages as correlated EXISTS, not `id IN (subquery)`:
+    // SQLite built the subquery's whole result (38,000 ids for a language
+    // of the 50k archive, 80 ms) before the first row; EXISTS probes the
+    // primary key row by row, in the sort index's order, and stops with
+    // the page (under 1 ms).
     if let Some(field_ids) = &filter.field_ids {
-        query = query.filter(
-            publications::id.eq_any(
-                publication_fields::table
-                    .filter(publication_fields::field_id.eq_any(field_ids.clone()))
-                    .select(publication_fields::publication_id),
-            ),
-        );
+        query = query.filter(diesel::dsl::exists(
+            publication_fields::table
+                .filter(publication_fields::publication_id.eq(publications::id))
+                .filter(publication_fields::field_id.eq_any(field_ids.clone())),
+        ));
     }
     if let Some(project_ids) = &filter.project_ids {
         query = query.filter(publications::project_id.eq_any(project_ids.clone()));
@@ -110,13 +113,11 @@ pub(crate) fn filtered(filter: &Filter) -> Boxed {
         query = query.filter(publications::event_id.eq_any(event_ids.clone()));
     }
     if let Some(languages) = &filter.languages {
-        query = query.filter(
-            publications::id.eq_any(
-                variants::table
-                    .filter(variants::lang.eq_any(languages.clone()))
-                    .select(variants::publication_id),
-            ),
-        );
+        query = query.filter(diesel::dsl::exists(
+            variants::table
+                .filter(variants::publication_id.eq(publications::id))
+                .filter(variants::lang.eq_any(languages.clone())),
+        ));
     }
     if let Some((first, rest)) = filter.years.split_first() {
         let year = |year: &i32| {

@@ -697,10 +697,11 @@ pub(crate) async fn load_page(
     after: Option<After>,
     limit: i64,
 ) -> Result<Page, ApiError> {
+    let totals = std::sync::Arc::clone(&state.totals);
     state
         .db
         .read(move |conn| -> Result<_, ApiError> {
-            let total = publications::count(conn, &filter)?;
+            let total = totals.count(conn, &filter)?;
             let mut rows = publications::page(conn, &filter, sort, after.as_ref(), limit)?;
             let next_after = if rows.len() as i64 > limit {
                 rows.truncate(limit as usize);

@@ -34,6 +34,7 @@ mod relevance;
 mod search;
 mod site;
 mod stats;
+mod totals;
 mod vocabulary;
 mod vocabulary_editing;
 mod webhooks;
