@@ -252,7 +252,7 @@ def main():
 
         began = time.monotonic()
         log("terminate: every session of the server is ended")
-        psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        psql(f"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
              f"WHERE datname = '{DB}' AND pid <> pg_backend_pid()")
         fault_end = time.monotonic()
         time.sleep(SETTLE_S)
@@ -261,7 +261,7 @@ def main():
         began = time.monotonic()
         log(f"readonly: read-only for {READONLY_S:.0f} s")
         psql(f"ALTER DATABASE {DB} SET default_transaction_read_only = on")
-        psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        psql(f"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
              f"WHERE datname = '{DB}' AND pid <> pg_backend_pid()")
         time.sleep(READONLY_S)
         psql(f"ALTER DATABASE {DB} RESET default_transaction_read_only")

@@ -45,7 +45,7 @@ impl Operator {
     /// Ends every session the app has open on its database.
     fn terminate(&self) {
         self.sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
              WHERE datname = 'DB' AND pid <> pg_backend_pid()",
         );
     }
