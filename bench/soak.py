@@ -212,10 +212,11 @@ def sample():
             key, _, value = line.partition(":")
             fields[key] = value.strip()
     rss_mb = int(fields["VmRSS"].split()[0]) / 1024
+    anon_mb = int(fields.get("RssAnon", "0 kB").split()[0]) / 1024
     threads = int(fields["Threads"])
     fds = len(os.listdir(f"/proc/{PID}/fd"))
     index = subprocess.run(["du", "-sm", INDEX_DIR], capture_output=True, text=True).stdout.split()
-    return rss_mb, threads, fds, int(index[0]) if index else 0
+    return rss_mb, anon_mb, threads, fds, int(index[0]) if index else 0
 
 
 def percentile(values, share):
@@ -253,16 +254,19 @@ def main():
     pacer.start()
     log(f"soak: {RATE:.0f} req/s for {DURATION:.0f} s, {len(mix.slugs)} publications in rotation, "
         f"{WRITE_SHARE:.0%} writes")
-    log("minute  rss_mb  threads  fds  index_mb  rss/index")
+    # Resident memory is anonymous (the heap: caches, buffers) plus the
+    # pages of mapped files (the index, read by searches; the kernel can
+    # drop those at will).
+    log("minute  rss_mb  anon_mb  threads  fds  index_mb  rss/index")
     next_minute = started
     next_block = started + BLOCK
     minute = 0
     while soak.running or next_block <= started + DURATION + 0.5:
         now = time.monotonic()
         if now >= next_minute:
-            rss, thread_count, fds, index = sample()
+            rss, anon, thread_count, fds, index = sample()
             ratio = rss / index if index else 0
-            log(f"{minute:6d}  {rss:6.0f}  {thread_count:7d}  {fds:3d}  {index:8d}  {ratio:9.2f}")
+            log(f"{minute:6d}  {rss:6.0f}  {anon:7.0f}  {thread_count:7d}  {fds:3d}  {index:8d}  {ratio:9.2f}")
             minute += 1
             next_minute += 60
         if now >= next_block:
@@ -277,8 +281,8 @@ def main():
         soak.tickets.put(None)
     for thread in threads:
         thread.join()
-    rss, thread_count, fds, index = sample()
-    log(f"end     {rss:6.0f}  {thread_count:7d}  {fds:3d}  {index:8d}  {rss / max(index, 1):9.2f}")
+    rss, anon, thread_count, fds, index = sample()
+    log(f"end     {rss:6.0f}  {anon:7.0f}  {thread_count:7d}  {fds:3d}  {index:8d}  {rss / max(index, 1):9.2f}")
     block_report(soak, started, started + DURATION + 60, "whole run")
 
     conn = http.client.HTTPConnection(BASE_HOST, PORT, timeout=30)

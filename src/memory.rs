@@ -5,6 +5,11 @@
 //! measured on 50,000 publications, the server stayed at 1,026 MB after a
 //! rebuild, 816 MB of it freed heap, against a 191 MB index. `malloc_trim`
 //! hands the free pages back (268 MB then). See DECISIONS.md (D87).
+//!
+//! Under a steady load the other cost is the number of arenas: glibc gives
+//! threads up to eight arenas a core, each keeping its own freed pages, and
+//! the server's threads (workers, the blocking pool, the indexer) spread
+//! their allocations over all of them. [`limit_arenas`] caps them (D93).
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +28,30 @@ pub fn release() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// The most malloc arenas a server process uses: one per core, at least
+/// two (glibc's default is eight per core).
+pub fn arena_limit() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get().max(2))
+}
+
+/// Caps glibc's malloc arenas at `arenas`. Call it before threads start:
+/// arenas already made stay. `MALLOC_ARENA_MAX` in the environment wins.
+pub fn limit_arenas(arenas: usize) {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt takes two integers and only changes the allocator's
+    // own settings, under its lock; glibc documents it as callable at any
+    // time, and M_ARENA_MAX only bounds arenas made later.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, i32::try_from(arenas).unwrap_or(i32::MAX));
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = arenas;
 }
 
 /// Decides when indexing done since the last trim is worth a trim.

@@ -216,6 +216,8 @@ pub fn main(cli: Cli) -> std::process::ExitCode {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // Before any thread starts (D93).
+    crate::memory::limit_arenas(crate::memory::arena_limit());
     init_logging(cli.config.log_format);
     match cli
         .command
