@@ -175,10 +175,6 @@ impl Health {
         }
     }
 
-    pub fn is_down(&self) -> bool {
-        self.down.load(Ordering::Acquire)
-    }
-
     pub fn cause(&self) -> String {
         self.cause
             .lock()

@@ -230,12 +230,6 @@ impl Db {
         })
     }
 
-    /// Marks `conn` as failed with `fault`: it is replaced when it goes
-    /// back to the pool.
-    pub fn saw(&self, fault: Fault, conn: &mut Conn) {
-        self.health.saw(fault, conn);
-    }
-
     /// Runs `work` on `conn`, and marks the connection for replacement when
     /// the work failed at the connection level or was refused as read-only.
     fn lend<T, E: MayFault>(
@@ -252,25 +246,42 @@ impl Db {
         result
     }
 
+    /// Runs `job` on the blocking thread pool, so the reactor never waits
+    /// on the database; while the database cannot be reached, answers
+    /// unavailable at once, without a thread.
+    async fn blocking<T, E>(
+        &self,
+        job: impl FnOnce(Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+    {
+        self.health.admit()?;
+        let db = self.clone();
+        match actix_web::rt::task::spawn_blocking(move || job(db)).await {
+            Ok(result) => result,
+            // A panic is a bug, not a database answer: it goes on as the
+            // panic it was (the request fails and the panic is logged), so
+            // it never passes for a rolled-back transaction.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => panic!("the blocking database task was cancelled: {error}"),
+        }
+    }
+
     /// Runs `work` — a write, or anything not safe to run twice — with a
-    /// pooled connection on the blocking thread pool, so the reactor never
-    /// waits on the database. While the database cannot be reached it
-    /// answers unavailable at once, without a thread.
+    /// pooled connection, off the reactor (see [`Db::blocking`]).
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<Unavailable> + From<diesel::result::Error> + MayFault + Send + 'static,
     {
-        self.health.admit()?;
-        let db = self.clone();
-        Self::joined(
-            actix_web::rt::task::spawn_blocking(move || {
-                let mut conn = db.live_conn()?;
-                db.lend(&mut conn, work)
-            })
-            .await,
-        )
+        self.blocking(move |db| {
+            let mut conn = db.live_conn()?;
+            db.lend(&mut conn, work)
+        })
+        .await
     }
 
     /// A connection known to answer: on PostgreSQL it is pinged first (one
@@ -297,32 +308,37 @@ impl Db {
         T: Send + 'static,
         E: From<Unavailable> + From<diesel::result::Error> + MayFault + Send + 'static,
     {
-        self.health.admit()?;
-        let db = self.clone();
-        Self::joined(
-            actix_web::rt::task::spawn_blocking(move || {
-                let mut conn = db.conn()?;
-                match db.lend(&mut conn, &work) {
-                    Err(error) if error.fault() == Some(Fault::Unavailable) => {
-                        drop(conn);
-                        let mut conn = db.conn()?;
-                        db.lend(&mut conn, &work)
-                    }
-                    result => result,
-                }
-            })
-            .await,
-        )
+        self.blocking(move |db| db.read_on(&mut None, work)).await
     }
 
-    fn joined<T, E>(joined: Result<Result<T, E>, actix_web::rt::task::JoinError>) -> Result<T, E> {
-        match joined {
-            Ok(result) => result,
-            // A panic is a bug, not a database answer: it goes on as the
-            // panic it was (the request fails and the panic is logged), so
-            // it never passes for a rolled-back transaction.
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => panic!("the blocking database task was cancelled: {error}"),
+    /// Runs the read `work` on the connection in `slot` (taken from the
+    /// pool when empty, and left there for the next read). A connection
+    /// that faulted under it is dropped from the slot, and after a broken
+    /// one the read is tried once more on another.
+    pub fn read_on<T, E>(
+        &self,
+        slot: &mut Option<Conn>,
+        work: impl Fn(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Unavailable> + MayFault,
+    {
+        // The outer Err: no connection could be had (not retried; the
+        // wait for one is already spent). The inner result: the read's.
+        let attempt = |slot: &mut Option<Conn>| -> Result<Result<T, E>, E> {
+            let conn = match slot.take() {
+                Some(conn) => slot.insert(conn),
+                None => slot.insert(self.conn()?),
+            };
+            let result = self.lend(conn, &work);
+            if result.as_ref().err().and_then(MayFault::fault).is_some() {
+                *slot = None;
+            }
+            Ok(result)
+        };
+        match attempt(slot)? {
+            Err(error) if error.fault() == Some(Fault::Unavailable) => attempt(slot)?,
+            result => result,
         }
     }
 

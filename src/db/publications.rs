@@ -148,11 +148,6 @@ pub(crate) fn filtered(filter: &Filter) -> Boxed {
     query
 }
 
-/// Counts what a filter matches.
-pub fn count(conn: &mut AnyConnection, filter: &Filter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
-}
-
 /// Counts the published publications of each project that has any.
 pub fn published_by_project(conn: &mut AnyConnection) -> QueryResult<HashMap<String, i64>> {
     let rows: Vec<(Option<String>, i64)> = publications::table

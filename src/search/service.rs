@@ -102,6 +102,15 @@ pub enum SearchError {
     Thread(String),
 }
 
+impl crate::db::MayFault for SearchError {
+    fn fault(&self) -> Option<Fault> {
+        match self {
+            SearchError::Database(error) => Fault::of(error),
+            _ => None,
+        }
+    }
+}
+
 /// What a search reads from the database: which hits changed since the
 /// index took them in, those hits' current listings, and the texts to
 /// highlight.
@@ -155,36 +164,13 @@ struct PooledStore {
 }
 
 impl PooledStore {
-    fn conn(&mut self) -> Result<&mut AnyConnection, SearchError> {
-        let conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => self.db.conn()?,
-        };
-        Ok(&mut **self.conn.insert(conn))
-    }
-}
-
-impl PooledStore {
-    /// Runs `read` on the connection; one that broke under it is replaced
-    /// and the read tried once more.
+    /// Runs `read` on the store's connection ([`Db::read_on`]: a broken
+    /// one is replaced and the read tried once more).
     fn read<T>(
         &mut self,
         read: impl Fn(&mut AnyConnection) -> Result<T, SearchError>,
     ) -> Result<T, SearchError> {
-        match read(self.conn()?) {
-            Err(SearchError::Database(error)) if Fault::of(&error).is_some() => {
-                let fault = Fault::of(&error);
-                if let (Some(fault), Some(mut conn)) = (fault, self.conn.take()) {
-                    self.db.saw(fault, &mut conn);
-                }
-                if fault == Some(Fault::Unavailable) {
-                    read(self.conn()?)
-                } else {
-                    Err(SearchError::Database(error))
-                }
-            }
-            result => result,
-        }
+        self.db.read_on(&mut self.conn, read)
     }
 }
 
